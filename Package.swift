@@ -1,0 +1,64 @@
+// swift-tools-version: 6.0
+// CNNKit: convolutional neural networks in Swift, from the kernels up.
+import PackageDescription
+
+let package = Package(
+  name: "CNNKit",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "CNNKit", targets: ["CNNKit"]),
+    .executable(name: "cnn", targets: ["cnn"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+  ],
+  targets: [
+    // MARK: - Library
+    /// AVX-512 / AVX2 GEMM micro-kernels, chosen once by CPUID. No build flags needed.
+    .target(name: "CCNNKernels"),
+    /// Kernels on raw buffers: GEMM, im2col/col2im, convolution, pooling, activations, loss.
+    .target(
+      name: "CNNKernels",
+      dependencies: ["CCNNKernels", .product(name: "RealModule", package: "swift-numerics")]),
+    /// `Tensor`, `Shape`, `SeededGenerator`.
+    .target(
+      name: "CNNTensor",
+      dependencies: ["CNNKernels", .product(name: "RealModule", package: "swift-numerics")]),
+    /// `Layer`, `Parameter`, layers, containers, losses, initializers, gradient check.
+    .target(
+      name: "CNNLayers",
+      dependencies: ["CNNTensor", .product(name: "RealModule", package: "swift-numerics")]),
+    /// SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, Adadelta.
+    .target(
+      name: "CNNOptimizers",
+      dependencies: ["CNNLayers", .product(name: "RealModule", package: "swift-numerics")]),
+    /// Datasets: IDX (MNIST format, plain or gzip), the bundled MNIST sample, batching.
+    .target(
+      name: "CNNData", dependencies: ["CNNTensor"],
+      resources: [.copy("Resources/mnist-sample")]),
+    /// The networks of the seeds.
+    .target(name: "CNNModels", dependencies: ["CNNLayers"]),
+    /// `Trainer`, training events, progress bar, JSON lines.
+    .target(name: "CNNTraining", dependencies: ["CNNLayers", "CNNOptimizers", "CNNData", "CNNModels"]),
+    /// Umbrella: `import CNNKit` brings in every library module.
+    .target(
+      name: "CNNKit",
+      dependencies: ["CNNKernels", "CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels", "CNNTraining"]),
+
+    // MARK: - Executables
+    .executableTarget(
+      name: "cnn",
+      dependencies: ["CNNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+    // MARK: - Tests
+    .testTarget(name: "CNNKernelsTests", dependencies: ["CNNKernels"]),
+    .testTarget(name: "CNNTensorTests", dependencies: ["CNNTensor"]),
+    .testTarget(name: "CNNLayersTests", dependencies: ["CNNLayers"]),
+    .testTarget(name: "CNNOptimizersTests", dependencies: ["CNNOptimizers"]),
+    .testTarget(name: "CNNDataTests", dependencies: ["CNNData"]),
+    .testTarget(name: "CNNModelsTests", dependencies: ["CNNModels"]),
+    .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

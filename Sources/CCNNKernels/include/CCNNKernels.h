@@ -1,0 +1,46 @@
+// CCNNKernels: the innermost GEMM loops (micro-kernels) in C with SIMD intrinsics.
+//
+// Packing, cache blocking and threading live in Swift (CNNKernels/GEMM*.swift); this target
+// only holds the register-blocked tile update and the CPU feature check that picks it.
+// No build flags are needed: each kernel carries its own `target(...)` attribute, and the
+// x86 kernels are compiled only on x86_64 (on arm64 the Swift portable kernel is used).
+#ifndef CCNNKERNELS_H
+#define CCNNKERNELS_H
+
+#pragma clang assume_nonnull begin
+
+/// Instruction sets the GEMM micro-kernels can use, best last.
+enum {
+  CCNN_ISA_PORTABLE = 0,
+  CCNN_ISA_AVX2 = 1,
+  CCNN_ISA_AVX512 = 2,
+};
+
+/// The best micro-kernel ISA this CPU (and OS) supports: a `CCNN_ISA_*` value.
+/// Checks CPUID via `__builtin_cpu_supports`; always `CCNN_ISA_PORTABLE` off x86_64.
+int ccnn_best_isa(void);
+
+#if defined(__x86_64__)
+/// Micro-kernel contract (all kernels):
+///
+///     C[0..<m, 0..<n] = alpha · (Ap · Bp)[0..<m, 0..<n] + beta · C[0..<m, 0..<n]
+///
+/// - `a`: packed A micro-panel, `kc × MR`: `a[p·MR + i] = A[i, p]` (rows past m are zero).
+/// - `b`: packed B micro-panel, `kc × NR`: `b[p·NR + j] = B[p, j]` (columns past n are zero).
+/// - `c`: row-major tile, row stride `ldc`; only the `m × n` corner (m ≤ MR, n ≤ NR) is
+///   touched. When `beta == 0`, C is written without being read.
+
+/// AVX-512F micro-kernel, MR = 14, NR = 32: 28 zmm accumulators (two per row).
+void ccnn_sgemm_avx512_14x32(
+  long kc, const float *a, const float *b, float *c, long ldc,
+  long m, long n, float alpha, float beta);
+
+/// AVX2 + FMA micro-kernel, MR = 6, NR = 16: 12 ymm accumulators (two per row).
+void ccnn_sgemm_avx2_6x16(
+  long kc, const float *a, const float *b, float *c, long ldc,
+  long m, long n, float alpha, float beta);
+#endif
+
+#pragma clang assume_nonnull end
+
+#endif

@@ -1,0 +1,51 @@
+// Thread-level parallelism for the kernels: a fixed number of workers, one chunk each.
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How many threads the kernels use. Defaults to the number of active processors;
+/// set `CNN_THREADS` in the environment, or assign `ComputeThreads.count`, to change it.
+public enum ComputeThreads {
+  /// The number of worker threads kernels split their work across (at least 1).
+  public nonisolated(unsafe) static var count: Int = defaultCount()
+
+  private static func defaultCount() -> Int {
+    if let text = getenv("CNN_THREADS"), let value = Int(String(cString: text)), value > 0 {
+      return value
+    }
+    return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+  }
+}
+
+/// Splits `0..<count` into at most `threads` contiguous ranges and runs `body` on each,
+/// in parallel, returning when all are done. Runs inline when one range suffices.
+///
+/// - Parameters:
+///   - count: The number of work items.
+///   - threads: The most ranges to split into.
+///   - body: Called once per range, possibly concurrently; `chunk` is the range's index.
+@inlinable
+public func parallelChunks(
+  _ count: Int, threads: Int = ComputeThreads.count,
+  _ body: (_ chunk: Int, _ range: Range<Int>) -> Void
+) {
+  let chunks = max(1, min(threads, count))
+  if chunks == 1 {
+    if count > 0 { body(0, 0..<count) }
+    return
+  }
+  withoutActuallyEscaping(body) { body in
+    // The chunks write disjoint data; the caller guarantees `body` is safe to run concurrently.
+    nonisolated(unsafe) let body = body
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      let start = count * chunk / chunks
+      let end = count * (chunk + 1) / chunks
+      body(chunk, start..<end)
+    }
+  }
+}

@@ -1,0 +1,1 @@
+// \(module) placeholder; replaced as the module is written.
