@@ -33,4 +33,15 @@ public enum WeightInitialization: Sendable, Hashable {
       return .randomUniform(shape, in: -bound..<bound, using: &generator)
     }
   }
+
+  /// Draws a bias vector: zeros, except PyTorch's default `U(−1/√fanIn, 1/√fanIn)`.
+  public func biases(_ shape: Shape, fanIn: Int, using generator: inout some RandomNumberGenerator) -> Tensor {
+    switch self {
+    case .pytorchDefault:
+      let bound = 1 / Float.sqrt(Float(max(1, fanIn)))
+      return .randomUniform(shape, in: -bound..<bound, using: &generator)
+    default:
+      return .zeros(shape)
+    }
+  }
 }

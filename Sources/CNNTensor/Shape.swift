@@ -30,3 +30,8 @@ public struct Shape: Hashable, Sendable, ExpressibleByArrayLiteral, CustomString
   /// `[2, 3, 4]`.
   public var description: String { "[" + dimensions.map(String.init).joined(separator: ", ") + "]" }
 }
+
+extension Shape {
+  /// Concatenates dimension lists: `[1] + [1, 28, 28]` is `[1, 1, 28, 28]`.
+  public static func + (lhs: Shape, rhs: Shape) -> Shape { Shape(lhs.dimensions + rhs.dimensions) }
+}

@@ -32,9 +32,9 @@ extension Tensor {
   @inlinable
   public func map(_ transform: (Float) -> Float) -> Tensor {
     withUnsafeBufferPointer { source in
-      Tensor(shape: shape) { out in
+      Tensor(shape: shape, unsafeUninitialized: { out in
         for i in source.indices { out[i] = transform(source[i]) }
-      }
+      })
     }
   }
 
@@ -44,9 +44,9 @@ extension Tensor {
     Swift.precondition(shape == other.shape, "\(name) needs equal shapes, got \(shape) and \(other.shape)")
     return withUnsafeBufferPointer { a in
       other.withUnsafeBufferPointer { b in
-        Tensor(shape: shape) { out in
+        Tensor(shape: shape, unsafeUninitialized: { out in
           for i in a.indices { out[i] = combine(a[i], b[i]) }
-        }
+        })
       }
     }
   }

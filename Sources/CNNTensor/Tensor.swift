@@ -61,6 +61,12 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     try scalars.withUnsafeMutableBufferPointer(body)
   }
 
+  /// Reads or writes one element by its position in `scalars` (row-major order).
+  public subscript(offset offset: Int) -> Float {
+    get { scalars[offset] }
+    set { scalars[offset] = newValue }
+  }
+
   /// Reads or writes one element by its full index, e.g. `t[n, c, h, w]`.
   public subscript(_ index: Int...) -> Float {
     get { scalars[offset(of: index)] }

@@ -2,9 +2,9 @@ import ArgumentParser
 import CNNKit
 
 @main
-struct CNNCommand: AsyncParsableCommand {
+struct CNNCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "cnn",
     abstract: "Train, inspect and benchmark convolutional networks.",
-    subcommands: [])
+    subcommands: [Train.self, Benchmark.self])
 }

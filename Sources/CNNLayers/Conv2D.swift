@@ -1,0 +1,110 @@
+import CNNKernels
+import CNNTensor
+
+/// A 2-D convolution over an NCHW batch: `K` filters of `C/G × KH × KW`, plus a bias each.
+///
+/// Shape: input `[N, C, H, W]` → output `[N, K, OH, OW]`, where
+/// `OH = (H + 2P − KH) / S + 1` (floor), and likewise for `OW` (see `ConvGeometry`).
+///
+/// Parameters: `weight [K, C/G, KH, KW]` and `bias [K]` (PyTorch's layout), so
+/// `F·F·C·K + K` learned scalars for square kernels and one group.
+/// - Complexity: O(N · K · (C/G) · KH · KW · OH · OW), as one GEMM per image and group.
+public final class Conv2D: Layer {
+  public let inputChannels: Int
+  public let outputChannels: Int
+  public let kernelSize: Size2D
+  public let stride: Size2D
+  public let padding: Padding
+  /// Channel groups: input and output channels are split into `groups` independent convolutions.
+  public let groups: Int
+  /// `[K, C/G, KH, KW]`.
+  public let weight: Parameter
+  /// `[K]`, or `nil` when the layer has no bias.
+  public let bias: Parameter?
+
+  /// Creates a convolution with freshly drawn weights and zero biases
+  /// (uniform biases for `.pytorchDefault`).
+  public init(
+    inputChannels: Int, outputChannels: Int, kernelSize: Size2D, stride: Size2D = 1,
+    padding: Padding = .valid, groups: Int = 1, bias: Bool = true,
+    initialization: WeightInitialization = .he, using generator: inout some RandomNumberGenerator
+  ) {
+    precondition(inputChannels > 0 && outputChannels > 0, "Conv2D needs positive channel counts, got \(inputChannels) → \(outputChannels)")
+    precondition(kernelSize.height > 0 && kernelSize.width > 0, "Conv2D kernel size must be positive, got \(kernelSize)")
+    precondition(stride.height > 0 && stride.width > 0, "Conv2D stride must be positive, got \(stride)")
+    precondition(
+      groups > 0 && inputChannels % groups == 0 && outputChannels % groups == 0,
+      "Conv2D groups (\(groups)) must divide input channels (\(inputChannels)) and output channels (\(outputChannels))")
+    self.inputChannels = inputChannels
+    self.outputChannels = outputChannels
+    self.kernelSize = kernelSize
+    self.stride = stride
+    self.padding = padding
+    self.groups = groups
+    let fanIn = inputChannels / groups * kernelSize.height * kernelSize.width
+    let fanOut = outputChannels / groups * kernelSize.height * kernelSize.width
+    let shape: Shape = [outputChannels, inputChannels / groups, kernelSize.height, kernelSize.width]
+    self.weight = Parameter(initialization.weights(shape, fanIn: fanIn, fanOut: fanOut, using: &generator))
+    if bias {
+      self.bias = Parameter(initialization.biases([outputChannels], fanIn: fanIn, using: &generator))
+    } else {
+      self.bias = nil
+    }
+  }
+
+  func geometry(for input: Shape) -> ConvGeometry {
+    windowGeometry("Conv2D", input: input, channels: inputChannels, kernel: kernelSize, stride: stride, padding: padding)
+  }
+
+  public func outputShape(for input: Shape) -> Shape {
+    let g = geometry(for: input)
+    return [g.batch, outputChannels, g.outputHeight, g.outputWidth]
+  }
+
+  public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
+    let g = geometry(for: input.shape)
+    let output = Tensor(shape: [g.batch, outputChannels, g.outputHeight, g.outputWidth], writingWith: { out in
+      input.withPointer { x in
+        weight.value.withPointer { w in
+          withOptionalPointer(bias?.value) { b in
+            conv2DForward(
+              input: x, weight: w, bias: b, output: out,
+              geometry: g, outputChannels: outputChannels, groups: groups)
+          }
+        }
+      }
+    })
+    return (output, { [weight, bias, outputChannels, groups] dOutput in
+      dOutput.expectShape(output.shape, "Conv2D pullback")
+      var dInput = needsInputGradient ? Tensor.zeros(input.shape) : Tensor.zeros([0])
+      input.withPointer { x in
+        weight.value.withPointer { w in
+          dOutput.withPointer { dy in
+            dInput.withMutablePointer { dx in
+              weight.gradient.withMutablePointer { dw in
+                withOptionalGradientPointer(bias) { db in
+                  conv2DBackward(
+                    input: x, weight: w, dOutput: dy, dInput: needsInputGradient ? dx : nil,
+                    dWeight: dw, dBias: db, geometry: g, outputChannels: outputChannels, groups: groups)
+                }
+              }
+            }
+          }
+        }
+      }
+      return dInput
+    })
+  }
+}
+
+/// Calls `body` with a pointer to the tensor's elements, or with `nil`.
+func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+  guard let tensor else { return body(nil) }
+  return tensor.withPointer { body($0) }
+}
+
+/// Calls `body` with a pointer to the parameter's gradient, or with `nil`.
+func withOptionalGradientPointer<R>(_ parameter: Parameter?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+  guard let parameter else { return body(nil) }
+  return parameter.gradient.withMutablePointer { body($0) }
+}

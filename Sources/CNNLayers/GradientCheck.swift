@@ -1,0 +1,87 @@
+import CNNTensor
+
+/// The numerical gradient of a scalar function by central differences (the seeds'
+/// `numerical_gradient`): `∂f/∂x_i ≈ (f(x + εe_i) − f(x − εe_i)) / 2ε`.
+///
+/// - Complexity: `2 · x.scalarCount` evaluations of `f`.
+public func numericalGradient(of f: (Tensor) -> Double, at x: Tensor, epsilon: Float = 1e-2) -> Tensor {
+  var probe = x
+  var result = [Float](repeating: 0, count: x.scalarCount)
+  for i in 0..<x.scalarCount {
+    let original = x.scalars[i]
+    probe[offset: i] = original + epsilon
+    let plus = f(probe)
+    probe[offset: i] = original - epsilon
+    let minus = f(probe)
+    probe[offset: i] = original
+    result[i] = Float((plus - minus) / (2 * Double(epsilon)))
+  }
+  return Tensor(shape: x.shape, scalars: result)
+}
+
+/// How far a layer's pullback is from central differences, per tensor.
+public struct GradientCheckResult: CustomStringConvertible, Sendable {
+  /// `max |analytic − numeric| / max |numeric|` for `∂L/∂input`.
+  public var inputError: Float
+  /// The same for each parameter, by structural name.
+  public var parameterErrors: [(name: String, error: Float)]
+
+  /// The worst of all errors.
+  public var maxError: Float { parameterErrors.map(\.error).reduce(inputError, max) }
+
+  public var description: String {
+    (["input: \(inputError)"] + parameterErrors.map { "\($0.name): \($0.error)" }).joined(separator: ", ")
+  }
+}
+
+/// Compares `layer`'s pullback with numerical gradients at `input`.
+///
+/// The scalar checked is `L = Σ r ⊙ layer.forward(x)` for a fixed random `r`, so
+/// `∂L/∂output = r`. Each error is `max |analytic − numeric| / max(|numeric|)`, which
+/// Float32 central differences bring to about 1e-3 for smooth layers.
+///
+/// - Parameters:
+///   - prepare: Called before every forward pass, e.g. to rewind a dropout layer's generator
+///     so every pass draws the same mask.
+public func checkGradients(
+  of layer: any Layer, input: Tensor, epsilon: Float = 1e-2,
+  using generator: inout some RandomNumberGenerator, prepare: () -> Void = {}
+) -> GradientCheckResult {
+  let outputShape = layer.outputShape(for: input.shape)
+  let projection = Tensor.randomNormal(outputShape, using: &generator)
+  func loss(_ x: Tensor) -> Double {
+    prepare()
+    let y = layer.forward(x, needsInputGradient: false).output
+    precondition(y.shape == outputShape, "\(type(of: layer)).outputShape(for:) says \(outputShape) but forward gives \(y.shape)")
+    var sum: Double = 0
+    for i in 0..<y.scalarCount { sum += Double(y.scalars[i]) * Double(projection.scalars[i]) }
+    return sum
+  }
+  layer.zeroGradients()
+  prepare()
+  let (_, pullback) = layer.forward(input, needsInputGradient: true)
+  let dInput = pullback(projection)
+  let numericInput = numericalGradient(of: loss, at: input, epsilon: epsilon)
+  var result = GradientCheckResult(inputError: relativeError(dInput, numericInput), parameterErrors: [])
+  for (name, parameter) in layer.namedParameters {
+    let analytic = parameter.gradient
+    let original = parameter.value
+    let numeric = numericalGradient(
+      of: { value in
+        parameter.value = value
+        return loss(input)
+      }, at: original, epsilon: epsilon)
+    parameter.value = original
+    result.parameterErrors.append((name, relativeError(analytic, numeric)))
+  }
+  layer.zeroGradients()
+  return result
+}
+
+/// `max |a − b| / max |b|` (or the plain difference when `b` is all zeros).
+func relativeError(_ analytic: Tensor, _ numeric: Tensor) -> Float {
+  precondition(analytic.shape == numeric.shape, "gradient \(analytic.shape) vs numeric \(numeric.shape)")
+  let scale = numeric.scalars.reduce(0) { max($0, abs($1)) }
+  let difference = analytic.maxAbsoluteDifference(to: numeric)
+  return scale > 0 ? difference / scale : difference
+}

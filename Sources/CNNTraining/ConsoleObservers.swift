@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes text to standard output or standard error, flushing each write.
+public enum Console {
+  /// Writes `text` to standard output.
+  public static func out(_ text: String) {
+    fputs(text, stdout)
+    fflush(stdout)
+  }
+
+  /// Writes `text` to standard error.
+  public static func error(_ text: String) {
+    fputs(text, stderr)
+    fflush(stderr)
+  }
+
+  /// Whether standard error is a terminal (so a live progress bar can redraw itself).
+  public static var errorIsTerminal: Bool { isatty(2) != 0 }
+}
+
+/// Writes every event as one JSON object per line on standard output (`cnn train --json`).
+/// Batch events are thinned to about 20 per epoch.
+public final class JSONLinesObserver: TrainingObserver {
+  private let write: (String) -> Void
+
+  public init(write: @escaping (String) -> Void = Console.out) { self.write = write }
+
+  public func receive(_ event: TrainingEvent) {
+    if case .batch(let progress) = event {
+      let every = max(1, progress.batchesPerEpoch / 20)
+      guard progress.batch % every == 0 || progress.batch == progress.batchesPerEpoch else { return }
+    }
+    write(event.jsonLine.description + "\n")
+  }
+}
+
+/// The human view of a run: a header, a live progress bar on standard error (batches, loss,
+/// images/s, ETA), and one line per epoch on standard output.
+public final class ProgressBar: TrainingObserver {
+  private let live: Bool
+  private let width = 24
+  private var lastDraw: ContinuousClock.Instant?
+
+  /// - Parameter live: Whether to redraw a bar after each batch; by default, when standard
+  ///   error is a terminal.
+  public init(live: Bool = Console.errorIsTerminal) { self.live = live }
+
+  public func receive(_ event: TrainingEvent) {
+    switch event {
+    case .started(let start):
+      Console.out(
+        "Training \(start.model) (\(start.parameterCount.grouped) parameters) on \(start.trainingSamples.grouped) images, "
+          + "testing on \(start.testSamples.grouped); \(start.epochs) epochs of \(start.batchesPerEpoch) batches of "
+          + "\(start.batchSize), \(start.optimizer) lr \(start.learningRate)\n")
+    case .batch(let progress):
+      guard live else { return }
+      let now = ContinuousClock.now
+      if let lastDraw, now - lastDraw < .milliseconds(100), progress.batch < progress.batchesPerEpoch { return }
+      lastDraw = now
+      let done = Double(progress.batch) / Double(max(1, progress.batchesPerEpoch))
+      let filled = Int(done * Double(width))
+      let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+      let remaining = progress.elapsed / max(done, 1e-9) - progress.elapsed
+      Console.error(
+        "\r\u{1B}[2Kepoch \(progress.epoch) \(bar) \(progress.batch)/\(progress.batchesPerEpoch)"
+          + "  loss \(progress.runningLoss.formatted(4))  \(Int(progress.imagesPerSecond).grouped) img/s"
+          + "  ETA \(remaining.formatted(1))s")
+    case .epoch(let summary):
+      if live { Console.error("\r\u{1B}[2K") }
+      var line = "epoch \(summary.epoch)  train loss \(summary.trainLoss.formatted(4))"
+        + "  train acc \((summary.trainAccuracy * 100).formatted(2))%"
+      if let accuracy = summary.testAccuracy { line += "  test acc \((accuracy * 100).formatted(2))%" }
+      line += "  \(summary.seconds.formatted(2))s  \(Int(summary.imagesPerSecond).grouped) img/s\n"
+      Console.out(line)
+    case .finished(let result):
+      var line = "Finished in \(result.totalSeconds.formatted(1))s (training \(result.trainingSeconds.formatted(1))s)"
+      if let accuracy = result.finalTestAccuracy { line += "; test accuracy \((accuracy * 100).formatted(2))%" }
+      Console.out(line + "\n")
+    }
+  }
+}
+
+extension BinaryFloatingPoint {
+  /// The value with `digits` digits after the point: `0.1235`.
+  public func formatted(_ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let value = (Double(self) * scale).rounded() / scale
+    guard value.isFinite else { return "\(value)" }
+    let negative = value < 0
+    let scaled = Int((abs(value) * scale).rounded())
+    let whole = scaled / Int(scale)
+    let fraction = String(scaled % Int(scale))
+    let padded = String(repeating: "0", count: max(0, digits - fraction.count)) + fraction
+    return (negative ? "-" : "") + String(whole) + (digits > 0 ? "." + padded : "")
+  }
+}
+
+extension Int {
+  /// `433890` as `433,890`.
+  public var grouped: String {
+    let digits = String(abs(self))
+    var result = ""
+    for (index, character) in digits.enumerated() {
+      if index > 0 && (digits.count - index) % 3 == 0 { result += "," }
+      result.append(character)
+    }
+    return (self < 0 ? "-" : "") + result
+  }
+}

@@ -1,0 +1,116 @@
+import CNNData
+import CNNLayers
+import CNNOptimizers
+import CNNTensor
+
+/// How `Trainer.fit` runs.
+public struct TrainingConfiguration: Sendable, Equatable {
+  public var epochs: Int
+  public var batchSize: Int
+  /// Whether to skip the last, smaller batch of each epoch (PyTorch's `drop_last`).
+  public var dropLastBatch: Bool
+  /// Batch size used for evaluation (it does not change the result, only speed and memory).
+  public var evaluationBatchSize: Int
+
+  public init(epochs: Int = 20, batchSize: Int = 100, dropLastBatch: Bool = false, evaluationBatchSize: Int = 500) {
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.dropLastBatch = dropLastBatch
+    self.evaluationBatchSize = evaluationBatchSize
+  }
+}
+
+/// The mini-batch training loop for classifiers with a softmax cross-entropy loss.
+///
+/// Each epoch shuffles the training set with the injected generator, steps the optimizer once
+/// per batch, then evaluates on the whole test set. The explicit loop it runs is:
+/// `forward → softmaxCrossEntropy → pullback → optimizer.step`.
+public final class Trainer {
+  public let model: any Layer
+  public let optimizer: any Optimizer
+  /// A name for reports (`simple-convnet`).
+  public var modelName: String
+
+  public init(model: any Layer, optimizer: any Optimizer, modelName: String = "model") {
+    self.model = model
+    self.optimizer = optimizer
+    self.modelName = modelName
+  }
+
+  /// One optimizer step on one batch; returns the batch loss and how many were classified right.
+  public func step(_ batch: Batch) -> (loss: Float, correct: Int) {
+    let parameters = model.parameters
+    let (logits, pullback) = model.forward(batch.images, needsInputGradient: false)
+    let (loss, dLogits) = softmaxCrossEntropy(logits: logits, labels: batch.labels)
+    _ = pullback(dLogits)
+    optimizer.step(parameters)
+    let correct = zip(logits.argmaxRows(), batch.labels).filter { $0 == $1 }.count
+    return (loss, correct)
+  }
+
+  /// Trains for `configuration.epochs` epochs and reports every step and epoch to `observers`.
+  @discardableResult
+  public func fit(
+    _ training: Dataset, test: Dataset?, configuration: TrainingConfiguration,
+    using generator: inout some RandomNumberGenerator, seed: UInt64? = nil,
+    observers: [any TrainingObserver] = []
+  ) -> TrainingResult {
+    let clock = ContinuousClock()
+    let runStart = clock.now
+    let batchesPerEpoch = configuration.dropLastBatch
+      ? training.count / configuration.batchSize
+      : (training.count + configuration.batchSize - 1) / configuration.batchSize
+    let start = TrainingStart(
+      model: modelName, parameterCount: model.parameterCount, trainingSamples: training.count,
+      testSamples: test?.count ?? 0, epochs: configuration.epochs, batchSize: configuration.batchSize,
+      batchesPerEpoch: batchesPerEpoch, optimizer: "\(type(of: optimizer))", learningRate: optimizer.learningRate,
+      seed: seed)
+    observers.forEach { $0.receive(.started(start)) }
+    var summaries: [EpochSummary] = []
+    var trainingSeconds = 0.0
+    for epoch in 1...max(1, configuration.epochs) where configuration.epochs > 0 {
+      let epochStart = clock.now
+      var lossSum: Double = 0
+      var correct = 0
+      var seen = 0
+      var batchIndex = 0
+      for batch in training.batches(
+        size: configuration.batchSize, shuffledUsing: &generator, dropLast: configuration.dropLastBatch)
+      {
+        let (loss, right) = step(batch)
+        batchIndex += 1
+        lossSum += Double(loss)
+        correct += right
+        seen += batch.labels.count
+        let elapsed = (clock.now - epochStart).seconds
+        let progress = BatchProgress(
+          epoch: epoch, batch: batchIndex, batchesPerEpoch: batchesPerEpoch, loss: loss,
+          runningLoss: Float(lossSum / Double(batchIndex)), imagesPerSecond: Double(seen) / max(elapsed, 1e-9),
+          elapsed: elapsed)
+        observers.forEach { $0.receive(.batch(progress)) }
+      }
+      let seconds = (clock.now - epochStart).seconds
+      trainingSeconds += seconds
+      let evaluationStart = clock.now
+      let evaluation = test.map { model.evaluate(on: $0, batchSize: configuration.evaluationBatchSize) }
+      let summary = EpochSummary(
+        epoch: epoch, trainLoss: batchIndex > 0 ? Float(lossSum / Double(batchIndex)) : 0,
+        trainAccuracy: seen > 0 ? Float(correct) / Float(seen) : 0, testLoss: evaluation?.loss,
+        testAccuracy: evaluation?.accuracy, seconds: seconds,
+        evaluationSeconds: (clock.now - evaluationStart).seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9))
+      summaries.append(summary)
+      observers.forEach { $0.receive(.epoch(summary)) }
+    }
+    let result = TrainingResult(epochs: summaries, trainingSeconds: trainingSeconds, totalSeconds: (clock.now - runStart).seconds)
+    observers.forEach { $0.receive(.finished(result)) }
+    return result
+  }
+}
+
+extension Duration {
+  /// The duration in seconds, as a `Double`.
+  public var seconds: Double {
+    let (whole, fraction) = components
+    return Double(whole) + Double(fraction) * 1e-18
+  }
+}

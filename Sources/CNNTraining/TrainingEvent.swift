@@ -1,0 +1,77 @@
+/// What happened during training: the values that the progress bar, the JSON-lines log
+/// and any other observer consume. Only values cross from the trainer to observers.
+public enum TrainingEvent: Sendable, Equatable {
+  /// Training is about to start.
+  case started(TrainingStart)
+  /// One optimizer step finished.
+  case batch(BatchProgress)
+  /// One epoch finished and was evaluated.
+  case epoch(EpochSummary)
+  /// Training finished.
+  case finished(TrainingResult)
+}
+
+/// The set-up of a run, reported once before the first step.
+public struct TrainingStart: Sendable, Equatable {
+  public var model: String
+  public var parameterCount: Int
+  public var trainingSamples: Int
+  public var testSamples: Int
+  public var epochs: Int
+  public var batchSize: Int
+  public var batchesPerEpoch: Int
+  public var optimizer: String
+  public var learningRate: Float
+  public var seed: UInt64?
+}
+
+/// Progress within an epoch, after a step.
+public struct BatchProgress: Sendable, Equatable {
+  public var epoch: Int
+  /// 1-based index of the finished batch.
+  public var batch: Int
+  public var batchesPerEpoch: Int
+  /// The loss of this batch.
+  public var loss: Float
+  /// Mean loss of this epoch's batches so far.
+  public var runningLoss: Float
+  /// Training images per second in this epoch so far.
+  public var imagesPerSecond: Double
+  /// Seconds since the epoch started.
+  public var elapsed: Double
+}
+
+/// The measurements of one finished epoch.
+public struct EpochSummary: Sendable, Equatable {
+  public var epoch: Int
+  /// Mean of the epoch's batch losses.
+  public var trainLoss: Float
+  /// Fraction of training samples classified correctly during the epoch (while learning).
+  public var trainAccuracy: Float
+  /// Mean loss over the whole test set, if one was given.
+  public var testLoss: Float?
+  /// Fraction of the whole test set classified correctly, if one was given.
+  public var testAccuracy: Float?
+  /// Seconds spent training this epoch (evaluation excluded).
+  public var seconds: Double
+  /// Seconds spent evaluating.
+  public var evaluationSeconds: Double
+  /// Training images per second this epoch.
+  public var imagesPerSecond: Double
+}
+
+/// The outcome of `Trainer.fit`.
+public struct TrainingResult: Sendable, Equatable {
+  public var epochs: [EpochSummary]
+  /// Seconds spent in training steps, all epochs.
+  public var trainingSeconds: Double
+  /// Seconds from start to end, evaluation included.
+  public var totalSeconds: Double
+  /// The last epoch's test accuracy, if evaluated.
+  public var finalTestAccuracy: Float? { epochs.last?.testAccuracy }
+}
+
+/// Receives training events, in order, on the training thread.
+public protocol TrainingObserver: AnyObject {
+  func receive(_ event: TrainingEvent)
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import CNNKit
+import Foundation
+
+/// `cnn benchmark`: GF/s of the kernels and images/s of training, on this machine.
+struct Benchmark: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure GEMM and convolution GF/s and SimpleConvNet training images/s.",
+    discussion: """
+      Each figure is the median of several timed blocks after a warm-up. Compare with \
+      ../shared/bench/bench_torch.py run on the same machine at the same time.
+      """)
+
+  @Option(help: "Worker threads for the kernels (default: all cores).")
+  var threads: Int?
+
+  @Option(help: "Minimum seconds per timed block.")
+  var minTime: Double = 0.3
+
+  @Option(help: "Timed blocks per measurement (the median is reported).")
+  var repeats: Int = 5
+
+  @Option(help: "Only run measurements whose name contains one of these comma-separated words (e.g. sgemm,conv,train).")
+  var only: String?
+
+  @Flag(help: "Write one JSON object per line and measurement, and nothing else.")
+  var json = false
+
+  func validate() throws {
+    guard repeats > 0 else { throw ValidationError("--repeats must be at least 1.") }
+    guard minTime > 0 else { throw ValidationError("--min-time must be positive.") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads)).") }
+  }
+
+  func run() throws {
+    if let threads { ComputeThreads.count = threads }
+    let filters = only?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+    if !json {
+      Console.out("CNNKit benchmark, \(ComputeThreads.count) threads, GEMM kernel: \(GEMMKernel.current)\n")
+    }
+    for suite in KernelBenchmarks.all(minTime: minTime, repeats: repeats)
+    where filters.isEmpty || filters.contains(where: { suite.name.contains($0) }) {
+      let measurement = suite.run()
+      if json {
+        var line = JSONLine()
+        line.append("name", measurement.name)
+        line.append("value", (measurement.value * 10).rounded() / 10)
+        line.append("unit", measurement.unit)
+        Console.out(line.description + "\n")
+      } else {
+        Console.out(
+          measurement.name.padding(toLength: 52, withPad: " ", startingAt: 0)
+            + " \(measurement.value.formatted(1)) \(measurement.unit)\n")
+      }
+    }
+  }
+}
