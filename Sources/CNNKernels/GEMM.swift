@@ -1,7 +1,13 @@
 // GEMM: C = alpha · op(A) · op(B) + beta · C, row-major, with leading dimensions.
 // gemmNaive is the reference; gemm is the fast, packed, cache-blocked, threaded version.
 //
-// (Stub: gemm currently forwards to gemmNaive. The fast version replaces the body.)
+// Where the pieces live:
+//   GEMM.swift               the API: GEMMRightOperand, StridedMatrix, gemmNaive, gemm
+//   GEMM+Blocking.swift      the loop nest (MC/KC/NC blocks) and the thread split
+//   GEMM+Packing.swift       packing A and StridedMatrix B into micro-panels
+//   GEMMKernel.swift         kernel choice (CPUID) and block sizes
+//   GEMM+PortableKernel.swift  the Swift SIMD micro-kernel
+//   CCNNKernels/*.c          the AVX-512 and AVX2 micro-kernels
 
 /// Supplies blocks of the right-hand matrix B (k × n) to `gemm`, packed into panels.
 ///
@@ -22,10 +28,15 @@ public protocol GEMMRightOperand {
 
 /// `B` stored as a row-major (or, with `transposed`, column-major) strided matrix.
 public struct StridedMatrix: GEMMRightOperand {
+  /// The first element, `B[0, 0]`.
   public let base: UnsafePointer<Float>
+  /// Rows of B (k).
   public let rows: Int
+  /// Columns of B (n).
   public let columns: Int
+  /// Floats between consecutive stored rows (`≥ columns`, or `≥ rows` when transposed).
   public let leadingDimension: Int
+  /// Whether B is stored transposed (column-major): `B[i, j] = base[j·ld + i]`.
   public let transposed: Bool
 
   /// B is `rows × columns`; element (i, j) is `base[i·ld + j]`, or `base[j·ld + i]` when
@@ -38,21 +49,10 @@ public struct StridedMatrix: GEMMRightOperand {
     self.transposed = transposed
   }
 
+  /// `B[i, j]`.
   @inlinable
   public func element(_ i: Int, _ j: Int) -> Float {
     transposed ? base[j * leadingDimension + i] : base[i * leadingDimension + j]
-  }
-
-  public func pack(into panel: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int, nr: Int) {
-    let strips = (nc + nr - 1) / nr
-    for s in 0..<strips {
-      for r in 0..<kc {
-        for t in 0..<nr {
-          let j = s * nr + t
-          panel[(s * kc + r) * nr + t] = j < nc ? element(k0 + r, j0 + j) : 0
-        }
-      }
-    }
   }
 }
 
@@ -81,7 +81,11 @@ public func gemmNaive(
 
 /// Fast GEMM: `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, row-major.
 ///
-/// Same contract as `gemmNaive`; splits the work over `threads` threads.
+/// Same contract as `gemmNaive` (beta == 0 overwrites C without reading it). Packs A and B
+/// into cache-sized blocks and runs a SIMD micro-kernel chosen by CPUID (see `GEMMKernel`),
+/// splitting C over `threads` threads. Reentrant: concurrent calls share no state, so
+/// callers that parallelize themselves pass `threads: 1`.
+/// - Complexity: O(m · n · k).
 public func gemm(
   transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
   alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -93,16 +97,17 @@ public func gemm(
     beta: beta, c: c, ldc: ldc, threads: threads)
 }
 
-/// Fast GEMM with B supplied by a packing source (e.g. implicit im2col).
-/// `k` and `n` are `b.rows` and `b.columns`.
+/// Fast GEMM with B supplied by a packing source (e.g. implicit im2col):
+/// `C[m×n] = alpha · op(A)[m×k] · B[k×n] + beta · C`, where `k = b.rows`, `n = b.columns`.
+///
+/// This is the engine behind the strided `gemm`. `b.pack` is called for blocks of at most
+/// KC rows and NC columns (see `GEMMKernel`), possibly from several threads at once, each
+/// for its own columns; with few rows of A it is called for a few `nr`-strips at a time.
 public func gemm<B: GEMMRightOperand>(
   transposeA: Bool = false, m: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
   b: B, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeThreads.count
 ) {
-  // STUB: pack all of B once, then naive multiply.
-  let k = b.rows, n = b.columns
-  let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k * n))
-  defer { packed.deallocate() }
-  b.pack(into: packed, k0: 0, kc: k, j0: 0, nc: n, nr: 1)
-  gemmNaive(transposeA: transposeA, transposeB: true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: packed, ldb: max(1, k), beta: beta, c: c, ldc: ldc)
+  gemm(
+    kernel: .current, transposeA: transposeA, m: m, alpha: alpha, a: a, lda: lda, b: b,
+    beta: beta, c: c, ldc: ldc, threads: threads)
 }

@@ -26,7 +26,13 @@ public class Pool2D: Layer {
 
   public var namedParameters: [(name: String, parameter: Parameter)] { [] }
 
-  var layerName: String { "\(mode.rawValue.capitalized)Pool2D" }
+  var layerName: String {
+    switch mode {
+    case .max: return "MaxPool2D"
+    case .average: return "AvgPool2D"
+    case .min: return "MinPool2D"
+    }
+  }
 
   func geometry(for input: Shape) -> ConvGeometry {
     windowGeometry(layerName, input: input, channels: nil, kernel: kernelSize, stride: stride, padding: padding)

@@ -1,0 +1,75 @@
+// AVX2 + FMA SGEMM micro-kernel: a 6 × 16 tile of C held in 12 ymm registers.
+//
+// Per step p: load one 16-wide row of the B micro-panel (two ymm), broadcast each of the
+// 6 A values, do 12 FMAs. 12 accumulators + 2 B + 1 broadcast = 15 of the 16 ymm
+// registers; 12 independent chains cover 2 FMA ports × 4-5 cycles latency.
+#include "CCNNKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define MR 6
+#define NR 16
+
+#define TARGET __attribute__((target("avx2,fma")))
+
+#define DECLARE(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps();
+#define UPDATE(i)                                \
+  {                                              \
+    const __m256 ai = _mm256_broadcast_ss(a + i); \
+    c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);  \
+    c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);  \
+  }
+#define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
+#define STORE0(i)                                                      \
+  {                                                                    \
+    float *ci = c + (i) * ldc;                                         \
+    _mm256_storeu_ps(ci, _mm256_mul_ps(va, c##i##0));                  \
+    _mm256_storeu_ps(ci + 8, _mm256_mul_ps(va, c##i##1));              \
+  }
+#define STOREB(i)                                                            \
+  {                                                                          \
+    float *ci = c + (i) * ldc;                                               \
+    const __m256 old0 = _mm256_loadu_ps(ci), old1 = _mm256_loadu_ps(ci + 8); \
+    _mm256_storeu_ps(ci, _mm256_fmadd_ps(vb, old0, _mm256_mul_ps(va, c##i##0)));     \
+    _mm256_storeu_ps(ci + 8, _mm256_fmadd_ps(vb, old1, _mm256_mul_ps(va, c##i##1))); \
+  }
+#define SPILL(i)                                  \
+  _mm256_storeu_ps(tile + (i) * NR, c##i##0);     \
+  _mm256_storeu_ps(tile + (i) * NR + 8, c##i##1);
+
+TARGET void ccnn_sgemm_avx2_6x16(
+  long kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc,
+  long m, long n, float alpha, float beta) {
+  FOR_ROWS(DECLARE)
+#pragma clang loop unroll_count(4)
+  for (long p = 0; p < kc; p++) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+    FOR_ROWS(UPDATE)
+    a += MR;
+    b += NR;
+  }
+  const __m256 va = _mm256_set1_ps(alpha);
+  if (m == MR && n == NR) {
+    if (beta == 0.0f) {
+      FOR_ROWS(STORE0)
+    } else {
+      const __m256 vb = _mm256_set1_ps(beta);
+      FOR_ROWS(STOREB)
+    }
+    return;
+  }
+  // Partial tile: spill the accumulators, then update the m × n corner one by one.
+  float tile[MR * NR];
+  FOR_ROWS(SPILL)
+  for (long i = 0; i < m; i++) {
+    for (long j = 0; j < n; j++) {
+      const float v = alpha * tile[i * NR + j];
+      c[i * ldc + j] = beta == 0.0f ? v : v + beta * c[i * ldc + j];
+    }
+  }
+}
+
+#endif

@@ -1,0 +1,76 @@
+// AVX-512 SGEMM micro-kernel: a 14 × 32 tile of C held in 28 zmm registers.
+//
+// Per step p of the reduction: load one 32-wide row of the B micro-panel (two zmm),
+// broadcast each of the 14 A values of column p, and do 28 FMAs. 28 accumulators + 2 B
+// registers + 1 broadcast = 31 of the 32 zmm registers. Two FMA ports need at least
+// 2 × 4 (latency) = 8 independent accumulators; 28 hides the latency with room to spare,
+// and the 16 loads per 28 FMAs stay under the two load ports' budget.
+#include "CCNNKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define MR 14
+#define NR 32
+
+#define TARGET __attribute__((target("avx512f,fma")))
+
+// Accumulators for row i: ci0 (columns 0..<16) and ci1 (16..<32).
+#define DECLARE(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps();
+#define UPDATE(i)                                \
+  {                                              \
+    const __m512 ai = _mm512_set1_ps(a[i]);      \
+    c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);  \
+    c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);  \
+  }
+#define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+
+// Row i of C, beta == 0: C = alpha · acc (C is not read).
+#define STORE0(i)                                                          \
+  if (i < m) {                                                             \
+    float *ci = c + (i) * ldc;                                             \
+    _mm512_mask_storeu_ps(ci, mask0, _mm512_mul_ps(va, c##i##0));          \
+    _mm512_mask_storeu_ps(ci + 16, mask1, _mm512_mul_ps(va, c##i##1));     \
+  }
+// Row i of C, general beta: C = alpha · acc + beta · C.
+#define STOREB(i)                                                                      \
+  if (i < m) {                                                                         \
+    float *ci = c + (i) * ldc;                                                         \
+    const __m512 old0 = _mm512_maskz_loadu_ps(mask0, ci);                              \
+    const __m512 old1 = _mm512_maskz_loadu_ps(mask1, ci + 16);                         \
+    _mm512_mask_storeu_ps(ci, mask0, _mm512_fmadd_ps(vb, old0, _mm512_mul_ps(va, c##i##0)));     \
+    _mm512_mask_storeu_ps(ci + 16, mask1, _mm512_fmadd_ps(vb, old1, _mm512_mul_ps(va, c##i##1))); \
+  }
+#define PREFETCH_C(i)                                         \
+  if (i < m) {                                                \
+    _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T0);      \
+    _mm_prefetch((const char *)(c + (i) * ldc + 31), _MM_HINT_T0); \
+  }
+
+TARGET void ccnn_sgemm_avx512_14x32(
+  long kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc,
+  long m, long n, float alpha, float beta) {
+  FOR_ROWS(DECLARE)
+  FOR_ROWS(PREFETCH_C)
+#pragma clang loop unroll_count(4)
+  for (long p = 0; p < kc; p++) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+    FOR_ROWS(UPDATE)
+    a += MR;
+    b += NR;
+  }
+  // Column masks for a partial tile (n < 32); all ones for a full one.
+  const __mmask16 mask0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+  const __mmask16 mask1 = n >= 32 ? (__mmask16)0xFFFF
+                        : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1);
+  const __m512 va = _mm512_set1_ps(alpha);
+  if (beta == 0.0f) {
+    FOR_ROWS(STORE0)
+  } else {
+    const __m512 vb = _mm512_set1_ps(beta);
+    FOR_ROWS(STOREB)
+  }
+}
+
+#endif

@@ -1,0 +1,103 @@
+// Packing: copying blocks of A and B into the panel layouts the micro-kernels stream through.
+//
+// A block (mc × kc) → ceil(mc / MR) strips; strip s holds, for each p, the MR values
+//   A[i0 + s·MR + i, p0 + p] at `strip[p·MR + i]` (rows past mc are zero).
+// B block (kc × nc) → ceil(nc / NR) strips; strip s holds, for each r, the NR values
+//   B[k0 + r, j0 + s·NR + t] at `strip[r·NR + t]` (columns past nc are zero).
+// Zero padding lets the kernels always run full MR × NR tiles; only the store is partial.
+
+/// Packs `op(A)[i0 ..< i0 + mc, p0 ..< p0 + kc]` into `panel` as MR-row strips.
+///
+/// `op(A)[i, p]` is `a[i·lda + p]`, or `a[p·lda + i]` when `transposed`.
+/// Needs `ceil(mc / mr) · mr · kc` floats in `panel`.
+func packA(
+  _ a: UnsafePointer<Float>, lda: Int, transposed: Bool,
+  i0: Int, mc: Int, p0: Int, kc: Int, mr: Int, into panel: UnsafeMutablePointer<Float>
+) {
+  var s = 0
+  var row = 0
+  while row < mc {
+    let rows = min(mr, mc - row)
+    let strip = panel + s * mr * kc
+    if transposed {
+      // Column p of op(A) is contiguous: copy `rows` values per p.
+      for p in 0..<kc {
+        let src = a + (p0 + p) * lda + i0 + row
+        let dst = strip + p * mr
+        for i in 0..<rows { dst[i] = src[i] }
+        for i in rows..<mr { dst[i] = 0 }
+      }
+    } else {
+      // Row i of op(A) is contiguous: read it straight, write every mr-th float.
+      for i in 0..<rows {
+        let src = a + (i0 + row + i) * lda + p0
+        var dst = strip + i
+        for p in 0..<kc {
+          dst.pointee = src[p]
+          dst += mr
+        }
+      }
+      if rows < mr {
+        for p in 0..<kc {
+          (strip + p * mr + rows).update(repeating: 0, count: mr - rows)
+        }
+      }
+    }
+    s += 1
+    row += mr
+  }
+}
+
+extension StridedMatrix {
+  /// Packs `B[k0 ..< k0 + kc, j0 ..< j0 + nc]` into `nr`-column strips (see
+  /// `GEMMRightOperand.pack`). Row-major B copies contiguous runs of `nr` floats;
+  /// transposed B reads each column contiguously and scatters it with stride `nr`.
+  public func pack(
+    into panel: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int, nr: Int
+  ) {
+    let ld = leadingDimension
+    var s = 0
+    var col = 0
+    while col < nc {
+      let width = min(nr, nc - col)
+      let strip = panel + s * kc * nr
+      if transposed {
+        for t in 0..<width {
+          let src = base + (j0 + col + t) * ld + k0
+          var dst = strip + t
+          for r in 0..<kc {
+            dst.pointee = src[r]
+            dst += nr
+          }
+        }
+        if width < nr {
+          for r in 0..<kc { (strip + r * nr + width).update(repeating: 0, count: nr - width) }
+        }
+      } else {
+        var src = base + k0 * ld + j0 + col
+        var dst = strip
+        if width == nr && nr % 16 == 0 {
+          // Full strip: inline 16-float copies (a memmove call per 128-byte row costs more).
+          for _ in 0..<kc {
+            for v in stride(from: 0, to: nr, by: 16) {
+              UnsafeMutableRawPointer(dst + v).storeBytes(
+                of: UnsafeRawPointer(src + v).loadUnaligned(as: SIMD16<Float>.self),
+                as: SIMD16<Float>.self)
+            }
+            src += ld
+            dst += nr
+          }
+        } else {
+          for _ in 0..<kc {
+            dst.update(from: src, count: width)
+            (dst + width).update(repeating: 0, count: nr - width)
+            src += ld
+            dst += nr
+          }
+        }
+      }
+      s += 1
+      col += nr
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// The GEMM micro-kernels and the cache blocking that goes with each.
+import CCNNKernels
+
+/// A register-blocked micro-kernel: `C[m×n] = alpha · Ap · Bp + beta · C` for one tile,
+/// `m ≤ mr`, `n ≤ nr`, with packed panels `Ap` (`kc × mr`) and `Bp` (`kc × nr`).
+///
+/// Arguments: `kc, a, b, c, ldc, m, n, alpha, beta`. With `beta == 0`, C is not read.
+typealias GEMMMicroKernel =
+  @convention(c) (
+    Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int,
+    Int, Int, Float, Float
+  ) -> Void
+
+/// The micro-kernel `gemm` runs in its innermost loop, and its tile and block sizes.
+///
+/// `current` is the fastest one this CPU supports, chosen once (at first use) by CPUID:
+///
+/// | Kernel      | Tile MR × NR | MC  | KC  | NC   | Registers                          |
+/// |-------------|--------------|-----|-----|------|------------------------------------|
+/// | `avx512`    | 14 × 32      | 168 | 384 | 4096 | 28 zmm accumulators (of 32)        |
+/// | `avx2`      | 6 × 16       | 144 | 384 | 4096 | 12 ymm accumulators (of 16)        |
+/// | `portable`  | 6 × 16       | 144 | 384 | 4096 | six `SIMD16<Float>` (24 NEON q)    |
+///
+/// The blocks follow the GotoBLAS/BLIS recipe, sized for an Ice Lake server core
+/// (48 KB L1d, 1.25 MB L2, large shared L3):
+/// - `KC` (depth of every packed block): long, so that each C tile is loaded and stored
+///   only `k / KC` times. The AVX-512 tile needs 184 bytes of packed A and B per 28 FMAs
+///   (about 13 B/cycle), which L2 supplies easily, so the B micro-panel (`KC × NR`, 48 KB)
+///   need not fit in L1; 384 measured best among 192 … 512.
+/// - `MC` (rows of the packed A block): `MC × KC` floats (168 × 384 × 4 B = 258 KB) stay in
+///   L2 while every B micro-panel of the column block runs against them, with room left
+///   for the B micro-panel and the C tiles passing through.
+/// - `NC` (columns of the packed B panel): `KC × NC` floats (6 MB at most, usually less:
+///   each thread packs only its own columns) live in L3 and are reused by every A block,
+///   so A is repacked only every NC columns.
+/// When a thread's rows fit in one A block (convolution: m = output channels), B is not
+/// packed as a panel at all but a few strips at a time, right before use (see
+/// `GEMMDriver.run`).
+public enum GEMMKernel: String, Sendable, CaseIterable, CustomStringConvertible {
+  /// AVX-512F + FMA (x86_64), written in C with intrinsics.
+  case avx512
+  /// AVX2 + FMA (x86_64), written in C with intrinsics.
+  case avx2
+  /// Portable Swift SIMD, for every other CPU (arm64 included).
+  case portable
+
+  /// The fastest kernel this CPU supports; `gemm` uses it. Chosen once, at first use.
+  public static let current: GEMMKernel = {
+    switch ccnn_best_isa() {
+    case Int32(CCNN_ISA_AVX512): return .avx512
+    case Int32(CCNN_ISA_AVX2): return .avx2
+    default: return .portable
+    }
+  }()
+
+  /// Whether this CPU can run the kernel.
+  public var isSupported: Bool {
+    switch self {
+    case .avx512: return GEMMKernel.current == .avx512
+    case .avx2: return GEMMKernel.current == .avx512 || GEMMKernel.current == .avx2
+    case .portable: return true
+    }
+  }
+
+  /// The kernel's name: `avx512`, `avx2` or `portable`.
+  public var description: String { rawValue }
+
+  /// Rows of the register tile (A values broadcast per reduction step).
+  var mr: Int {
+    switch self {
+    case .avx512: return 14
+    case .avx2, .portable: return 6
+    }
+  }
+
+  /// Columns of the register tile (the SIMD direction; a multiple of the vector width).
+  var nr: Int {
+    switch self {
+    case .avx512: return 32
+    case .avx2, .portable: return 16
+    }
+  }
+
+  /// Rows of the packed A block, MC (a multiple of `mr`); sized for L2.
+  var mc: Int { mr * (self == .avx512 ? 12 : 24) }
+
+  /// Depth of the packed blocks, KC; long, to touch each C tile rarely.
+  var kc: Int { 384 }
+
+  /// Columns of the packed B panel, NC (a multiple of `nr`); sized for L3.
+  var nc: Int { 4096 }
+
+  /// The C (or Swift) function for one tile.
+  var microKernel: GEMMMicroKernel {
+    switch self {
+    #if arch(x86_64)
+      case .avx512: return ccnn_sgemm_avx512_14x32
+      case .avx2: return ccnn_sgemm_avx2_6x16
+    #else
+      case .avx512, .avx2: preconditionFailure("GEMM kernel \(self) needs x86_64")
+    #endif
+    case .portable: return portableMicroKernel
+    }
+  }
+}
