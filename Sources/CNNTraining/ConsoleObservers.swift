@@ -1,23 +1,31 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// Writes text to standard output or standard error, flushing each write.
+/// Writes text straight to standard output or standard error (file descriptors 1 and 2),
+/// unbuffered, so lines appear at once and interleave correctly.
 public enum Console {
   /// Writes `text` to standard output.
-  public static func out(_ text: String) {
-    fputs(text, stdout)
-    fflush(stdout)
-  }
+  public static func out(_ text: String) { send(text, to: 1) }
 
   /// Writes `text` to standard error.
-  public static func error(_ text: String) {
-    fputs(text, stderr)
-    fflush(stderr)
+  public static func error(_ text: String) { send(text, to: 2) }
+
+  private static func send(_ text: String, to descriptor: Int32) {
+    var bytes = Array(text.utf8)
+    bytes.withUnsafeMutableBytes { buffer in
+      var offset = 0
+      while offset < buffer.count, let base = buffer.baseAddress {
+        let written = write(descriptor, base + offset, buffer.count - offset)
+        if written <= 0 {
+          if written < 0 && errno == EINTR { continue }
+          return
+        }
+        offset += written
+      }
+    }
   }
 
   /// Whether standard error is a terminal (so a live progress bar can redraw itself).
