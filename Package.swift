@@ -41,10 +41,15 @@ let package = Package(
     .target(name: "CNNModels", dependencies: ["CNNLayers"]),
     /// `Trainer`, training events, progress bar, JSON lines.
     .target(name: "CNNTraining", dependencies: ["CNNLayers", "CNNOptimizers", "CNNData", "CNNModels"]),
+    /// PNG and SVG writers, filter grids, feature maps, charts.
+    .target(name: "CNNVisualization", dependencies: ["CNNLayers", "CNNData"]),
     /// Umbrella: `import CNNKit` brings in every library module.
     .target(
       name: "CNNKit",
-      dependencies: ["CNNKernels", "CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels", "CNNTraining"]),
+      dependencies: [
+        "CNNKernels", "CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels", "CNNTraining",
+        "CNNVisualization",
+      ]),
 
     // MARK: - Executables
     .executableTarget(
@@ -56,9 +61,10 @@ let package = Package(
     .testTarget(name: "CNNTensorTests", dependencies: ["CNNTensor"]),
     .testTarget(name: "CNNLayersTests", dependencies: ["CNNLayers"]),
     .testTarget(name: "CNNOptimizersTests", dependencies: ["CNNOptimizers"]),
-    .testTarget(name: "CNNDataTests", dependencies: ["CNNData"]),
+    .testTarget(name: "CNNDataTests", dependencies: ["CNNData"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CNNModelsTests", dependencies: ["CNNModels"]),
     .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining"]),
+    .testTarget(name: "CNNVisualizationTests", dependencies: ["CNNVisualization"]),
   ],
   swiftLanguageModes: [.v6]
 )

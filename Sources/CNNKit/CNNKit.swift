@@ -6,3 +6,4 @@
 @_exported import CNNData
 @_exported import CNNModels
 @_exported import CNNTraining
+@_exported import CNNVisualization

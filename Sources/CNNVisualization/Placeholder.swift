@@ -1,0 +1,1 @@
+// CNNVisualization placeholder; replaced as the module is written.
