@@ -1,0 +1,143 @@
+/// A problem with a dataset file: what was wrong, in which file, and how to fix it.
+///
+/// Every case has a ``hint`` naming the fix, and ``description`` ends with it, in the manner
+/// of llm.c's `---> HINT:` lines:
+///
+///     train-labels-idx1-ubyte: bad magic number 0x00000801 (2049), expected 0x00000803 (2051).
+///     ---> HINT: this is an IDX labels file (2049); pass the images file (…-images-idx3-ubyte).
+public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
+  /// A directory that should hold the dataset does not exist.
+  case directoryNotFound(path: String)
+  /// A file does not exist; `triedPaths` lists every name that was looked for.
+  case fileNotFound(path: String, triedPaths: [String])
+  /// A file exists but could not be read.
+  case unreadableFile(path: String, reason: String)
+  /// The first four bytes are not the magic number the reader expects.
+  case badMagic(expected: UInt32, found: UInt32, file: String)
+  /// An IDX header names an element type other than unsigned bytes (0x08).
+  case unsupportedDataType(file: String, code: UInt8)
+  /// The data is shorter than its header says.
+  case truncated(file: String, expectedBytes: Int, actualBytes: Int)
+  /// The data is longer than its header says. `actualBytes` is `nil` when decompression
+  /// stopped at the size the header allows, so the true size is not known.
+  case trailingBytes(file: String, expectedBytes: Int, actualBytes: Int?)
+  /// An images file and its labels file hold different numbers of records.
+  case countMismatch(imagesFile: String, imageCount: Int, labelsFile: String, labelCount: Int)
+  /// A label is not a valid class index.
+  case labelOutOfRange(file: String, index: Int, label: Int, classCount: Int)
+  /// A gzip or DEFLATE stream is damaged (bad block, bad code, CRC mismatch, truncation, …).
+  case corruptCompressedData(file: String, reason: String)
+  /// Decompressed data would exceed the limit the caller set.
+  case decompressedSizeExceedsLimit(file: String, limit: Int)
+  /// A header describes data that cannot be in this file (e.g. 10⁹ images in 1 KB).
+  case implausibleHeader(file: String, reason: String)
+
+  /// How to fix the problem, in one sentence.
+  public var hint: String {
+    switch self {
+    case .directoryNotFound:
+      return Self.whereToGetData
+    case .fileNotFound:
+      return Self.whereToGetData
+    case .unreadableFile:
+      return "check the file's permissions (ls -l) and that it is a regular file."
+    case .badMagic(let expected, let found, _):
+      return Self.magicHint(expected: expected, found: found)
+    case .unsupportedDataType(_, let code):
+      return "only unsigned-byte IDX data (type 0x08) is supported, this file has type "
+        + "0x\(hex(UInt32(code), digits: 2)); convert it to uint8 or use the original MNIST files."
+    case .truncated:
+      return "the file is incomplete (an interrupted download or copy) or its header is damaged; "
+        + "download it again and compare its sha256 with the published one."
+    case .trailingBytes:
+      return "the file holds more data than its header describes; it was probably concatenated "
+        + "or edited. Download it again and compare its sha256 with the published one."
+    case .countMismatch:
+      return "pair each images file with the labels file of the same split "
+        + "(train-images with train-labels, t10k-images with t10k-labels) of the same dataset."
+    case .labelOutOfRange:
+      return "pass classNames with one name per class, or check that this labels file belongs "
+        + "to this dataset."
+    case .corruptCompressedData:
+      return "the compressed file is damaged; download it again (check its sha256), "
+        + "or test it with `gzip -t FILE`."
+    case .decompressedSizeExceedsLimit:
+      return "the file decompresses to more than expected; check that it is the right file, "
+        + "or raise maxOutputBytes."
+    case .implausibleHeader:
+      return "the header is damaged or this is not an IDX file; download the file again "
+        + "and compare its sha256 with the published one."
+    }
+  }
+
+  /// What went wrong, where, and (after `---> HINT:`) how to fix it.
+  public var description: String { "\(problem)\n---> HINT: \(hint)" }
+
+  private var problem: String {
+    switch self {
+    case .directoryNotFound(let path):
+      return "\(path): dataset directory not found."
+    case .fileNotFound(let path, let tried):
+      let list = tried.isEmpty ? "" : " (looked for: \(tried.joined(separator: ", ")))"
+      return "\(path): file not found\(list)."
+    case .unreadableFile(let path, let reason):
+      return "\(path): cannot read the file: \(reason)."
+    case .badMagic(let expected, let found, let file):
+      return "\(file): bad magic number 0x\(hex(found)) (\(found)), "
+        + "expected 0x\(hex(expected)) (\(expected))."
+    case .unsupportedDataType(let file, let code):
+      return "\(file): unsupported IDX data type 0x\(hex(UInt32(code), digits: 2))."
+    case .truncated(let file, let expected, let actual):
+      return "\(file): truncated: expected \(expected) bytes, found \(actual)."
+    case .trailingBytes(let file, let expected, let actual):
+      let found = actual.map { "found \($0)" } ?? "found more (decoding stopped at the limit)"
+      return "\(file): trailing bytes: the header describes \(expected) bytes, \(found)."
+    case .countMismatch(let imagesFile, let imageCount, let labelsFile, let labelCount):
+      return "\(imagesFile) holds \(imageCount) images but \(labelsFile) holds "
+        + "\(labelCount) labels."
+    case .labelOutOfRange(let file, let index, let label, let classCount):
+      return "\(file): label \(label) at index \(index) is not below the class count \(classCount)."
+    case .corruptCompressedData(let file, let reason):
+      return "\(file): corrupt compressed data: \(reason)."
+    case .decompressedSizeExceedsLimit(let file, let limit):
+      return "\(file): decompressed data exceeds the limit of \(limit) bytes."
+    case .implausibleHeader(let file, let reason):
+      return "\(file): implausible header: \(reason)."
+    }
+  }
+
+  static let whereToGetData =
+    "pass --data-dir DIR containing train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+    + "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]; for Fashion-MNIST run "
+    + "`apt-get install -y dataset-fashion-mnist` (installs to /usr/share/datasets/fashion-mnist), "
+    + "or use MNIST.bundledSample() for the built-in 5,000-image MNIST sample."
+
+  private static func magicHint(expected: UInt32, found: UInt32) -> String {
+    let labels: UInt32 = 0x0000_0801
+    let images: UInt32 = 0x0000_0803
+    if expected == images && found == labels {
+      return "this is an IDX labels file (2049); pass the images file (…-images-idx3-ubyte)."
+    }
+    if expected == labels && found == images {
+      return "this is an IDX images file (2051); pass the labels file (…-labels-idx1-ubyte)."
+    }
+    if found.byteSwapped == expected {
+      return "the header was written little-endian; IDX integers are big-endian."
+    }
+    if found >> 16 == 0x1F8B {
+      return "this looks like gzip data that was not recognised; decompress it with `gunzip`."
+    }
+    if found >> 16 != 0 {
+      return "this is not an IDX file (IDX files start with two zero bytes); "
+        + "check the path and file name."
+    }
+    return "this IDX file has the wrong element type or number of dimensions; "
+      + "check that you passed the right file."
+  }
+}
+
+/// `value` as upper-case hexadecimal, zero-padded to `digits`.
+func hex(_ value: UInt32, digits: Int = 8) -> String {
+  let text = String(value, radix: 16, uppercase: true)
+  return String(repeating: "0", count: max(0, digits - text.count)) + text
+}
