@@ -63,7 +63,7 @@ let package = Package(
     .testTarget(name: "CNNOptimizersTests", dependencies: ["CNNOptimizers"]),
     .testTarget(name: "CNNDataTests", dependencies: ["CNNData"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CNNModelsTests", dependencies: ["CNNModels"]),
-    .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining"]),
+    .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CNNVisualizationTests", dependencies: ["CNNVisualization"]),
   ],
   swiftLanguageModes: [.v6]

@@ -2,8 +2,8 @@ import ArgumentParser
 import CNNKit
 import Foundation
 
-extension ModelName: @retroactive ExpressibleByArgument {}
-extension OptimizerKind: @retroactive ExpressibleByArgument {}
+extension ModelName: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
 
 /// `cnn train`: trains a network on an MNIST-format dataset and reports its accuracy.
 struct Train: ParsableCommand {

@@ -20,6 +20,10 @@ enum {
 /// Checks CPUID via `__builtin_cpu_supports`; always `CCNN_ISA_PORTABLE` off x86_64.
 int ccnn_best_isa(void);
 
+/// Makes the C allocator keep large freed blocks for reuse instead of unmapping them
+/// (glibc's `mallopt`; a no-op elsewhere). Returns 1 on success.
+int ccnn_reuse_large_allocations(void);
+
 #if defined(__x86_64__)
 /// Micro-kernel contract (all kernels):
 ///
