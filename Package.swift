@@ -38,7 +38,7 @@ let package = Package(
       name: "CNNData", dependencies: ["CNNTensor"],
       resources: [.copy("Resources/mnist-sample")]),
     /// The networks of the seeds.
-    .target(name: "CNNModels", dependencies: ["CNNLayers"]),
+    .target(name: "CNNModels", dependencies: ["CNNKernels", "CNNLayers"]),
     /// `Trainer`, training events, progress bar, JSON lines.
     .target(name: "CNNTraining", dependencies: ["CNNLayers", "CNNOptimizers", "CNNData", "CNNModels"]),
     /// PNG and SVG writers, filter grids, feature maps, charts.

@@ -11,8 +11,9 @@ int ccnn_reuse_large_allocations(void) {
   // mmap and unmaps them on free, so each step pays a page fault and a zeroed page for every
   // 4 KB it touches (a third of SimpleConvNet's step time). Raising the thresholds makes
   // freed blocks reusable, as PyTorch's caching allocator does.
-  int ok = mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  ok &= mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // 32 MiB is the largest mmap threshold glibc accepts on 64-bit systems.
+  int ok = mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  ok &= mallopt(M_TRIM_THRESHOLD, 256 << 20);
   return ok;
 #else
   return 1;

@@ -28,6 +28,10 @@ public protocol Layer: AnyObject {
 
   /// The parameters, each with its structural name (`"weight"`, `"0.bias"`, `"layer1.0.conv1.weight"`).
   var namedParameters: [(name: String, parameter: Parameter)] { get }
+
+  /// The buffers (non-learned state such as running statistics), each with its structural
+  /// name, in the same scheme as `namedParameters` (`"bn1.running_mean"`).
+  var namedBuffers: [(name: String, buffer: Buffer)] { get }
 }
 
 extension Layer {
@@ -50,6 +54,11 @@ extension Layer {
   /// Sets every parameter's gradient to zero.
   public func zeroGradients() {
     for parameter in parameters { parameter.zeroGradient() }
+  }
+
+  /// The buffer with structural name `name`, or `nil`.
+  public func buffer(named name: String) -> Buffer? {
+    namedBuffers.first { $0.name == name }?.buffer
   }
 
   /// The parameter with structural name `name`, or `nil`.
@@ -75,6 +84,47 @@ extension Layer {
       }
     }
     return result
+  }
+
+  /// By default the buffers are found by the same walk as the parameters: a `Buffer` is
+  /// named by its property, nested layers and arrays of layers prefix their own names.
+  public var namedBuffers: [(name: String, buffer: Buffer)] {
+    var result: [(name: String, buffer: Buffer)] = []
+    var mirror: Mirror? = Mirror(reflecting: self)
+    var levels: [Mirror] = []
+    while let current = mirror {
+      levels.append(current)
+      mirror = current.superclassMirror
+    }
+    for level in levels.reversed() {
+      for child in level.children {
+        guard let label = child.label else { continue }
+        collectBuffers(from: child.value, name: label, into: &result)
+      }
+    }
+    return result
+  }
+}
+
+/// Appends the buffers found in `value` (a buffer, a layer, an optional or an array of
+/// either) to `result`, named below `name`.
+func collectBuffers(from value: Any, name: String, into result: inout [(name: String, buffer: Buffer)]) {
+  switch value {
+  case let buffer as Buffer:
+    result.append((name, buffer))
+  case let layer as any Layer:
+    for (childName, buffer) in layer.namedBuffers {
+      result.append(("\(name).\(childName)", buffer))
+    }
+  case let array as [Any]:
+    for (index, element) in array.enumerated() {
+      collectBuffers(from: element, name: "\(name).\(index)", into: &result)
+    }
+  default:
+    let mirror = Mirror(reflecting: value)
+    if mirror.displayStyle == .optional, let wrapped = mirror.children.first {
+      collectBuffers(from: wrapped.value, name: name, into: &result)
+    }
   }
 }
 

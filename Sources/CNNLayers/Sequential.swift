@@ -14,8 +14,8 @@ public enum LayerBuilder {
 
 /// Layers applied one after another; the pullback runs them in reverse.
 ///
-/// Parameters are named by position, as PyTorch's `nn.Sequential` does: `"0.weight"`,
-/// `"3.bias"`. Models subclass it (`final class LeNet5: Sequential`).
+/// Parameters and buffers are named by position, as PyTorch's `nn.Sequential` does:
+/// `"0.weight"`, `"3.bias"`, `"1.running_mean"`. Models subclass it (`final class LeNet5: Sequential`).
 open class Sequential: Layer {
   /// The layers, in the order they are applied.
   public let layers: [any Layer]
@@ -33,6 +33,12 @@ open class Sequential: Layer {
   public var namedParameters: [(name: String, parameter: Parameter)] {
     layers.enumerated().flatMap { index, layer in
       layer.namedParameters.map { ("\(index).\($0.name)", $0.parameter) }
+    }
+  }
+
+  public var namedBuffers: [(name: String, buffer: Buffer)] {
+    layers.enumerated().flatMap { index, layer in
+      layer.namedBuffers.map { ("\(index).\($0.name)", $0.buffer) }
     }
   }
 

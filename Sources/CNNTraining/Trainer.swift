@@ -54,11 +54,32 @@ public final class Trainer {
 
   /// Trains for `configuration.epochs` epochs and reports every step and epoch to `observers`.
   @discardableResult
-  public func fit(
+  public func fit<Generator: RandomNumberGenerator>(
     _ training: Dataset, test: Dataset?, configuration: TrainingConfiguration,
-    using generator: inout some RandomNumberGenerator, seed: UInt64? = nil,
-    observers: [any TrainingObserver] = []
+    using generator: inout Generator, seed: UInt64? = nil, observers: [any TrainingObserver] = []
   ) -> TrainingResult {
+    fit(
+      training, test: test, configuration: configuration, using: &generator, seed: seed, observers: observers,
+      startingEpoch: 1, endOfEpoch: { _, _ in })
+  }
+
+  /// Trains until `configuration.epochs` epochs are done and reports every step and epoch to
+  /// `observers`.
+  ///
+  /// - Parameters:
+  ///   - startingEpoch: The first epoch to run (1 for a new run; `epochsCompleted + 1` when
+  ///     resuming with the saved generator, which makes the run bit-identical to one that never
+  ///     stopped).
+  ///   - endOfEpoch: Called after each epoch's evaluation with the epoch and the generator as
+  ///     it stands before the next epoch's shuffle (e.g. to save a checkpoint). Its error stops
+  ///     training and is rethrown.
+  @discardableResult
+  public func fit<Generator: RandomNumberGenerator>(
+    _ training: Dataset, test: Dataset?, configuration: TrainingConfiguration,
+    using generator: inout Generator, seed: UInt64? = nil,
+    observers: [any TrainingObserver] = [], startingEpoch: Int = 1,
+    endOfEpoch: (_ epoch: Int, _ generator: Generator) throws -> Void
+  ) rethrows -> TrainingResult {
     let clock = ContinuousClock()
     let runStart = clock.now
     let batchesPerEpoch = configuration.dropLastBatch
@@ -72,7 +93,7 @@ public final class Trainer {
     observers.forEach { $0.receive(.started(start)) }
     var summaries: [EpochSummary] = []
     var trainingSeconds = 0.0
-    for epoch in 1...max(1, configuration.epochs) where configuration.epochs > 0 {
+    for epoch in max(1, startingEpoch)...max(1, startingEpoch, configuration.epochs) where epoch <= configuration.epochs {
       let epochStart = clock.now
       var lossSum: Double = 0
       var correct = 0
@@ -104,6 +125,7 @@ public final class Trainer {
         evaluationSeconds: (clock.now - evaluationStart).seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9))
       summaries.append(summary)
       observers.forEach { $0.receive(.epoch(summary)) }
+      try endOfEpoch(epoch, generator)
     }
     let result = TrainingResult(epochs: summaries, trainingSeconds: trainingSeconds, totalSeconds: (clock.now - runStart).seconds)
     observers.forEach { $0.receive(.finished(result)) }

@@ -6,5 +6,5 @@ struct CNNCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "cnn",
     abstract: "Train, inspect and benchmark convolutional networks.",
-    subcommands: [Train.self, Benchmark.self])
+    subcommands: [Train.self, Summary.self, Predict.self, Benchmark.self])
 }

@@ -1,1 +1,0 @@
-// \(module) placeholder; replaced as the module is written.

@@ -1,0 +1,489 @@
+// Implicit im2col: one image's sliding windows presented to `gemm` as its right operand B,
+// packed straight from the input, so the unrolled matrix never exists in memory.
+//
+// For one image `[C, H, W]`, B is `(C*KH*KW) x (OH*OW)`: row `r = (c, kh, kw)`, column
+// `j = (oh, ow)`, and
+//
+//   B[r, j] = input[c, oh*SH - PT + kh, ow*SW - PL + kw]     (0 outside the input)
+//
+// so that one image's convolution is `output (K x OH*OW) = weight (K x C*KH*KW) * B`.
+// B is the transpose of that image's block of the seeds' im2col matrix (see Im2Col.swift).
+//
+// Making every copy contiguous. The operands read a "source" copy of the image that is
+// zero-padded (Hp = H + PT + PB rows, Wp = W + PL + PR columns) and whose rows are split into
+// SW phases: phase q of a padded row holds its columns q, q + SW, q + 2*SW, ... (Wq = ceil(Wp/SW)
+// of them). Then
+//
+//   B[(c, kh, kw), (oh, ow)] = source[c, oh*SH + kh, kw % SW, kw / SW + ow]
+//
+// so a run of consecutive ow is a contiguous copy for every stride, with no bounds checks:
+// padding is already zeros. The source costs one pass over the image (C*Hp*Wp floats, KH*KW
+// times fewer than B) and is the image itself when there is no padding and SW = 1.
+// col2im runs the same way backwards: rows of B are added into a source-shaped buffer (again
+// contiguously), which is then folded back into the image (`Im2ColLayout.gather`).
+
+/// One image's unrolled windows as the matrix B of shape `(C*KH*KW) x (OH*OW)`, packed
+/// straight from the input for `gemm` (implicit im2col).
+///
+/// `B[(c, kh, kw), (oh, ow)] = image[c, oh*SH - PT + kh, ow*SW - PL + kw]`, zero where that
+/// falls in the padding. Only `geometry.inputChannels`, the spatial sizes, kernel, stride
+/// and padding are used; `geometry.batch` is ignored (the operand is one image).
+///
+/// With padding or a column stride above 1, the operand reads a padded, phase-split copy of
+/// the image that `init` writes into `workspace` (`workspaceCount(for:)` floats); the
+/// workspace must outlive the operand's use and not be shared with a concurrent operand.
+public struct Im2ColOperand: GEMMRightOperand {
+  /// The window geometry (its `inputChannels` is C of this operand).
+  public let geometry: ConvGeometry
+  /// `C*KH*KW`.
+  public let rows: Int
+  /// `OH*OW`.
+  public let columns: Int
+  /// Where B's rows live in `source`.
+  let layout: Im2ColLayout
+  /// The padded, phase-split image (or the image itself).
+  let source: UnsafePointer<Float>
+
+  /// Floats of workspace `init` needs for `geometry`: 0 when the image can be read in place
+  /// (no padding and column stride 1), else `C * Hp * SW * ceil(Wp / SW)`.
+  public static func workspaceCount(for geometry: ConvGeometry) -> Int {
+    Im2ColLayout(geometry).workspaceCount
+  }
+
+  /// Presents `image` (`[C, H, W]`, with C = `geometry.inputChannels`) as B, first writing
+  /// its padded, phase-split copy into `workspace` when `workspaceCount(for:)` is not 0.
+  public init(image: UnsafePointer<Float>, geometry: ConvGeometry, workspace: UnsafeMutablePointer<Float>?) {
+    self.geometry = geometry
+    rows = geometry.windowSize
+    columns = geometry.outputPlaneSize
+    layout = Im2ColLayout(geometry)
+    if layout.readsInPlace {
+      source = image
+      return
+    }
+    guard let workspace else {
+      preconditionFailure("Im2ColOperand: \(geometry) needs a workspace of \(layout.workspaceCount) floats")
+    }
+    layout.scatter(image, into: workspace)
+    source = UnsafePointer(workspace)
+  }
+
+  /// Packs `B[k0 ..< k0 + kc, j0 ..< j0 + nc]` into `nr`-column strips (see
+  /// `GEMMRightOperand.pack`): `panel[(s*kc + r)*nr + t] = B[k0 + r, j0 + s*nr + t]`.
+  ///
+  /// Per strip, the columns are split once into runs that stay on one output row; then each
+  /// of the `kc` rows copies those runs, contiguously, from the source. No divisions and no
+  /// bounds checks in the inner loops.
+  public func pack(into panel: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int, nr: Int) {
+    let outputWidth = geometry.outputWidth
+    let window = layout.window
+    let outputRowStride = layout.outputRowStride
+    let channelStride = layout.channelStride
+    let source = source
+    layout.withKernelOffsets { offsets in
+      withUnsafeTemporaryAllocation(of: WindowRun.self, capacity: nr + 1) { runBuffer in
+        guard let runs = runBuffer.baseAddress else { return }
+        var oh = j0 / outputWidth
+        var ow = j0 - oh * outputWidth
+        var col = 0
+        var strip = panel
+        let c0 = k0 / window
+        let i0 = k0 - c0 * window
+        while col < nc {
+          let stripWidth = min(nr, nc - col)
+          // Split the strip's columns into runs on one output row each.
+          var runCount = 0
+          var t = 0
+          while t < stripWidth {
+            let length = min(outputWidth - ow, stripWidth - t)
+            runs[runCount] = WindowRun(source: oh * outputRowStride + ow, count: length, offset: t)
+            runCount += 1
+            t += length
+            ow += length
+            if ow == outputWidth {
+              ow = 0
+              oh += 1
+            }
+          }
+          // Copy the runs for every row r = (c, kh, kw) of the block: (c, i) with i = kh*KW + kw.
+          var channel = source + c0 * channelStride
+          var i = i0
+          var dst = strip
+          if runCount == 1 && stripWidth == nr {
+            // One full-width run: the common case for wide outputs.
+            var from = channel + runs[0].source
+            for _ in 0..<kc {
+              copyFloats(from: from + offsets[i], to: dst, count: nr)
+              dst += nr
+              i += 1
+              if i == window {
+                i = 0
+                from += channelStride
+              }
+            }
+          } else {
+            for _ in 0..<kc {
+              let base = channel + offsets[i]
+              for q in 0..<runCount {
+                let run = runs[q]
+                copyFloats(from: base + run.source, to: dst + run.offset, count: run.count)
+              }
+              if stripWidth < nr { fillZero(dst + stripWidth, count: nr - stripWidth) }
+              dst += nr
+              i += 1
+              if i == window {
+                i = 0
+                channel += channelStride
+              }
+            }
+          }
+          strip += kc * nr
+          col += nr
+        }
+      }
+    }
+  }
+}
+
+// MARK: - The transposed operand
+
+/// B^T of an `Im2ColOperand`: the `(OH*OW) x (C*KH*KW)` matrix (the seeds' im2col matrix of
+/// one image), packed straight from the operand's source, for `conv2DBackward`'s
+/// `dW += dY * B^T` (the reduction runs over output positions).
+///
+/// Packing it is a transpose: for 4 consecutive rows `(c, kh, kw)` of B, 4 consecutive output
+/// positions on one output row are 4 contiguous floats of the source, so the panel is built
+/// from 4x4 blocks transposed in registers; blocks that straddle two output rows are gathered.
+struct Im2ColTransposedOperand: GEMMRightOperand {
+  let operand: Im2ColOperand
+
+  /// `OH*OW`.
+  var rows: Int { operand.columns }
+  /// `C*KH*KW`.
+  var columns: Int { operand.rows }
+
+  /// Packs `B^T[k0 ..< k0 + kc, j0 ..< j0 + nc]` into `nr`-column strips (see
+  /// `GEMMRightOperand.pack`).
+  func pack(into panel: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int, nr: Int) {
+    let layout = operand.layout
+    let outputWidth = operand.geometry.outputWidth
+    let window = layout.window
+    let outputRowStride = layout.outputRowStride
+    let channelStride = layout.channelStride
+    let source = operand.source
+    layout.withKernelOffsets { offsets in
+      withUnsafeTemporaryAllocation(of: Int.self, capacity: kc + nr) { buffer in
+        guard let positions = buffer.baseAddress else { return }
+        let bases = positions + kc
+        // positions[r]: where output position k0 + r starts, relative to a row's base.
+        var oh = k0 / outputWidth
+        var ow = k0 - oh * outputWidth
+        for r in 0..<kc {
+          positions[r] = oh * outputRowStride + ow
+          ow += 1
+          if ow == outputWidth {
+            ow = 0
+            oh += 1
+          }
+        }
+        var c = j0 / window
+        var i = j0 - c * window
+        var strip = panel
+        var col = 0
+        while col < nc {
+          let width = min(nr, nc - col)
+          // bases[t]: where row (c, kh, kw) = j0 + col + t of B starts in the source.
+          for t in 0..<width {
+            bases[t] = c * channelStride + offsets[i]
+            i += 1
+            if i == window {
+              i = 0
+              c += 1
+            }
+          }
+          var t = 0
+          while t + 4 <= width {
+            let s0 = source + bases[t], s1 = source + bases[t + 1]
+            let s2 = source + bases[t + 2], s3 = source + bases[t + 3]
+            var r = 0
+            while r + 4 <= kc {
+              let o = positions[r]
+              let dst = strip + r * nr + t
+              if positions[r + 3] == o + 3 {
+                transpose4x4(load4(s0 + o), load4(s1 + o), load4(s2 + o), load4(s3 + o), into: dst, stride: nr)
+              } else {
+                for q in 0..<4 {
+                  let oq = positions[r + q]
+                  store4(SIMD4<Float>(s0[oq], s1[oq], s2[oq], s3[oq]), dst + q * nr)
+                }
+              }
+              r += 4
+            }
+            while r < kc {
+              let o = positions[r]
+              store4(SIMD4<Float>(s0[o], s1[o], s2[o], s3[o]), strip + r * nr + t)
+              r += 1
+            }
+            t += 4
+          }
+          while t < width {
+            let src = source + bases[t]
+            for r in 0..<kc { strip[r * nr + t] = src[positions[r]] }
+            t += 1
+          }
+          if width < nr {
+            for r in 0..<kc { fillZero(strip + r * nr + width, count: nr - width) }
+          }
+          strip += kc * nr
+          col += nr
+        }
+      }
+    }
+  }
+}
+
+// MARK: - col2im for one image
+
+/// Adds rows of B back into a source-shaped buffer (the adjoint of packing B):
+/// `source[c, oh*SH + kh, kw % SW, kw / SW + ow] += columns[r, j]` for every row
+/// `r = (c, kh, kw)` with c in `channels` and every column `j = (oh, ow)` with oh in
+/// `outputRows`. Each row of B adds contiguously, whatever the stride.
+///
+/// `columns` is row-major with leading dimension `leadingDimension`; its row 0 is B's row
+/// `channels.lowerBound*KH*KW`, its column 0 is output row `outputRows.lowerBound`. Only the
+/// channels in `channels` are written, so disjoint channel ranges may be folded concurrently.
+/// `Im2ColLayout.gather` then moves `source` into the image (dropping the padding); when the
+/// layout reads in place, `source` is the image itself.
+func foldWindows(
+  columns: UnsafePointer<Float>, leadingDimension: Int, channels: Range<Int>, outputRows: Range<Int>,
+  layout: Im2ColLayout, into source: UnsafeMutablePointer<Float>
+) {
+  let outputWidth = layout.geometry.outputWidth
+  let outputRowStride = layout.outputRowStride
+  layout.withKernelOffsets { offsets in
+    var src = columns
+    for c in channels {
+      let channel = source + c * layout.channelStride + outputRows.lowerBound * outputRowStride
+      for i in 0..<layout.window {
+        var dst = channel + offsets[i]
+        var run = src
+        for _ in outputRows {
+          addFloats(from: run, to: dst, count: outputWidth)
+          dst += outputRowStride
+          run += outputWidth
+        }
+        src += leadingDimension
+      }
+    }
+  }
+}
+
+// MARK: - The source layout
+
+/// Where B's rows live in the operands' padded, phase-split source (see the top of this file):
+/// `B[(c, kh, kw), (oh, ow)] = source[c*channelStride + offsets[kh*KW + kw] + oh*outputRowStride + ow]`.
+struct Im2ColLayout {
+  let geometry: ConvGeometry
+  /// No padding and SW = 1: the source is the image itself.
+  let readsInPlace: Bool
+  /// `KH*KW`.
+  let window: Int
+  /// `Hp = H + PT + PB`.
+  let paddedHeight: Int
+  /// Floats per phase row: `Wq = ceil(Wp / SW)` (or W in place).
+  let phaseWidth: Int
+  /// Floats per padded input row: `SW * Wq`.
+  let rowStride: Int
+  /// Floats per channel: `Hp * SW * Wq`.
+  let channelStride: Int
+  /// Floats between output rows `oh` and `oh + 1` of one row of B: `SH * SW * Wq`.
+  let outputRowStride: Int
+
+  init(_ g: ConvGeometry) {
+    geometry = g
+    readsInPlace =
+      g.padTop == 0 && g.padBottom == 0 && g.padLeft == 0 && g.padRight == 0 && g.strideWidth == 1
+    window = g.kernelHeight * g.kernelWidth
+    paddedHeight = g.inputHeight + g.padTop + g.padBottom
+    if readsInPlace {
+      phaseWidth = g.inputWidth
+    } else {
+      phaseWidth = (g.inputWidth + g.padLeft + g.padRight + g.strideWidth - 1) / g.strideWidth
+    }
+    rowStride = g.strideWidth * phaseWidth
+    channelStride = paddedHeight * rowStride
+    outputRowStride = g.strideHeight * rowStride
+  }
+
+  /// Floats of a separate source: 0 when reading in place.
+  var workspaceCount: Int { readsInPlace ? 0 : geometry.inputChannels * channelStride }
+
+  /// Writes the padded, phase-split copy of `image` (`[C, H, W]`) into `source`
+  /// (`workspaceCount` floats): `source[c, ih + PT, (iw + PL) % SW, (iw + PL) / SW] =
+  /// image[c, ih, iw]`, and zero at every other position.
+  func scatter(_ image: UnsafePointer<Float>, into source: UnsafeMutablePointer<Float>) {
+    let g = geometry
+    let stride = g.strideWidth, width = g.inputWidth
+    var dst = source
+    for c in 0..<g.inputChannels {
+      for paddedRow in 0..<paddedHeight {
+        let ih = paddedRow - g.padTop
+        if ih < 0 || ih >= g.inputHeight {
+          fillZero(dst, count: rowStride)
+        } else {
+          let row = image + (c * g.inputHeight + ih) * width
+          if stride == 1 {
+            fillZero(dst, count: g.padLeft)
+            copyFloats(from: row, to: dst + g.padLeft, count: width)
+            fillZero(dst + g.padLeft + width, count: phaseWidth - g.padLeft - width)
+          } else {
+            for phase in 0..<stride {
+              let out = dst + phase * phaseWidth
+              for t in 0..<phaseWidth {
+                let iw = t * stride + phase - g.padLeft
+                out[t] = iw >= 0 && iw < width ? row[iw] : 0
+              }
+            }
+          }
+        }
+        dst += rowStride
+      }
+    }
+  }
+
+  /// The adjoint of `scatter`: `image[c, ih, iw] = source[c, ih + PT, (iw + PL) % SW,
+  /// (iw + PL) / SW]` for the channels in `channels` (overwritten); padding positions of
+  /// `source` are dropped.
+  func gather(_ source: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>, channels: Range<Int>) {
+    let g = geometry
+    let stride = g.strideWidth, width = g.inputWidth
+    for c in channels {
+      for ih in 0..<g.inputHeight {
+        let src = source + c * channelStride + (ih + g.padTop) * rowStride
+        let row = image + (c * g.inputHeight + ih) * width
+        if stride == 1 {
+          copyFloats(from: src + g.padLeft, to: row, count: width)
+        } else {
+          for iw in 0..<width {
+            let paddedColumn = iw + g.padLeft
+            row[iw] = src[(paddedColumn % stride) * phaseWidth + paddedColumn / stride]
+          }
+        }
+      }
+    }
+  }
+
+  /// Calls `body` with a stack table of the offsets in the source of `B[(0, kh, kw), (0, 0)]`,
+  /// indexed by `kh*KW + kw` (row `(c, kh, kw)` starts `c * channelStride` further on).
+  @inline(__always)
+  func withKernelOffsets<R>(_ body: (UnsafeMutablePointer<Int>) -> R) -> R {
+    let g = geometry
+    return withUnsafeTemporaryAllocation(of: Int.self, capacity: window) { buffer in
+      guard let offsets = buffer.baseAddress else { preconditionFailure("empty kernel") }
+      let stride = g.strideWidth
+      for kh in 0..<g.kernelHeight {
+        for kw in 0..<g.kernelWidth {
+          offsets[kh * g.kernelWidth + kw] = kh * rowStride + (kw % stride) * phaseWidth + kw / stride
+        }
+      }
+      return body(offsets)
+    }
+  }
+}
+
+// MARK: - Helpers
+
+/// A run of consecutive B columns on one output row: `count` columns whose first element is
+/// at `source` past a row's base in the operand's source, stored from `offset` in the strip.
+struct WindowRun {
+  var source: Int
+  var count: Int
+  var offset: Int
+}
+
+/// Stores the transpose of the 4x4 block with rows `a`, `b`, `c`, `d`: column q goes to
+/// `dst + q*stride` (unpack and move-half shuffles).
+@inline(__always)
+private func transpose4x4(
+  _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>,
+  into dst: UnsafeMutablePointer<Float>, stride: Int
+) {
+  let ab0 = SIMD4<Float>(a[0], b[0], a[1], b[1]), ab1 = SIMD4<Float>(a[2], b[2], a[3], b[3])
+  let cd0 = SIMD4<Float>(c[0], d[0], c[1], d[1]), cd1 = SIMD4<Float>(c[2], d[2], c[3], d[3])
+  store4(SIMD4<Float>(ab0[0], ab0[1], cd0[0], cd0[1]), dst)
+  store4(SIMD4<Float>(ab0[2], ab0[3], cd0[2], cd0[3]), dst + stride)
+  store4(SIMD4<Float>(ab1[0], ab1[1], cd1[0], cd1[1]), dst + 2 * stride)
+  store4(SIMD4<Float>(ab1[2], ab1[3], cd1[2], cd1[3]), dst + 3 * stride)
+}
+
+/// Loads 4 floats from `p` (any alignment).
+@inline(__always)
+private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+  UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+/// Stores 4 floats at `p` (any alignment).
+@inline(__always)
+private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+}
+
+/// `dst[0 ..< count] = src[0 ..< count]` (no overlap between them), 16 or 4 floats at a time;
+/// a ragged end is covered by one more vector that overlaps the previous one.
+@inline(__always)
+func copyFloats(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+  if count >= 16 {
+    var i = 0
+    while i + 16 <= count {
+      copyVector(SIMD16<Float>.self, from: src + i, to: dst + i)
+      i += 16
+    }
+    if i < count { copyVector(SIMD16<Float>.self, from: src + count - 16, to: dst + count - 16) }
+  } else if count >= 4 {
+    var i = 0
+    while i + 4 <= count {
+      copyVector(SIMD4<Float>.self, from: src + i, to: dst + i)
+      i += 4
+    }
+    if i < count { copyVector(SIMD4<Float>.self, from: src + count - 4, to: dst + count - 4) }
+  } else {
+    for i in 0..<count { dst[i] = src[i] }
+  }
+}
+
+/// Copies one unaligned vector of `V` from `src` to `dst`.
+@inline(__always)
+func copyVector<V: SIMD>(_: V.Type, from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>)
+where V.Scalar == Float {
+  UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: V.self), as: V.self)
+}
+
+/// `dst[0 ..< count] += src[0 ..< count]` (no overlap between them), 8 floats at a time.
+@inline(__always)
+func addFloats(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+  var i = 0
+  while i + 8 <= count {
+    let sum = UnsafeRawPointer(dst + i).loadUnaligned(as: SIMD8<Float>.self)
+      + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+    UnsafeMutableRawPointer(dst + i).storeBytes(of: sum, as: SIMD8<Float>.self)
+    i += 8
+  }
+  while i < count {
+    dst[i] += src[i]
+    i += 1
+  }
+}
+
+/// `dst[0 ..< count] = 0`, 16 floats at a time.
+@inline(__always)
+func fillZero(_ dst: UnsafeMutablePointer<Float>, count: Int) {
+  var i = 0
+  while i + 16 <= count {
+    UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD16<Float>(), as: SIMD16<Float>.self)
+    i += 16
+  }
+  while i < count {
+    dst[i] = 0
+    i += 1
+  }
+}

@@ -1,0 +1,442 @@
+// 2-D pooling over NCHW batches (max, average and min), forward above backward. The
+// direct-loop references are in Pooling+Naive.swift.
+//
+//   input [N, C, H, W], output [N, C, OH, OW], argIndex [N, C, OH, OW] (Int32, max/min only)
+//   window (oh, ow) covers rows oh*SH - PT ..< oh*SH - PT + KH and likewise for columns.
+//
+// Semantics follow PyTorch: padded positions never win max/min (the padding acts as -inf for
+// max and +inf for min); average divides by KH*KW, counting padded positions as zeros
+// (count_include_pad = true). A NaN in a window wins max and min (the first NaN in scan
+// order), so NaNs propagate. Ties go to the first position in scan order (row by row).
+// argIndex records the winner's offset within its image plane, h*W + w; backward routes each
+// output gradient there, adding where overlapping windows share a winner.
+//
+// The fast versions split the N*C planes over threads and special-case the common 2x2
+// window with stride 2 and no padding.
+
+/// How a pooling window reduces its values to one.
+public enum PoolingMode: String, Sendable, CaseIterable {
+  /// The largest value in the window (padding never wins).
+  case max
+  /// The mean of the window, padding counted as zeros: sum / (KH*KW).
+  case average
+  /// The smallest value in the window (padding never wins).
+  case min
+}
+
+/// Pools each channel of an NCHW batch with a sliding window.
+///
+/// Shape: input `[N, C, H, W]` -> output `[N, C, OH, OW]`, where
+/// `OH = (H + PT + PB - KH) / SH + 1` (floor), and likewise for `OW` (`ConvGeometry`).
+/// `output[n, c, oh, ow]` is the max, average (sum / (KH*KW)) or min of
+/// `input[n, c, oh*SH - PT + kh, ow*SW - PL + kw]` over the window positions inside the input.
+///
+/// - Parameters:
+///   - input: The batch `[N, C, H, W]`.
+///   - output: Receives `[N, C, OH, OW]` (overwritten).
+///   - geometry: N, C, H, W, window, stride and padding (each padding smaller than the window).
+///   - mode: `.max`, `.average` or `.min`.
+///   - argIndex: For max and min, receives `[N, C, OH, OW]`: each winner's offset `h*W + w`
+///     within its plane (needed by `pool2DBackward`); `nil` to skip. Unused for average.
+///   - threads: Threads to split the N*C planes over.
+/// - Complexity: O(N * C * OH * OW * KH * KW).
+public func pool2DForward(
+  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+  mode: PoolingMode, argIndex: UnsafeMutablePointer<Int32>?, threads: Int = ComputeThreads.count
+) {
+  checkPoolingGeometry(g, caller: "pool2DForward")
+  let inputPlane = g.inputPlaneSize, outputPlane = g.outputPlaneSize
+  let twoByTwo = isTwoByTwoStrideTwo(g)
+  parallelChunks(g.batch * g.inputChannels, threads: threads) { _, planes in
+    for plane in planes {
+      let x = input + plane * inputPlane
+      let y = output + plane * outputPlane
+      let index = argIndex.map { $0 + plane * outputPlane }
+      switch (mode, twoByTwo) {
+      case (.average, true): averagePlaneForward2x2(x, y, geometry: g)
+      case (.average, false): averagePlaneForward(x, y, geometry: g)
+      case (.max, true): extremumPlaneForward2x2(x, y, index, geometry: g, order: MaxOrder.self)
+      case (.max, false): extremumPlaneForward(x, y, index, geometry: g, order: MaxOrder.self)
+      case (.min, true): extremumPlaneForward2x2(x, y, index, geometry: g, order: MinOrder.self)
+      case (.min, false): extremumPlaneForward(x, y, index, geometry: g, order: MinOrder.self)
+      }
+    }
+  }
+}
+
+/// The gradient of `pool2DForward` with respect to its input.
+///
+/// Shape: dOutput `[N, C, OH, OW]` -> dInput `[N, C, H, W]`. For max and min, each
+/// `dOutput[n, c, oh, ow]` goes to the winner recorded in `argIndex` (summed where windows
+/// overlap); for average, `dOutput / (KH*KW)` goes to every window position inside the input.
+/// dInput is overwritten.
+///
+/// - Parameters:
+///   - dOutput: The gradient with respect to the output, `[N, C, OH, OW]`.
+///   - dInput: Receives `[N, C, H, W]` (overwritten).
+///   - geometry: As in the forward call.
+///   - mode: As in the forward call.
+///   - argIndex: The winners recorded by `pool2DForward` (required for max and min).
+///   - threads: Threads to split the N*C planes over.
+/// - Complexity: O(N * C * (H * W + OH * OW)) for max and min; O(N * C * OH * OW * KH * KW) for
+///   average.
+public func pool2DBackward(
+  dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+  mode: PoolingMode, argIndex: UnsafePointer<Int32>?, threads: Int = ComputeThreads.count
+) {
+  checkPoolingGeometry(g, caller: "pool2DBackward")
+  precondition(mode == .average || argIndex != nil, "pool2DBackward: \(mode) pooling needs the forward argIndex")
+  let inputPlane = g.inputPlaneSize, outputPlane = g.outputPlaneSize
+  let twoByTwo = isTwoByTwoStrideTwo(g)
+  parallelChunks(g.batch * g.inputChannels, threads: threads) { _, planes in
+    for plane in planes {
+      let dy = dOutput + plane * outputPlane
+      let dx = dInput + plane * inputPlane
+      if mode == .average {
+        if twoByTwo {
+          averagePlaneBackward2x2(dy, dx, geometry: g)
+        } else {
+          fillZero(dx, count: inputPlane)
+          averagePlaneBackward(dy, dx, geometry: g)
+        }
+      } else if let argIndex {
+        let index = argIndex + plane * outputPlane
+        if twoByTwo {
+          extremumPlaneBackward2x2(dy, dx, index, geometry: g)
+        } else {
+          fillZero(dx, count: inputPlane)
+          for o in 0..<outputPlane { dx[Int(index[o])] += dy[o] }
+        }
+      }
+    }
+  }
+}
+
+// MARK: - Max and min
+
+/// The order max or min pooling picks its winner by. A candidate wins over the best so far
+/// when it is strictly better, or when it is the first NaN (so NaNs propagate).
+protocol PoolingOrder {
+  static func prefers(_ candidate: Float, over best: Float) -> Bool
+  static func prefers(_ candidate: SIMD4<Float>, over best: SIMD4<Float>) -> SIMDMask<SIMD4<Int32>>
+}
+
+/// Max pooling's order: larger wins.
+enum MaxOrder: PoolingOrder {
+  @inline(__always)
+  static func prefers(_ candidate: Float, over best: Float) -> Bool {
+    candidate > best || (candidate != candidate && best == best)
+  }
+
+  @inline(__always)
+  static func prefers(_ candidate: SIMD4<Float>, over best: SIMD4<Float>) -> SIMDMask<SIMD4<Int32>> {
+    (candidate .> best) .| ((candidate .!= candidate) .& (best .== best))
+  }
+}
+
+/// Min pooling's order: smaller wins.
+enum MinOrder: PoolingOrder {
+  @inline(__always)
+  static func prefers(_ candidate: Float, over best: Float) -> Bool {
+    candidate < best || (candidate != candidate && best == best)
+  }
+
+  @inline(__always)
+  static func prefers(_ candidate: SIMD4<Float>, over best: SIMD4<Float>) -> SIMDMask<SIMD4<Int32>> {
+    (candidate .< best) .| ((candidate .!= candidate) .& (best .== best))
+  }
+}
+
+/// Whether `candidate` beats `best` for max (`max: true`) or min pooling; the naive versions
+/// use it, so both pick the same winner.
+func poolingPrefers(_ candidate: Float, over best: Float, max isMax: Bool) -> Bool {
+  isMax ? MaxOrder.prefers(candidate, over: best) : MinOrder.prefers(candidate, over: best)
+}
+
+/// Any window and padding: one plane `x` (`H x W`) -> `y` (`OH x OW`), and the winners'
+/// offsets into `index` when given. The scan runs over the window's positions inside the
+/// plane, row by row, keeping the first winner.
+private func extremumPlaneForward<Order: PoolingOrder>(
+  _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>?,
+  geometry g: ConvGeometry, order: Order.Type
+) {
+  let height = g.inputHeight, width = g.inputWidth
+  let outputWidth = g.outputWidth
+  for oh in 0..<g.outputHeight {
+    let top = oh * g.strideHeight - g.padTop
+    let rows = Swift.max(top, 0)..<Swift.min(top + g.kernelHeight, height)
+    for ow in 0..<outputWidth {
+      let left = ow * g.strideWidth - g.padLeft
+      let columns = Swift.max(left, 0)..<Swift.min(left + g.kernelWidth, width)
+      var bestOffset = rows.lowerBound * width + columns.lowerBound
+      var best = x[bestOffset]
+      for h in rows {
+        let row = h * width
+        for w in columns {
+          let value = x[row + w]
+          let wins = Order.prefers(value, over: best)
+          best = wins ? value : best
+          bestOffset = wins ? row + w : bestOffset
+        }
+      }
+      y[oh * outputWidth + ow] = best
+      index?[oh * outputWidth + ow] = Int32(truncatingIfNeeded: bestOffset)
+    }
+  }
+}
+
+/// 2x2 window, stride 2, no padding, four outputs at a time: the even and odd columns of two
+/// input rows are the four candidates, compared in scan order (top-left, top-right,
+/// bottom-left, bottom-right) with vector selects.
+private func extremumPlaneForward2x2<Order: PoolingOrder>(
+  _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>?,
+  geometry g: ConvGeometry, order: Order.Type
+) {
+  let width = g.inputWidth
+  let outputWidth = g.outputWidth
+  let step = SIMD4<Int32>(0, 2, 4, 6)
+  let right = SIMD4<Int32>(repeating: 1)
+  let below = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: width))
+  let belowRight = below &+ right
+  for oh in 0..<g.outputHeight {
+    let top = x + 2 * oh * width
+    let bottom = top + width
+    let out = y + oh * outputWidth
+    let base = 2 * oh * width
+    var ow = 0
+    while ow + 4 <= outputWidth {
+      let upper = UnsafeRawPointer(top + 2 * ow).loadUnaligned(as: SIMD8<Float>.self)
+      let lower = UnsafeRawPointer(bottom + 2 * ow).loadUnaligned(as: SIMD8<Float>.self)
+      var best = upper.evenHalf
+      var offset = SIMD4<Int32>()
+      let b = upper.oddHalf, c = lower.evenHalf, d = lower.oddHalf
+      var wins = Order.prefers(b, over: best)
+      best.replace(with: b, where: wins)
+      offset.replace(with: right, where: wins)
+      wins = Order.prefers(c, over: best)
+      best.replace(with: c, where: wins)
+      offset.replace(with: below, where: wins)
+      wins = Order.prefers(d, over: best)
+      best.replace(with: d, where: wins)
+      offset.replace(with: belowRight, where: wins)
+      UnsafeMutableRawPointer(out + ow).storeBytes(of: best, as: SIMD4<Float>.self)
+      if let index {
+        let start = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: base + 2 * ow)) &+ step
+        UnsafeMutableRawPointer(index + oh * outputWidth + ow).storeBytes(of: start &+ offset, as: SIMD4<Int32>.self)
+      }
+      ow += 4
+    }
+    while ow < outputWidth {
+      let w = 2 * ow
+      var best = top[w]
+      var offset = 0
+      if Order.prefers(top[w + 1], over: best) {
+        best = top[w + 1]
+        offset = 1
+      }
+      if Order.prefers(bottom[w], over: best) {
+        best = bottom[w]
+        offset = width
+      }
+      if Order.prefers(bottom[w + 1], over: best) {
+        best = bottom[w + 1]
+        offset = width + 1
+      }
+      out[ow] = best
+      index?[oh * outputWidth + ow] = Int32(truncatingIfNeeded: base + w + offset)
+      ow += 1
+    }
+  }
+}
+
+/// 2x2 window, stride 2, no padding: the windows tile the plane, so each input position is
+/// written once (no zeroing pass): the gradient where `index` points, zero elsewhere. Rows and
+/// columns past the last window (odd H or W) get zero.
+private func extremumPlaneBackward2x2(
+  _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ index: UnsafePointer<Int32>,
+  geometry g: ConvGeometry
+) {
+  let width = g.inputWidth
+  let outputWidth = g.outputWidth
+  let step = SIMD4<Int32>(0, 2, 4, 6)
+  let zero = SIMD4<Float>()
+  for oh in 0..<g.outputHeight {
+    let top = dx + 2 * oh * width
+    let bottom = top + width
+    let grad = dy + oh * outputWidth
+    let winners = index + oh * outputWidth
+    let base = 2 * oh * width
+    var ow = 0
+    while ow + 4 <= outputWidth {
+      let d = UnsafeRawPointer(grad + ow).loadUnaligned(as: SIMD4<Float>.self)
+      let start = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: base + 2 * ow)) &+ step
+      let offset = UnsafeRawPointer(winners + ow).loadUnaligned(as: SIMD4<Int32>.self) &- start
+      let w = Int32(truncatingIfNeeded: width)
+      let a = zero.replacing(with: d, where: offset .== 0)
+      let b = zero.replacing(with: d, where: offset .== 1)
+      let c = zero.replacing(with: d, where: offset .== w)
+      let e = zero.replacing(with: d, where: offset .== w + 1)
+      UnsafeMutableRawPointer(top + 2 * ow).storeBytes(of: interleave(a, b), as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(bottom + 2 * ow).storeBytes(of: interleave(c, e), as: SIMD8<Float>.self)
+      ow += 4
+    }
+    while ow < outputWidth {
+      let w = 2 * ow
+      top[w] = 0
+      top[w + 1] = 0
+      bottom[w] = 0
+      bottom[w + 1] = 0
+      dx[Int(winners[ow])] = grad[ow]
+      ow += 1
+    }
+    zeroTail2x2(top, bottom, geometry: g)
+  }
+  zeroBottom2x2(dx, geometry: g)
+}
+
+// MARK: - Average
+
+/// Any window and padding: the sum of the window's positions inside the plane, row by row,
+/// divided by KH*KW.
+private func averagePlaneForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) {
+  let height = g.inputHeight, width = g.inputWidth
+  let outputWidth = g.outputWidth
+  let count = Float(g.kernelHeight * g.kernelWidth)
+  for oh in 0..<g.outputHeight {
+    let top = oh * g.strideHeight - g.padTop
+    let rows = Swift.max(top, 0)..<Swift.min(top + g.kernelHeight, height)
+    for ow in 0..<outputWidth {
+      let left = ow * g.strideWidth - g.padLeft
+      let columns = Swift.max(left, 0)..<Swift.min(left + g.kernelWidth, width)
+      var sum: Float = 0
+      for h in rows {
+        let row = x + h * width
+        for w in columns { sum += row[w] }
+      }
+      y[oh * outputWidth + ow] = sum / count
+    }
+  }
+}
+
+/// 2x2 window, stride 2, no padding, four outputs at a time: `(a + b + c + d) / 4` in scan order.
+private func averagePlaneForward2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) {
+  let width = g.inputWidth
+  let outputWidth = g.outputWidth
+  for oh in 0..<g.outputHeight {
+    let top = x + 2 * oh * width
+    let bottom = top + width
+    let out = y + oh * outputWidth
+    var ow = 0
+    while ow + 4 <= outputWidth {
+      let upper = UnsafeRawPointer(top + 2 * ow).loadUnaligned(as: SIMD8<Float>.self)
+      let lower = UnsafeRawPointer(bottom + 2 * ow).loadUnaligned(as: SIMD8<Float>.self)
+      let sum = upper.evenHalf + upper.oddHalf + lower.evenHalf + lower.oddHalf
+      UnsafeMutableRawPointer(out + ow).storeBytes(of: sum / 4, as: SIMD4<Float>.self)
+      ow += 4
+    }
+    while ow < outputWidth {
+      let w = 2 * ow
+      out[ow] = (top[w] + top[w + 1] + bottom[w] + bottom[w + 1]) / 4
+      ow += 1
+    }
+  }
+}
+
+/// Average backward for any window: adds `dy / (KH*KW)` to every window position inside the
+/// plane (`dx` must be zeroed first).
+private func averagePlaneBackward(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) {
+  let height = g.inputHeight, width = g.inputWidth
+  let outputWidth = g.outputWidth
+  let count = Float(g.kernelHeight * g.kernelWidth)
+  for oh in 0..<g.outputHeight {
+    let top = oh * g.strideHeight - g.padTop
+    let rows = Swift.max(top, 0)..<Swift.min(top + g.kernelHeight, height)
+    for ow in 0..<outputWidth {
+      let left = ow * g.strideWidth - g.padLeft
+      let columns = Swift.max(left, 0)..<Swift.min(left + g.kernelWidth, width)
+      let share = dy[oh * outputWidth + ow] / count
+      for h in rows {
+        let row = dx + h * width
+        for w in columns { row[w] += share }
+      }
+    }
+  }
+}
+
+/// 2x2 window, stride 2, no padding: each input position gets its window's `dy / 4`, written
+/// once (no zeroing pass); rows and columns past the last window get zero.
+private func averagePlaneBackward2x2(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) {
+  let width = g.inputWidth
+  let outputWidth = g.outputWidth
+  for oh in 0..<g.outputHeight {
+    let top = dx + 2 * oh * width
+    let bottom = top + width
+    let grad = dy + oh * outputWidth
+    var ow = 0
+    while ow + 4 <= outputWidth {
+      let share = UnsafeRawPointer(grad + ow).loadUnaligned(as: SIMD4<Float>.self) / 4
+      let pair = interleave(share, share)
+      UnsafeMutableRawPointer(top + 2 * ow).storeBytes(of: pair, as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(bottom + 2 * ow).storeBytes(of: pair, as: SIMD8<Float>.self)
+      ow += 4
+    }
+    while ow < outputWidth {
+      let w = 2 * ow
+      let share = grad[ow] / 4
+      top[w] = share
+      top[w + 1] = share
+      bottom[w] = share
+      bottom[w + 1] = share
+      ow += 1
+    }
+    zeroTail2x2(top, bottom, geometry: g)
+  }
+  zeroBottom2x2(dx, geometry: g)
+}
+
+// MARK: - 2x2 helpers
+
+/// `(a[0], b[0], a[1], b[1], ..., a[3], b[3])`.
+@inline(__always)
+private func interleave(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD8<Float> {
+  SIMD8<Float>(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+}
+
+/// Zeroes the last column of two rows when W is odd (it is in no 2x2 window).
+@inline(__always)
+private func zeroTail2x2(_ top: UnsafeMutablePointer<Float>, _ bottom: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) {
+  for w in (2 * g.outputWidth)..<g.inputWidth {
+    top[w] = 0
+    bottom[w] = 0
+  }
+}
+
+/// Zeroes the last row of the plane when H is odd (it is in no 2x2 window).
+@inline(__always)
+private func zeroBottom2x2(_ dx: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) {
+  let covered = 2 * g.outputHeight
+  if covered < g.inputHeight {
+    fillZero(dx + covered * g.inputWidth, count: (g.inputHeight - covered) * g.inputWidth)
+  }
+}
+
+// MARK: - Checks
+
+/// Whether `g` is the 2x2 window with stride 2 and no padding.
+private func isTwoByTwoStrideTwo(_ g: ConvGeometry) -> Bool {
+  g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
+    && g.padTop == 0 && g.padBottom == 0 && g.padLeft == 0 && g.padRight == 0
+}
+
+/// Traps unless `g` is valid for pooling: a usable geometry, each padding smaller than the
+/// window (so every window holds at least one input position), and planes small enough for
+/// Int32 offsets.
+func checkPoolingGeometry(_ g: ConvGeometry, caller: String) {
+  precondition(g.validationError == nil, "\(caller): \(g.validationError ?? "")")
+  precondition(
+    g.padTop < g.kernelHeight && g.padBottom < g.kernelHeight && g.padLeft < g.kernelWidth
+      && g.padRight < g.kernelWidth,
+    "\(caller): padding (\(g.padTop), \(g.padBottom), \(g.padLeft), \(g.padRight)) must be smaller than "
+      + "the \(g.kernelHeight)x\(g.kernelWidth) window")
+  precondition(g.inputPlaneSize <= Int(Int32.max), "\(caller): plane \(g.inputHeight)x\(g.inputWidth) too large")
+}

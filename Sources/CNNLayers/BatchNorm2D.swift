@@ -1,0 +1,212 @@
+import CNNTensor
+import RealModule
+
+/// Batch normalization over the channels of an NCHW batch (Ioffe & Szegedy, 2015,
+/// "Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate
+/// Shift", arXiv:1502.03167), with PyTorch's `BatchNorm2d` conventions.
+///
+/// Shape: input `[N, C, H, W]` → output `[N, C, H, W]`. Each channel `c` is normalized over
+/// its `M = N·H·W` values and then scaled and shifted:
+/// `y = γ_c · (x − μ_c) / √(σ²_c + ε) + β_c`.
+///
+/// - Training (`forward`): `μ` and `σ²` are the batch mean and the biased batch variance
+///   (divided by `M`). The running statistics move towards them with momentum `m = 0.1`:
+///   `running_mean ← (1 − m)·running_mean + m·μ` and
+///   `running_var ← (1 − m)·running_var + m·σ²·M/(M − 1)` (the unbiased variance, as PyTorch
+///   does), and `num_batches_tracked` counts the updates. Training needs `M > 1`.
+/// - Inference (`layer(x)`): the running statistics take the place of `μ` and `σ²`.
+///
+/// Backward (training), with `x̂ = (x − μ)/√(σ² + ε)`:
+/// `∂L/∂β = Σ dy`, `∂L/∂γ = Σ dy·x̂`, and
+/// `∂L/∂x = γ / (M·√(σ² + ε)) · (M·dy − Σ dy − x̂·Σ dy·x̂)` (sums over the channel's `M` values).
+///
+/// Parameters: `weight` (γ, ones) and `bias` (β, zeros), `[C]` each, so `2·C` learned scalars.
+/// Buffers, named as in PyTorch's `state_dict`: `running_mean` (zeros), `running_var` (ones)
+/// and `num_batches_tracked` (a scalar, shape `[]`, stored as a `Float`).
+public final class BatchNorm2D: Layer {
+  /// `C`, the channels normalized.
+  public let featureCount: Int
+  /// `ε`, added to the variance before the square root.
+  public let epsilon: Float
+  /// `m`, the weight of the newest batch in the running statistics.
+  public let momentum: Float
+  /// `γ`, `[C]`.
+  public let weight: Parameter
+  /// `β`, `[C]`.
+  public let bias: Parameter
+  /// The running mean, `[C]`; PyTorch's `running_mean`.
+  public let runningMean: Buffer
+  /// The running unbiased variance, `[C]`; PyTorch's `running_var`.
+  public let runningVariance: Buffer
+  /// How many training batches have updated the running statistics; PyTorch's
+  /// `num_batches_tracked`, shape `[]`.
+  public let batchesTracked: Buffer
+
+  /// Creates a batch normalization of `featureCount` channels with `γ = 1`, `β = 0`, running
+  /// mean 0 and running variance 1.
+  ///
+  /// - Parameters:
+  ///   - epsilon: PyTorch's default is `1e-5`; torchvision's GoogLeNet uses `0.001`.
+  ///   - momentum: PyTorch's default, `0.1`.
+  public init(featureCount: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+    precondition(featureCount > 0, "BatchNorm2D needs a positive channel count, got \(featureCount)")
+    precondition(epsilon > 0, "BatchNorm2D epsilon must be positive, got \(epsilon)")
+    precondition(momentum >= 0 && momentum <= 1, "BatchNorm2D momentum must be in [0, 1], got \(momentum)")
+    self.featureCount = featureCount
+    self.epsilon = epsilon
+    self.momentum = momentum
+    self.weight = Parameter(Tensor(repeating: 1, shape: [featureCount]))
+    self.bias = Parameter(.zeros([featureCount]))
+    self.runningMean = Buffer(.zeros([featureCount]))
+    self.runningVariance = Buffer(Tensor(repeating: 1, shape: [featureCount]))
+    self.batchesTracked = Buffer(.zeros([]))
+  }
+
+  public var namedParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
+
+  public var namedBuffers: [(name: String, buffer: Buffer)] {
+    [("running_mean", runningMean), ("running_var", runningVariance), ("num_batches_tracked", batchesTracked)]
+  }
+
+  /// The message for an input this layer cannot take, or `nil` when it fits.
+  public func validationError(for input: Shape) -> String? {
+    if input.rank != 4 { return "expects an NCHW input [N, \(featureCount), H, W], got \(input)" }
+    if input[1] != featureCount { return "expects [N, \(featureCount), H, W], got \(input)" }
+    return nil
+  }
+
+  public func outputShape(for input: Shape) -> Shape {
+    if let problem = validationError(for: input) { preconditionFailure("BatchNorm2D \(problem)") }
+    return input
+  }
+
+  /// Normalizes with the running statistics.
+  public func callAsFunction(_ input: Tensor) -> Tensor {
+    _ = outputShape(for: input.shape)
+    let mean = runningMean.value.scalars
+    let inverseDeviation = runningVariance.value.scalars.map { 1 / Float.sqrt($0 + epsilon) }
+    return normalize(input, mean: mean, inverseDeviation: inverseDeviation)
+  }
+
+  /// `y = γ·(x − μ)·invσ + β` per channel.
+  private func normalize(_ input: Tensor, mean: [Float], inverseDeviation: [Float]) -> Tensor {
+    let (batch, channels, plane) = (input.shape[0], featureCount, input.shape[2] * input.shape[3])
+    let gamma = weight.value.scalars
+    let beta = bias.value.scalars
+    return Tensor(
+      shape: input.shape,
+      writingWith: { y in
+        input.withPointer { x in
+          for n in 0..<batch {
+            for c in 0..<channels {
+              let scale = gamma[c] * inverseDeviation[c]
+              let shift = beta[c] - mean[c] * scale
+              let base = (n * channels + c) * plane
+              for i in base..<(base + plane) { y[i] = x[i] * scale + shift }
+            }
+          }
+        }
+      })
+  }
+
+  public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
+    _ = outputShape(for: input.shape)
+    let (batch, channels, plane) = (input.shape[0], featureCount, input.shape[2] * input.shape[3])
+    let count = batch * plane
+    precondition(
+      count > 1,
+      "BatchNorm2D needs more than one value per channel in training, got input \(input.shape) "
+        + "(use a batch of at least 2, or a larger image)")
+
+    // Batch statistics, accumulated in Double: μ and the biased variance σ².
+    var mean = [Float](repeating: 0, count: channels)
+    var variance = [Float](repeating: 0, count: channels)
+    input.withPointer { x in
+      for c in 0..<channels {
+        var sum: Double = 0
+        for n in 0..<batch {
+          let base = (n * channels + c) * plane
+          for i in base..<(base + plane) { sum += Double(x[i]) }
+        }
+        let mu = sum / Double(count)
+        var squares: Double = 0
+        for n in 0..<batch {
+          let base = (n * channels + c) * plane
+          for i in base..<(base + plane) {
+            let d = Double(x[i]) - mu
+            squares += d * d
+          }
+        }
+        mean[c] = Float(mu)
+        variance[c] = Float(squares / Double(count))
+      }
+    }
+    updateRunningStatistics(mean: mean, variance: variance, count: count)
+
+    let inverseDeviation = variance.map { 1 / Float.sqrt($0 + epsilon) }
+    let output = normalize(input, mean: mean, inverseDeviation: inverseDeviation)
+    return (
+      output,
+      { [weight, bias] dOutput in
+        dOutput.expectShape(input.shape, "BatchNorm2D pullback")
+        let gamma = weight.value.scalars
+        // Per channel: Σ dy and Σ dy·x̂.
+        var sumGradient = [Float](repeating: 0, count: channels)
+        var sumGradientNormalized = [Float](repeating: 0, count: channels)
+        input.withPointer { x in
+          dOutput.withPointer { dy in
+            for c in 0..<channels {
+              var sum: Double = 0
+              var sumNormalized: Double = 0
+              let (mu, inverse) = (mean[c], inverseDeviation[c])
+              for n in 0..<batch {
+                let base = (n * channels + c) * plane
+                for i in base..<(base + plane) {
+                  sum += Double(dy[i])
+                  sumNormalized += Double(dy[i]) * Double((x[i] - mu) * inverse)
+                }
+              }
+              sumGradient[c] = Float(sum)
+              sumGradientNormalized[c] = Float(sumNormalized)
+            }
+          }
+        }
+        bias.accumulateGradient(Tensor(shape: [channels], scalars: sumGradient))
+        weight.accumulateGradient(Tensor(shape: [channels], scalars: sumGradientNormalized))
+        guard needsInputGradient else { return .zeros([0]) }
+        return Tensor(
+          shape: input.shape,
+          writingWith: { dx in
+            input.withPointer { x in
+              dOutput.withPointer { dy in
+                let m = Float(count)
+                for n in 0..<batch {
+                  for c in 0..<channels {
+                    let scale = gamma[c] * inverseDeviation[c] / m
+                    let (mu, inverse) = (mean[c], inverseDeviation[c])
+                    let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])
+                    let base = (n * channels + c) * plane
+                    for i in base..<(base + plane) {
+                      dx[i] = scale * (m * dy[i] - sum - (x[i] - mu) * inverse * sumNormalized)
+                    }
+                  }
+                }
+              }
+            }
+          })
+      }
+    )
+  }
+
+  /// Moves the running statistics towards this batch's, with the unbiased variance.
+  private func updateRunningStatistics(mean: [Float], variance: [Float], count: Int) {
+    let m = momentum
+    let correction = Float(count) / Float(count - 1)
+    runningMean.value = Tensor(
+      shape: [featureCount], scalars: zip(runningMean.value.scalars, mean).map { (1 - m) * $0 + m * $1 })
+    runningVariance.value = Tensor(
+      shape: [featureCount],
+      scalars: zip(runningVariance.value.scalars, variance).map { (1 - m) * $0 + m * $1 * correction })
+    batchesTracked.value = Tensor(shape: [], scalars: [batchesTracked.value.scalars[0] + 1])
+  }
+}

@@ -1,0 +1,86 @@
+import CNNTensor
+
+/// A skip connection: `y = activation(body(x) + shortcut(x))`, where the shortcut is the
+/// identity or a projection (He, Zhang, Ren & Sun, 2015, "Deep Residual Learning for Image
+/// Recognition", arXiv:1512.03385, equation 2).
+///
+/// Shape: input `[N, C, H, W]` → output `body.outputShape(for: input)`, which must equal the
+/// shortcut's output: with no projection the body must keep the shape; when it changes the
+/// channels or the stride, a projection such as a 1×1 convolution plus batch normalization
+/// must match it.
+///
+/// Backward: `∂L/∂x = body′ᵀ·g + shortcut′ᵀ·g` with `g = activation′ᵀ·dy`; the identity
+/// shortcut passes `g` through unchanged, which is why deep residual networks still train.
+///
+/// Names: the body's parameters and buffers are named as the residual's own, and the
+/// projection's sit under `downsample`, so a body with properties `conv1`, `bn1`, … gives
+/// torchvision's ResNet names exactly: `layer1.0.conv1.weight`, `layer1.0.bn1.running_mean`,
+/// `layer1.0.downsample.0.weight`, `layer1.0.downsample.1.weight`.
+public final class Residual: Layer {
+  /// The residual branch `F(x)`.
+  public let body: any Layer
+  /// The projection on the skip path, or `nil` for the identity. It is named `downsample`,
+  /// torchvision's name, because in ResNets it appears where the image is downsampled.
+  public let downsample: (any Layer)?
+  /// Applied to the sum (ResNet's final ReLU), or `nil`.
+  public let activation: (any Layer)?
+
+  /// Creates `activation(body(x) + downsample(x))`, with the identity when `downsample` is `nil`.
+  public init(body: any Layer, downsample: (any Layer)? = nil, activation: (any Layer)? = nil) {
+    self.body = body
+    self.downsample = downsample
+    self.activation = activation
+  }
+
+  /// Creates a residual whose body is a `Sequential` of the built layers (named `0.`, `1.`, …).
+  public convenience init(
+    downsample: (any Layer)? = nil, activation: (any Layer)? = nil, @LayerBuilder body: () -> [any Layer]
+  ) {
+    self.init(body: Sequential(body()), downsample: downsample, activation: activation)
+  }
+
+  public var namedParameters: [(name: String, parameter: Parameter)] {
+    body.namedParameters
+      + (downsample?.namedParameters ?? []).map { ("downsample.\($0.name)", $0.parameter) }
+      + (activation?.namedParameters ?? []).map { ("activation.\($0.name)", $0.parameter) }
+  }
+
+  public var namedBuffers: [(name: String, buffer: Buffer)] {
+    body.namedBuffers
+      + (downsample?.namedBuffers ?? []).map { ("downsample.\($0.name)", $0.buffer) }
+      + (activation?.namedBuffers ?? []).map { ("activation.\($0.name)", $0.buffer) }
+  }
+
+  public func outputShape(for input: Shape) -> Shape {
+    let main = body.outputShape(for: input)
+    let skip = downsample?.outputShape(for: input) ?? input
+    precondition(
+      main == skip,
+      "Residual body gives \(main) but the \(downsample == nil ? "identity shortcut" : "downsample") gives \(skip) "
+        + "for input \(input)\(downsample == nil ? " (add a projection)" : "")")
+    return activation?.outputShape(for: main) ?? main
+  }
+
+  public func callAsFunction(_ input: Tensor) -> Tensor {
+    let sum = body(input) + (downsample?(input) ?? input)
+    return activation?(sum) ?? sum
+  }
+
+  public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
+    let (main, bodyPullback) = body.forward(input, needsInputGradient: needsInputGradient)
+    let (skip, skipPullback) = downsample?.forward(input, needsInputGradient: needsInputGradient) ?? (input, { $0 })
+    precondition(main.shape == skip.shape, "Residual body gives \(main.shape) but the shortcut gives \(skip.shape)")
+    let sum = main + skip
+    let (output, activationPullback) = activation?.forward(sum, needsInputGradient: true) ?? (sum, { $0 })
+    return (
+      output,
+      { dOutput in
+        let dSum = activationPullback(dOutput)
+        let dMain = bodyPullback(dSum)
+        let dSkip = skipPullback(dSum)
+        guard needsInputGradient else { return .zeros([0]) }
+        return dMain + dSkip
+      }
+    )
+  }
+}

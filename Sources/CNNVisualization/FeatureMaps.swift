@@ -1,0 +1,150 @@
+import CNNLayers
+import CNNTensor
+
+/// The feature maps (activations) of every convolution layer of a network for one input,
+/// and their pictures: the seeds' "feature maps get more abstract layer by layer".
+///
+/// ``trace(_:input:children:)`` runs the network in inference mode, one sublayer at a time,
+/// and keeps the output of each `Conv2D` after the shape-keeping layers that directly follow
+/// it (batch normalization, ReLU, sigmoid, tanh): what the next stage sees. It descends into
+/// `Sequential`s, the bodies of `Residual` blocks and the branches of `Concatenate`s, and into
+/// any container for which `children` returns its sublayers in the order they run.
+public enum FeatureMaps {
+  /// The output of one convolution stage for one image.
+  public struct Activation: Sendable {
+    /// The structural name of the convolution (`"0"`, `"layer1.0.conv1"`).
+    public var name: String
+    /// What produced it: `"Conv2D 5x5 + ReLU"`.
+    public var description: String
+    /// `[1, K, OH, OW]`.
+    public var maps: Tensor
+  }
+
+  /// Runs `model` on `input` (`[1, C, H, W]`) and collects the convolution stages' outputs.
+  ///
+  /// - Parameters:
+  ///   - model: The network.
+  ///   - input: One image, `[1, C, H, W]`.
+  ///   - children: The sublayers of containers this module does not know, in the order
+  ///     they run, each with its structural name (or `nil` for a layer to run whole).
+  /// - Returns: The stages in the order they ran, and the network's output.
+  public static func trace(
+    _ model: any Layer, input: Tensor,
+    children: (any Layer) -> [(name: String, layer: any Layer)]? = { _ in nil }
+  ) -> (activations: [Activation], output: Tensor) {
+    precondition(input.shape.rank == 4 && input.shape[0] == 1, "FeatureMaps.trace expects one image [1, C, H, W], got \(input.shape)")
+    return withoutActuallyEscaping(children) { children in
+      var tracer = Tracer(children: children)
+      let output = tracer.run(model, input, path: "")
+      return (tracer.activations, output)
+    }
+  }
+
+  private struct Tracer {
+    let children: (any Layer) -> [(name: String, layer: any Layer)]?
+    var activations: [Activation] = []
+    /// Whether the last layer run was a convolution stage that may still absorb a
+    /// following batch norm or activation.
+    var openStage = false
+
+    mutating func run(_ layer: any Layer, _ x: Tensor, path: String) -> Tensor {
+      func join(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+      if let sequence = layer as? Sequential {
+        return sequence.layers.enumerated().reduce(x) { y, child in run(child.element, y, path: join("\(child.offset)")) }
+      }
+      if let parts = children(layer) {
+        return parts.reduce(x) { y, part in run(part.layer, y, path: join(part.name)) }
+      }
+      if let residual = layer as? Residual {
+        _ = run(residual.body, x, path: path)  // the body's names are the block's own
+        if let downsample = residual.downsample { _ = run(downsample, x, path: join("downsample")) }
+        openStage = false
+        return residual(x)
+      }
+      if let concatenation = layer as? Concatenate {
+        for (index, branch) in concatenation.branches.enumerated() {
+          _ = run(branch, x, path: join("branch\(index + 1)"))
+        }
+        openStage = false
+        return concatenation(x)
+      }
+      let y = layer(x)
+      if let conv = layer as? Conv2D, y.shape.rank == 4 {
+        activations.append(Activation(name: path, description: "Conv2D \(conv.kernelSize)", maps: y))
+        openStage = true
+      } else if openStage, y.shape == x.shape, let suffix = Self.stageSuffix(layer) {
+        activations[activations.count - 1].maps = y
+        activations[activations.count - 1].description += " + " + suffix
+      } else {
+        openStage = false
+      }
+      return y
+    }
+
+    static func stageSuffix(_ layer: any Layer) -> String? {
+      switch layer {
+      case is ReLU: return "ReLU"
+      case is Sigmoid: return "sigmoid"
+      case is Tanh: return "tanh"
+      case is BatchNorm2D: return "BN"
+      default: return nil
+      }
+    }
+  }
+
+  // MARK: - Pictures
+
+  /// One stage's maps as a grid: each map min–max normalised on its own (a constant map is
+  /// black), scaled up so maps are at least `minimumSide` pixels, at most `maxMaps` maps,
+  /// `columns` per row (default: as many as fit in about 1000 pixels), 1-pixel separators.
+  public static func grid(
+    _ maps: Tensor, minimumSide: Int = 48, maxMaps: Int = 64, columns: Int? = nil
+  ) -> Image {
+    precondition(maps.shape.rank == 4 && maps.shape[0] == 1, "FeatureMaps.grid expects [1, K, H, W], got \(maps.shape)")
+    let k = min(maps.shape[1], maxMaps), h = maps.shape[2], w = maps.shape[3]
+    let scale = max(1, (minimumSide + max(h, w) - 1) / max(h, w))
+    let tileWidth = w * scale, tileHeight = h * scale
+    let perRow = max(1, min(k, columns ?? max(1, 1000 / (tileWidth + 1))))
+    let rows = (k + perRow - 1) / perRow
+    var canvas = Canvas(width: perRow * (tileWidth + 1) + 1, height: rows * (tileHeight + 1) + 1, background: .separator)
+    maps.withUnsafeBufferPointer { values in
+      for index in 0..<k {
+        let plane = UnsafeBufferPointer(rebasing: values[(index * h * w)..<((index + 1) * h * w)])
+        let low = plane.min() ?? 0, high = plane.max() ?? 0
+        let pixels = plane.map { high > low ? Image.byte(($0 - low) / (high - low)) : 0 }
+        let tile = Image(width: w, height: h, channels: 1, pixels: pixels).scaled(by: scale)
+        canvas.draw(tile, x: 1 + (index % perRow) * (tileWidth + 1), y: 1 + (index / perRow) * (tileHeight + 1))
+      }
+    }
+    return canvas.image
+  }
+
+  /// The input image and every stage's grid stacked top to bottom, each under a label such
+  /// as `0  Conv2D 5x5 + ReLU  30 maps of 24x24`.
+  public static func picture(input: Image?, activations: [Activation], maxMaps: Int = 64) -> Image {
+    let margin = 10, labelScale = 2, labelHeight = BitmapFont.glyphHeight * labelScale + 8
+    var sections: [(label: String, image: Image)] = []
+    if let input {
+      let scale = max(1, (96 + max(input.width, input.height) - 1) / max(input.width, input.height))
+      sections.append(("input  \(input.width)x\(input.height)", input.scaled(by: scale)))
+    }
+    for activation in activations {
+      let shape = activation.maps.shape
+      let count = shape[1] > maxMaps ? "first \(maxMaps) of \(shape[1]) maps" : "\(shape[1]) maps"
+      let name = activation.name.isEmpty ? "" : activation.name + "  "
+      sections.append(
+        ("\(name)\(activation.description)  \(count) of \(shape[3])x\(shape[2])", grid(activation.maps, maxMaps: maxMaps)))
+    }
+    let width = sections.map { max($0.image.width, Canvas.textWidth($0.label, scale: labelScale)) }.max() ?? 1
+    let height = sections.reduce(margin) { $0 + labelHeight + $1.image.height + margin }
+    var canvas = Canvas(width: width + 2 * margin, height: max(1, height))
+    var y = margin
+    for section in sections {
+      canvas.text(section.label, x: margin, y: y, color: RGB(30, 30, 30), scale: labelScale)
+      y += labelHeight
+      canvas.draw(section.image, x: margin, y: y)
+      y += section.image.height + margin
+    }
+    return canvas.image
+  }
+}

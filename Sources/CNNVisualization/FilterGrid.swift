@@ -1,0 +1,102 @@
+import CNNLayers
+import CNNTensor
+
+/// A convolution layer's filters as a picture: one tile per filter, scaled up so a person can
+/// see the weights.
+///
+/// Shape: weights `[K, C, KH, KW]`. Each filter is min–max normalised on its own (its
+/// smallest weight black, its largest white; a constant filter is mid-grey) and each weight
+/// becomes a `scale × scale` block (nearest neighbour). Tiles are separated, and framed, by
+/// 1-pixel lines of ``RGB/separator``.
+///
+/// - `C == 1`: grey tiles in a near-square grid of ``columns`` per row (the seeds' picture of
+///   first-layer filters).
+/// - `C == 3`: colour tiles, channel 0 red, 1 green, 2 blue, in the same grid.
+/// - Any other `C`: one row per filter, one grey tile per input channel (the first
+///   ``maxChannels``), all normalised together per filter.
+///
+/// At most ``maxFilters`` filters are drawn.
+public struct FilterGrid: Sendable {
+  /// `[K, C, KH, KW]`.
+  public var weights: Tensor
+  /// Screen pixels per weight along each side.
+  public var scale: Int
+  /// Tiles per row for 1- and 3-channel filters (default: about √K).
+  public var columns: Int?
+  /// The most filters drawn (the first ones).
+  public var maxFilters = 256
+  /// The most input channels drawn per filter when `C` is neither 1 nor 3.
+  public var maxChannels = 16
+
+  /// - Parameters:
+  ///   - weights: A convolution weight `[K, C, KH, KW]`.
+  ///   - scale: Pixels per weight; by default enough to make each tile about 40 pixels wide.
+  ///   - columns: Tiles per row; by default about √K.
+  public init(weights: Tensor, scale: Int? = nil, columns: Int? = nil) {
+    precondition(weights.shape.rank == 4, "FilterGrid expects convolution weights [K, C, KH, KW], got \(weights.shape)")
+    self.weights = weights
+    let side = max(weights.shape[2], weights.shape[3])
+    self.scale = scale ?? max(1, (40 + side - 1) / side)
+    self.columns = columns
+  }
+
+  /// Whether tiles are drawn in colour (`C == 3`).
+  public var isColour: Bool { weights.shape[1] == 3 }
+
+  /// The picture (RGB).
+  public func image() -> Image {
+    let k = min(weights.shape[0], maxFilters), c = weights.shape[1]
+    let kh = weights.shape[2], kw = weights.shape[3]
+    let tileWidth = kw * scale, tileHeight = kh * scale
+    let gridColumns: Int, gridRows: Int
+    let channelsShown = (c == 1 || c == 3) ? c : min(c, maxChannels)
+    if c == 1 || c == 3 {
+      gridColumns = max(1, min(k, columns ?? Int(Double(k).squareRoot().rounded(.up))))
+      gridRows = (k + gridColumns - 1) / gridColumns
+    } else {
+      gridColumns = channelsShown
+      gridRows = k
+    }
+    var canvas = Canvas(
+      width: gridColumns * (tileWidth + 1) + 1, height: gridRows * (tileHeight + 1) + 1, background: .separator)
+    let filterSize = c * kh * kw
+    weights.withUnsafeBufferPointer { w in
+      for filter in 0..<k {
+        let values = UnsafeBufferPointer(rebasing: w[(filter * filterSize)..<((filter + 1) * filterSize)])
+        let shown = (c == 1 || c == 3) ? values : UnsafeBufferPointer(rebasing: values[0..<(channelsShown * kh * kw)])
+        let low = shown.min() ?? 0, high = shown.max() ?? 0
+        func byte(_ v: Float) -> UInt8 {
+          high > low ? Image.byte((v - low) / (high - low)) : 128
+        }
+        if c == 1 || c == 3 {
+          var tile = [UInt8](repeating: 0, count: kh * kw * c)
+          for y in 0..<kh {
+            for x in 0..<kw {
+              for channel in 0..<c { tile[(y * kw + x) * c + channel] = byte(values[(channel * kh + y) * kw + x]) }
+            }
+          }
+          let image = Image(width: kw, height: kh, channels: c, pixels: tile).scaled(by: scale)
+          let column = filter % gridColumns, row = filter / gridColumns
+          canvas.draw(image, x: 1 + column * (tileWidth + 1), y: 1 + row * (tileHeight + 1))
+        } else {
+          for channel in 0..<channelsShown {
+            let pixels = (0..<(kh * kw)).map { byte(values[channel * kh * kw + $0]) }
+            let image = Image(width: kw, height: kh, channels: 1, pixels: pixels).scaled(by: scale)
+            canvas.draw(image, x: 1 + channel * (tileWidth + 1), y: 1 + filter * (tileHeight + 1))
+          }
+        }
+      }
+    }
+    return canvas.image
+  }
+}
+
+extension FilterGrid {
+  /// The convolution weights of `model` (every rank-4 parameter named `…weight`), with
+  /// their structural names (`"0.weight"`, `"layer1.0.conv1.weight"`), in order.
+  public static func convolutionWeights(in model: any Layer) -> [(name: String, weight: Tensor)] {
+    model.namedParameters.compactMap { entry in
+      entry.name.hasSuffix("weight") && entry.parameter.value.shape.rank == 4 ? (entry.name, entry.parameter.value) : nil
+    }
+  }
+}

@@ -1,1 +1,0 @@
-// CNNVisualization placeholder; replaced as the module is written.

@@ -1,0 +1,329 @@
+import ArgumentParser
+import CNNKit
+import Foundation
+
+/// `cnn visualize`: pictures of a network and its training.
+struct Visualize: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Draw a network's filters, feature maps, training curves or confusion matrix.",
+    discussion: """
+      Pictures are PNG (filters, activations; confusion too with a .png name) or SVG (curves, \
+      confusion), written by CNNKit itself: no Python, ImageMagick or zlib needed. Open them in \
+      any browser or image viewer.
+      """,
+    subcommands: [Filters.self, Activations.self, Curves.self, Confusion.self])
+}
+
+// MARK: - The network to draw
+
+/// Where the network comes from: a checkpoint, or a freshly initialised model.
+struct ModelSource: ParsableArguments {
+  @Option(help: "A checkpoint (.safetensors) written by `cnn train --checkpoint`.")
+  var checkpoint: String?
+
+  @Option(help: "The network: with --checkpoint, only for a plain PyTorch state_dict; alone, an untrained network (\(ModelName.allCases.map(\.rawValue).joined(separator: ", "))).")
+  var model: ModelName?
+
+  @Option(help: "Seed for the initial weights of an untrained --model.")
+  var seed: UInt64 = 42
+
+  func validate() throws {
+    if checkpoint == nil && model == nil {
+      throw ValidationError(
+        "Give --checkpoint FILE (a trained network) or --model NAME (an untrained one), e.g. --model simple-convnet.")
+    }
+  }
+
+  /// The network, the image shape `[C, H, W]` it takes, its class names, and a description.
+  func load() throws -> (network: any Layer, inputShape: Shape, classNames: [String], origin: String) {
+    if let checkpoint {
+      let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+      let (network, configuration) = try loaded.makeModelAndConfiguration(model)
+      let names = loaded.classNames ?? (0..<configuration.classCount).map(String.init)
+      let epochs = loaded.training.map { ", \($0.epochsCompleted) epochs" } ?? ""
+      return (network, configuration.inputShape, names, "\(configuration.modelName.rawValue) from \(checkpoint)\(epochs)")
+    }
+    let name = model ?? .simpleConvNet
+    var generator = SeededGenerator(seed: seed)
+    let network = name.make(inputShape: name.defaultInputShape, classCount: name.defaultClassCount, using: &generator)
+    let names = (0..<name.defaultClassCount).map(String.init)
+    return (network, name.defaultInputShape, names, "\(name.rawValue), untrained (seed \(seed))")
+  }
+}
+
+/// The sublayers of the model zoo's `LayerChain`s (ResNet and friends), named by the stored
+/// property that holds each, so `FeatureMaps.trace` can look inside them.
+func chainChildren(_ layer: any Layer) -> [(name: String, layer: any Layer)]? {
+  guard let chain = layer as? any LayerChain else { return nil }
+  var labels: [ObjectIdentifier: String] = [:]
+  var mirror: Mirror? = Mirror(reflecting: layer)
+  while let current = mirror {
+    for child in current.children {
+      if let label = child.label, let sublayer = child.value as? any Layer { labels[ObjectIdentifier(sublayer)] = label }
+    }
+    mirror = current.superclassMirror
+  }
+  return chain.enumerated().map { index, sublayer in (labels[ObjectIdentifier(sublayer)] ?? "\(index)", sublayer) }
+}
+
+/// Writes `image` as PNG, or says which extensions work.
+func writePicture(_ image: Image, to path: String) throws {
+  guard path.lowercased().hasSuffix(".png") else {
+    throw ValidationError("\(path): this picture is written as PNG; name the output file …png.")
+  }
+  try image.write(to: path)
+  print("wrote \(path) (\(image.width)×\(image.height))")
+}
+
+extension TrainingCurves {
+  /// The curves of a finished or running `Trainer.fit`: `cnn train --plot` draws
+  /// `TrainingCurves(summaries: result.epochs).svg()`.
+  init(summaries: [EpochSummary], subtitle: String? = nil) {
+    self.init(
+      epochs: summaries.map { summary in
+        Epoch(
+          epoch: summary.epoch, trainLoss: Double(summary.trainLoss), trainAccuracy: Double(summary.trainAccuracy),
+          testLoss: summary.testLoss.map(Double.init), testAccuracy: summary.testAccuracy.map(Double.init))
+      }, subtitle: subtitle)
+  }
+}
+
+// MARK: - Subcommands
+
+extension Visualize {
+  /// `cnn visualize filters`.
+  struct Filters: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Draw a convolution layer's filters as a grid of tiles (PNG).",
+      discussion: """
+        Each filter is normalised on its own (smallest weight black, largest white) and scaled \
+        up; 3-channel filters are drawn in colour, other multi-channel ones as one row per filter. \
+        Compare an untrained network with a trained one:
+          cnn visualize filters --model simple-convnet -o before.png
+          cnn visualize filters --checkpoint run.safetensors -o after.png
+        """)
+
+    @OptionGroup var source: ModelSource
+
+    @Option(help: "The convolution: its structural name (`0`, `layer1.0.conv1`, with or without `.weight`) or its position (`#2`); default: the first. See --list.")
+    var layer: String?
+
+    @Flag(help: "List the convolution layers and their weight shapes, and draw nothing.")
+    var list = false
+
+    @Option(help: "Pixels per weight (default: tiles about 40 pixels wide).")
+    var scale: Int?
+
+    @Option(help: "Tiles per row (default: about the square root of the filter count).")
+    var columns: Int?
+
+    @Option(name: [.short, .long], help: "The PNG file to write.")
+    var output: String?
+
+    func validate() throws {
+      if !list && output == nil { throw ValidationError("Give -o FILE.png (or --list).") }
+      if let scale, scale < 1 { throw ValidationError("--scale must be at least 1 (got \(scale)).") }
+      if let columns, columns < 1 { throw ValidationError("--columns must be at least 1 (got \(columns)).") }
+    }
+
+    func run() throws {
+      let (network, _, _, origin) = try source.load()
+      let convolutions = FilterGrid.convolutionWeights(in: network)
+      guard !convolutions.isEmpty else { throw ValidationError("\(origin) has no convolution layers.") }
+      if list {
+        for (index, entry) in convolutions.enumerated() { print("#\(index + 1)  \(entry.name)  \(entry.weight.shape)") }
+        return
+      }
+      let chosen: (name: String, weight: Tensor)
+      if let layer {
+        let wanted = layer.hasSuffix("weight") ? layer : layer + ".weight"
+        if layer.hasPrefix("#"), let position = Int(layer.dropFirst()), convolutions.indices.contains(position - 1) {
+          chosen = convolutions[position - 1]
+        } else if let match = convolutions.first(where: { $0.name == wanted || $0.name == layer }) {
+          chosen = match
+        } else {
+          let names = convolutions.map { $0.name.replacingOccurrences(of: ".weight", with: "") }
+          throw ValidationError("No convolution named '\(layer)'. The convolutions are: \(names.joined(separator: ", ")) (or #1…#\(names.count)).")
+        }
+      } else {
+        chosen = convolutions[0]
+      }
+      let grid = FilterGrid(weights: chosen.weight, scale: scale, columns: columns)
+      if let output { try writePicture(grid.image(), to: output) }
+      let shape = chosen.weight.shape
+      print("\(origin): \(chosen.name) \(shape), \(min(shape[0], grid.maxFilters)) filters drawn")
+    }
+  }
+
+  /// `cnn visualize activations`.
+  struct Activations: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Draw the feature maps of every convolution layer for one image (PNG).",
+      discussion: """
+        Runs the network on the image and draws each convolution's output (after its batch \
+        norm and activation, when they follow directly), each map normalised on its own. The \
+        image is converted to the network's channels and resized to its input size. Without \
+        --image, the first test digit of the bundled MNIST sample is used.
+        """)
+
+    @OptionGroup var source: ModelSource
+
+    @Option(help: "A PNG, PGM or PPM image (default: the first digit of the bundled MNIST test sample).")
+    var image: String?
+
+    @Option(help: "The most maps drawn per layer.")
+    var maxMaps: Int = 64
+
+    @Flag(help: "Write one file per layer (OUTPUT-<layer>.png) instead of one stacked picture.")
+    var separate = false
+
+    @Option(name: [.short, .long], help: "The PNG file to write.")
+    var output: String
+
+    func validate() throws {
+      guard maxMaps >= 1 else { throw ValidationError("--max-maps must be at least 1 (got \(maxMaps)).") }
+    }
+
+    func run() throws {
+      let (network, shape, classNames, origin) = try source.load()
+      var picture: Image
+      if let image {
+        picture = try Image.read(from: image)
+      } else {
+        let sample = try MNIST.bundledSample().test[0]
+        picture = Image(width: 28, height: 28, channels: 1, pixels: Array(sample.pixels))
+      }
+      picture = picture.converted(toChannels: shape[0]).resized(width: shape[2], height: shape[1])
+      let (activations, logits) = FeatureMaps.trace(network, input: picture.tensor(), children: chainChildren)
+      guard !activations.isEmpty else { throw ValidationError("\(origin) has no convolution layers to show.") }
+      if separate {
+        let base = output.lowercased().hasSuffix(".png") ? String(output.dropLast(4)) : output
+        for activation in activations {
+          let name = activation.name.isEmpty ? "conv" : activation.name.replacingOccurrences(of: ".", with: "-")
+          try writePicture(FeatureMaps.grid(activation.maps, maxMaps: maxMaps), to: "\(base)-\(name).png")
+        }
+      } else {
+        try writePicture(FeatureMaps.picture(input: picture, activations: activations, maxMaps: maxMaps), to: output)
+      }
+      if logits.shape.rank == 2, logits.shape[1] == classNames.count {
+        let predicted = logits.argmaxRows()[0]
+        print("\(origin): \(activations.count) convolution stages; predicted class \(classNames[predicted])")
+      }
+    }
+  }
+
+  /// `cnn visualize curves`.
+  struct Curves: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Draw loss and accuracy per epoch from a training log (SVG).",
+      discussion: """
+        The log is the output of `cnn train --json` (one JSON object per line):
+          cnn train --json > run.jsonl
+          cnn visualize curves --log run.jsonl -o curves.svg
+        """)
+
+    @Option(help: "The JSON-lines log written by `cnn train --json`.")
+    var log: String
+
+    @Option(name: [.short, .long], help: "The SVG file to write.")
+    var output: String
+
+    func run() throws {
+      guard output.lowercased().hasSuffix(".svg") else {
+        throw ValidationError("\(output): curves are written as SVG; name the output file …svg.")
+      }
+      let curves = try TrainingCurves.read(from: log)
+      try curves.svg().write(to: output)
+      print("wrote \(output) (\(curves.epochs.count) epochs)")
+    }
+  }
+
+  /// `cnn visualize confusion`.
+  struct Confusion: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Draw a confusion matrix with its counts (SVG or PNG).",
+      discussion: """
+        Either evaluates a network on a test set (--checkpoint or --model, with --data-dir or \
+        the bundled MNIST sample), or draws a matrix saved as JSON (--matrix FILE, as written by \
+        --save-json): {"class_names": [...], "matrix": [[...], ...]}, rows the true classes.
+        """)
+
+    @Option(help: "A checkpoint (.safetensors) to evaluate.")
+    var checkpoint: String?
+
+    @Option(help: "The network: with --checkpoint, only for a plain state_dict; alone, an untrained network.")
+    var model: ModelName?
+
+    @Option(help: "Seed for the initial weights of an untrained --model.")
+    var seed: UInt64 = 42
+
+    @Option(help: "A directory of MNIST-format IDX files whose test split is evaluated (default: the bundled sample).")
+    var dataDir: String?
+
+    @Option(help: "Evaluate only the first N test images.")
+    var limit: Int?
+
+    @Option(help: "Draw this JSON matrix instead of evaluating a network.")
+    var matrix: String?
+
+    @Option(help: "Also save the matrix as JSON here.")
+    var saveJSON: String?
+
+    @Option(name: [.short, .long], help: "The picture to write: .svg (vector, browser) or .png.")
+    var output: String
+
+    func validate() throws {
+      if matrix == nil && checkpoint == nil && model == nil {
+        throw ValidationError("Give --checkpoint FILE or --model NAME to evaluate, or --matrix FILE.json to draw.")
+      }
+      if matrix != nil && (checkpoint != nil || model != nil) {
+        throw ValidationError("--matrix draws a saved matrix; leave out --checkpoint and --model.")
+      }
+      if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit)).") }
+      let lower = output.lowercased()
+      guard lower.hasSuffix(".svg") || lower.hasSuffix(".png") else {
+        throw ValidationError("\(output): name the output …svg or …png.")
+      }
+    }
+
+    func run() throws {
+      let confusion: ConfusionMatrix
+      var title = "Confusion matrix"
+      if let matrix {
+        confusion = try ConfusionMatrix.read(from: matrix)
+      } else {
+        let source = ModelSource(checkpoint: checkpoint, model: model, seed: seed)
+        let (network, shape, classNames, origin) = try source.load()
+        let data = try dataDir.map { try MNIST(directory: URL(fileURLWithPath: $0)) } ?? MNIST.bundledSample()
+        var test = data.test
+        if let limit { test = test.prefix(limit) }
+        guard [test.channels, test.height, test.width] == shape.dimensions else {
+          throw ValidationError("\(origin) takes \(shape) images, but the test set holds \(test.channels)×\(test.height)×\(test.width).")
+        }
+        if classNames.count == test.classCount { test.classNames = classNames }
+        confusion = ConfusionMatrix(model: network, dataset: test)
+        title = origin.components(separatedBy: " from ").first ?? origin
+        print("\(origin): \(confusion.correct) of \(confusion.total) test images correct")
+      }
+      if output.lowercased().hasSuffix(".svg") {
+        try confusion.svg(title: title).write(to: output)
+        print("wrote \(output)")
+      } else {
+        try writePicture(confusion.image(), to: output)
+      }
+      if let saveJSON {
+        try Data(confusion.json.utf8).write(to: URL(fileURLWithPath: saveJSON))
+        print("wrote \(saveJSON)")
+      }
+    }
+  }
+}
+
+extension ModelSource {
+  init(checkpoint: String?, model: ModelName?, seed: UInt64) {
+    self.init()
+    self.checkpoint = checkpoint
+    self.model = model
+    self.seed = seed
+  }
+}
