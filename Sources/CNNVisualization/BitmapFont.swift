@@ -1,7 +1,8 @@
 /// A 5×7 pixel font for labels in PNG pictures (digits, letters, common punctuation).
 ///
-/// Each glyph is seven rows of five pixels, `#` for ink. Characters advance 6 pixels and
-/// lines 9 pixels, times the scale; characters without a glyph draw as `?`.
+/// Each glyph is seven rows of five pixels, `#` for ink, plus two rows below the baseline
+/// for the descenders of g, j, p, q and y. Characters advance 6 pixels and lines 9 pixels,
+/// times the scale; characters without a glyph draw as `?`.
 enum BitmapFont {
   static let glyphWidth = 5
   static let glyphHeight = 7
@@ -24,7 +25,7 @@ enum BitmapFont {
       let rows = picture.split(separator: " ").map { row in
         row.reduce(UInt8(0)) { $0 << 1 | ($1 == "#" ? 1 : 0) }
       }
-      precondition(rows.count == glyphHeight, "glyph \(character) needs \(glyphHeight) rows")
+      precondition(rows.count == glyphHeight || rows.count == glyphHeight + 2, "glyph \(character) needs 7 rows (9 with a descender)")
       table[character] = rows
     }
     return table
@@ -74,17 +75,17 @@ enum BitmapFont {
     ("d", "....# ....# .##.# #..## #...# #...# .####"),
     ("e", "..... ..... .###. #...# ##### #.... .###."),
     ("f", "..##. .#..# .#... ###.. .#... .#... .#..."),
-    ("g", "..... .#### #...# #...# .#### ....# .###."),
+    ("g", "..... ..... .#### #...# #...# #...# .#### ....# .###."),
     ("h", "#.... #.... #.##. ##..# #...# #...# #...#"),
     ("i", "..#.. ..... .##.. ..#.. ..#.. ..#.. .###."),
-    ("j", "...#. ..... ..##. ...#. ...#. #..#. .##.."),
+    ("j", "...#. ..... ..##. ...#. ...#. ...#. ...#. #..#. .##.."),
     ("k", "#.... #.... #..#. #.#.. ##... #.#.. #..#."),
     ("l", ".##.. ..#.. ..#.. ..#.. ..#.. ..#.. .###."),
     ("m", "..... ..... ##.#. #.#.# #.#.# #...# #...#"),
     ("n", "..... ..... #.##. ##..# #...# #...# #...#"),
     ("o", "..... ..... .###. #...# #...# #...# .###."),
-    ("p", "..... ..... ####. #...# ####. #.... #...."),
-    ("q", "..... ..... .##.# #..## .#### ....# ....#"),
+    ("p", "..... ..... ####. #...# #...# #...# ####. #.... #...."),
+    ("q", "..... ..... .#### #...# #...# #...# .#### ....# ....#"),
     ("r", "..... ..... #.##. ##..# #.... #.... #...."),
     ("s", "..... ..... .###. #.... .###. ....# ####."),
     ("t", ".#... .#... ###.. .#... .#... .#..# ..##."),
@@ -92,7 +93,7 @@ enum BitmapFont {
     ("v", "..... ..... #...# #...# #...# .#.#. ..#.."),
     ("w", "..... ..... #...# #...# #.#.# #.#.# .#.#."),
     ("x", "..... ..... #...# .#.#. ..#.. .#.#. #...#"),
-    ("y", "..... ..... #...# #...# .#### ....# .###."),
+    ("y", "..... ..... #...# #...# #...# #...# .#### ....# .###."),
     ("z", "..... ..... ##### ...#. ..#.. .#... #####"),
     (" ", "..... ..... ..... ..... ..... ..... ....."),
     (".", "..... ..... ..... ..... ..... .##.. .##.."),

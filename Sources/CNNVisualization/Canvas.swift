@@ -12,8 +12,9 @@ public struct RGB: Hashable, Sendable {
 
   public static let white = RGB(255, 255, 255)
   public static let black = RGB(0, 0, 0)
-  /// The separator between tiles: a dark blue that no grey tile pixel can be.
-  public static let separator = RGB(40, 70, 140)
+  /// The separator between tiles: a blue that no grey tile pixel can be, visible against
+  /// both black and white pixels.
+  public static let separator = RGB(60, 140, 230)
 }
 
 /// An RGB raster to compose pictures on: filled rectangles, pasted images and bitmap text.
@@ -72,6 +73,13 @@ public struct Canvas: Sendable {
         }
       }
     }
+  }
+
+  /// Draws `image` at `(x, y)` inside a 1-pixel frame of `frame` (the frame lies just
+  /// outside the image, so tiles placed `width + 1` apart share their frame lines).
+  public mutating func drawFramed(_ image: Image, x: Int, y: Int, frame: RGB = .separator) {
+    fill(x: x - 1, y: y - 1, width: image.width + 2, height: image.height + 2, color: frame)
+    draw(image, x: x, y: y)
   }
 
   /// Draws `text` in the 5×7 bitmap font with its top-left corner at `(x, y)`, each font

@@ -111,18 +111,19 @@ extension ConfusionMatrix {
 
   /// The same picture as a raster (for PNG), drawn with the 5×7 bitmap font.
   public func image() -> Image {
-    let textScale = 2
-    let cell = max(30, (String(counts.flatMap { $0 }.max() ?? 0).count * BitmapFont.advance + 4) * textScale)
+    let textScale = 2, grey = RGB(90, 90, 90)
+    let cell = max(32, (String(counts.flatMap { $0 }.max() ?? 0).count * BitmapFont.advance + 8) * textScale)
     let nameWidth = (classNames.map { Canvas.textWidth($0, scale: textScale) }.max() ?? 0)
-    let left = nameWidth + 24, top = 70
+    let left = max(nameWidth, Canvas.textWidth("true", scale: textScale)) + 24, top = 92
     let side = cell * classCount
-    var canvas = Canvas(width: left + side + 90, height: top + side + 24)
+    var canvas = Canvas(width: left + side + 96, height: top + side + 16)
     let title = "\(correct) of \(total) correct (\(fixed(accuracy * 100, decimals: 1))%)"
-    canvas.text(title, x: (canvas.width - Canvas.textWidth(title, scale: textScale)) / 2, y: 8, scale: textScale)
+    canvas.text(title, x: (canvas.width - Canvas.textWidth(title, scale: textScale)) / 2, y: 10, scale: textScale)
     let predicted = "predicted class"
-    canvas.text(predicted, x: left + (side - Canvas.textWidth(predicted, scale: 1)) / 2, y: 32, color: RGB(70, 70, 70))
-    canvas.text("recall", x: left + side + 14, y: top - 20, color: RGB(70, 70, 70))
-    canvas.text("true", x: 4, y: top - 20, color: RGB(70, 70, 70))
+    canvas.text(
+      predicted, x: left + (side - Canvas.textWidth(predicted, scale: textScale)) / 2, y: 40, color: grey, scale: textScale)
+    canvas.text("recall", x: left + side + 10, y: top - 22, color: grey, scale: textScale)
+    canvas.text("true", x: 8, y: top - 22, color: grey, scale: textScale)
     for (index, name) in classNames.enumerated() {
       let width = Canvas.textWidth(name, scale: textScale)
       canvas.text(name, x: left + index * cell + (cell - width) / 2, y: top - 22, scale: textScale)

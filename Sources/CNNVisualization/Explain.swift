@@ -203,18 +203,18 @@ public enum Explain {
       text += sideBySide(planes) + "\n"
     }
     let matrix = rows(columns, width: columnCount)
-    let cellWidth = max(3, matrix.joined().map { number($0).count }.max() ?? 1) + 1
+    let cellWidth = (matrix.joined().map { number($0).count }.max() ?? 1) + 1
     var header = String(repeating: " ", count: 14)
     for c in 0..<channels {
       let label = "c=\(c)"
-      let span = kernel * kernel * (cellWidth + 1)
+      let span = kernel * kernel * cellWidth
       header += label + String(repeating: " ", count: max(1, span - label.count))
     }
     text += header + "\n"
     for (index, values) in matrix.enumerated() {
       let label = "(\(index / (oh * ow)),\(index % (oh * ow) / ow),\(index % ow))"
       let marker = index == row ? (style == .plain ? "=> " : "   ") : "   "
-      let cells = values.map { pad(number($0), cellWidth) }.joined(separator: " ")
+      let cells = values.map { pad(number($0), cellWidth) }.joined()
       let line = marker + pad(label, 10) + " " + cells
       text += (index == row ? highlight(line, style: style, plainMarks: false) : line) + "\n"
     }

@@ -97,23 +97,28 @@ public enum FeatureMaps {
   /// One stage's maps as a grid: each map min–max normalised on its own (a constant map is
   /// black), scaled up so maps are at least `minimumSide` pixels, at most `maxMaps` maps,
   /// `columns` per row (default: as many as fit in about 1000 pixels), 1-pixel separators.
+  /// Maps of a single value (1×1, as after LeNet-5's C5) share one scale across the layer
+  /// instead, and are drawn as 16-pixel squares, since each alone would be constant.
   public static func grid(
     _ maps: Tensor, minimumSide: Int = 48, maxMaps: Int = 64, columns: Int? = nil
   ) -> Image {
     precondition(maps.shape.rank == 4 && maps.shape[0] == 1, "FeatureMaps.grid expects [1, K, H, W], got \(maps.shape)")
     let k = min(maps.shape[1], maxMaps), h = maps.shape[2], w = maps.shape[3]
-    let scale = max(1, (minimumSide + max(h, w) - 1) / max(h, w))
+    let isScalar = h * w == 1
+    let side = isScalar ? min(minimumSide, 16) : minimumSide
+    let scale = max(1, (side + max(h, w) - 1) / max(h, w))
+    let layerLow = maps.scalars.prefix(k).min() ?? 0, layerHigh = maps.scalars.prefix(k).max() ?? 0
     let tileWidth = w * scale, tileHeight = h * scale
     let perRow = max(1, min(k, columns ?? max(1, 1000 / (tileWidth + 1))))
     let rows = (k + perRow - 1) / perRow
-    var canvas = Canvas(width: perRow * (tileWidth + 1) + 1, height: rows * (tileHeight + 1) + 1, background: .separator)
+    var canvas = Canvas(width: perRow * (tileWidth + 1) + 1, height: rows * (tileHeight + 1) + 1, background: .white)
     maps.withUnsafeBufferPointer { values in
       for index in 0..<k {
         let plane = UnsafeBufferPointer(rebasing: values[(index * h * w)..<((index + 1) * h * w)])
-        let low = plane.min() ?? 0, high = plane.max() ?? 0
+        let low = isScalar ? layerLow : plane.min() ?? 0, high = isScalar ? layerHigh : plane.max() ?? 0
         let pixels = plane.map { high > low ? Image.byte(($0 - low) / (high - low)) : 0 }
         let tile = Image(width: w, height: h, channels: 1, pixels: pixels).scaled(by: scale)
-        canvas.draw(tile, x: 1 + (index % perRow) * (tileWidth + 1), y: 1 + (index / perRow) * (tileHeight + 1))
+        canvas.drawFramed(tile, x: 1 + (index % perRow) * (tileWidth + 1), y: 1 + (index / perRow) * (tileHeight + 1))
       }
     }
     return canvas.image
@@ -130,10 +135,12 @@ public enum FeatureMaps {
     }
     for activation in activations {
       let shape = activation.maps.shape
-      let count = shape[1] > maxMaps ? "first \(maxMaps) of \(shape[1]) maps" : "\(shape[1]) maps"
+      let shown = shape[2] * shape[3] == 1 ? max(maxMaps, 256) : maxMaps
+      let count = shape[1] > shown ? "first \(shown) of \(shape[1]) maps" : "\(shape[1]) maps"
       let name = activation.name.isEmpty ? "" : activation.name + "  "
       sections.append(
-        ("\(name)\(activation.description)  \(count) of \(shape[3])x\(shape[2])", grid(activation.maps, maxMaps: maxMaps)))
+        ("\(name)\(activation.description)  \(count) of \(shape[3])x\(shape[2])" + (shape[2] * shape[3] == 1 ? ", one shared scale" : ""),
+          grid(activation.maps, maxMaps: shown)))
     }
     let width = sections.map { max($0.image.width, Canvas.textWidth($0.label, scale: labelScale)) }.max() ?? 1
     let height = sections.reduce(margin) { $0 + labelHeight + $1.image.height + margin }

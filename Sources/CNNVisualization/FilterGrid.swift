@@ -58,7 +58,7 @@ public struct FilterGrid: Sendable {
       gridRows = k
     }
     var canvas = Canvas(
-      width: gridColumns * (tileWidth + 1) + 1, height: gridRows * (tileHeight + 1) + 1, background: .separator)
+      width: gridColumns * (tileWidth + 1) + 1, height: gridRows * (tileHeight + 1) + 1, background: .white)
     let filterSize = c * kh * kw
     weights.withUnsafeBufferPointer { w in
       for filter in 0..<k {
@@ -77,12 +77,12 @@ public struct FilterGrid: Sendable {
           }
           let image = Image(width: kw, height: kh, channels: c, pixels: tile).scaled(by: scale)
           let column = filter % gridColumns, row = filter / gridColumns
-          canvas.draw(image, x: 1 + column * (tileWidth + 1), y: 1 + row * (tileHeight + 1))
+          canvas.drawFramed(image, x: 1 + column * (tileWidth + 1), y: 1 + row * (tileHeight + 1))
         } else {
           for channel in 0..<channelsShown {
             let pixels = (0..<(kh * kw)).map { byte(values[channel * kh * kw + $0]) }
             let image = Image(width: kw, height: kh, channels: 1, pixels: pixels).scaled(by: scale)
-            canvas.draw(image, x: 1 + channel * (tileWidth + 1), y: 1 + filter * (tileHeight + 1))
+            canvas.drawFramed(image, x: 1 + channel * (tileWidth + 1), y: 1 + filter * (tileHeight + 1))
           }
         }
       }

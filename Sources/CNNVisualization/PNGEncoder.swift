@@ -134,6 +134,17 @@ public struct PNGEncoder: Sendable {
 }
 
 extension Image {
-  /// The image as a PNG file (palette when it has at most 256 colours, else its own colour type).
+  /// The image as a PNG file (palette when it has at most 256 colours, else its own colour
+  /// type); decoding it gives back exactly this image.
   public func pngData() -> [UInt8] { PNGEncoder().encode(self) }
+
+  /// The image with one channel when it is RGB and every pixel is grey (`R == G == B`), else
+  /// itself: a third of the data for pictures composed in colour that turned out grey.
+  public func reducedToGreyIfPossible() -> Image {
+    guard channels == 3 else { return self }
+    let isGrey = pixels.withUnsafeBufferPointer { p in
+      stride(from: 0, to: p.count, by: 3).allSatisfy { p[$0] == p[$0 + 1] && p[$0] == p[$0 + 2] }
+    }
+    return isGrey ? converted(toChannels: 1) : self
+  }
 }

@@ -55,7 +55,7 @@ struct Convolve: ParsableCommand {
     for _ in 0..<times { result = parsed.apply(to: result, response: response) }
     if compare {
       let label = times == 1 ? "\(parsed)" : "\(parsed) x\(times)"
-      result = Image.sideBySide([("original", original), (label, result)])
+      result = Image.sideBySide([("original", original), (label, result)]).reducedToGreyIfPossible()
     }
     try result.write(to: output)
     let weights = parsed.weights

@@ -11,7 +11,7 @@ struct Visualize: ParsableCommand {
       confusion), written by CNNKit itself: no Python, ImageMagick or zlib needed. Open them in \
       any browser or image viewer.
       """,
-    subcommands: [Filters.self, Activations.self, Curves.self, Confusion.self])
+    subcommands: [Filters.self, Activations.self, Curves.self, Confusion.self, Augment.self])
 }
 
 // MARK: - The network to draw
@@ -54,7 +54,7 @@ struct ModelSource: ParsableArguments {
 /// The sublayers of the model zoo's `LayerChain`s (ResNet and friends), named by the stored
 /// property that holds each, so `FeatureMaps.trace` can look inside them.
 func chainChildren(_ layer: any Layer) -> [(name: String, layer: any Layer)]? {
-  guard let chain = layer as? any LayerChain else { return nil }
+  guard let container = layer as? any LayerChain else { return nil }
   var labels: [ObjectIdentifier: String] = [:]
   var mirror: Mirror? = Mirror(reflecting: layer)
   while let current = mirror {
@@ -63,15 +63,21 @@ func chainChildren(_ layer: any Layer) -> [(name: String, layer: any Layer)]? {
     }
     mirror = current.superclassMirror
   }
-  return chain.enumerated().map { index, sublayer in (labels[ObjectIdentifier(sublayer)] ?? "\(index)", sublayer) }
+  return container.chain.enumerated().map { index, sublayer in (labels[ObjectIdentifier(sublayer)] ?? "\(index)", sublayer) }
+}
+
+/// A problem found while drawing (printed as `Error: …`, without the usage text).
+struct PictureError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
 }
 
 /// Writes `image` as PNG, or says which extensions work.
 func writePicture(_ image: Image, to path: String) throws {
   guard path.lowercased().hasSuffix(".png") else {
-    throw ValidationError("\(path): this picture is written as PNG; name the output file …png.")
+    throw PictureError("\(path): this picture is written as PNG; name the output file …png.")
   }
-  try image.write(to: path)
+  try image.reducedToGreyIfPossible().write(to: path)
   print("wrote \(path) (\(image.width)×\(image.height))")
 }
 
@@ -122,6 +128,9 @@ extension Visualize {
 
     func validate() throws {
       if !list && output == nil { throw ValidationError("Give -o FILE.png (or --list).") }
+      if let output, !output.lowercased().hasSuffix(".png") {
+        throw ValidationError("\(output): filters are drawn as PNG; name the output file …png.")
+      }
       if let scale, scale < 1 { throw ValidationError("--scale must be at least 1 (got \(scale)).") }
       if let columns, columns < 1 { throw ValidationError("--columns must be at least 1 (got \(columns)).") }
     }
@@ -129,7 +138,7 @@ extension Visualize {
     func run() throws {
       let (network, _, _, origin) = try source.load()
       let convolutions = FilterGrid.convolutionWeights(in: network)
-      guard !convolutions.isEmpty else { throw ValidationError("\(origin) has no convolution layers.") }
+      guard !convolutions.isEmpty else { throw PictureError("\(origin) has no convolution layers.") }
       if list {
         for (index, entry) in convolutions.enumerated() { print("#\(index + 1)  \(entry.name)  \(entry.weight.shape)") }
         return
@@ -143,7 +152,7 @@ extension Visualize {
           chosen = match
         } else {
           let names = convolutions.map { $0.name.replacingOccurrences(of: ".weight", with: "") }
-          throw ValidationError("No convolution named '\(layer)'. The convolutions are: \(names.joined(separator: ", ")) (or #1…#\(names.count)).")
+          throw PictureError("No convolution named '\(layer)'. The convolutions are: \(names.joined(separator: ", ")) (or #1…#\(names.count)).")
         }
       } else {
         chosen = convolutions[0]
@@ -182,6 +191,9 @@ extension Visualize {
 
     func validate() throws {
       guard maxMaps >= 1 else { throw ValidationError("--max-maps must be at least 1 (got \(maxMaps)).") }
+      guard output.lowercased().hasSuffix(".png") else {
+        throw ValidationError("\(output): feature maps are drawn as PNG; name the output file …png.")
+      }
     }
 
     func run() throws {
@@ -195,7 +207,7 @@ extension Visualize {
       }
       picture = picture.converted(toChannels: shape[0]).resized(width: shape[2], height: shape[1])
       let (activations, logits) = FeatureMaps.trace(network, input: picture.tensor(), children: chainChildren)
-      guard !activations.isEmpty else { throw ValidationError("\(origin) has no convolution layers to show.") }
+      guard !activations.isEmpty else { throw PictureError("\(origin) has no convolution layers to show.") }
       if separate {
         let base = output.lowercased().hasSuffix(".png") ? String(output.dropLast(4)) : output
         for activation in activations {
@@ -228,10 +240,13 @@ extension Visualize {
     @Option(name: [.short, .long], help: "The SVG file to write.")
     var output: String
 
-    func run() throws {
+    func validate() throws {
       guard output.lowercased().hasSuffix(".svg") else {
         throw ValidationError("\(output): curves are written as SVG; name the output file …svg.")
       }
+    }
+
+    func run() throws {
       let curves = try TrainingCurves.read(from: log)
       try curves.svg().write(to: output)
       print("wrote \(output) (\(curves.epochs.count) epochs)")
@@ -298,7 +313,7 @@ extension Visualize {
         var test = data.test
         if let limit { test = test.prefix(limit) }
         guard [test.channels, test.height, test.width] == shape.dimensions else {
-          throw ValidationError("\(origin) takes \(shape) images, but the test set holds \(test.channels)×\(test.height)×\(test.width).")
+          throw PictureError("\(origin) takes \(shape) images, but the test set holds \(test.channels)×\(test.height)×\(test.width).")
         }
         if classNames.count == test.classCount { test.classNames = classNames }
         confusion = ConfusionMatrix(model: network, dataset: test)
@@ -315,6 +330,85 @@ extension Visualize {
         try Data(confusion.json.utf8).write(to: URL(fileURLWithPath: saveJSON))
         print("wrote \(saveJSON)")
       }
+    }
+  }
+}
+
+extension Visualize {
+  /// `cnn visualize augment`.
+  struct Augment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Draw training images next to augmented copies of them (PNG).",
+      discussion: """
+        One row per class (its first training image): the original, then copies augmented as \
+        `cnn train --augment` would, each with its own random draw.
+          cnn visualize augment --augment flip,crop=4,brightness=0.3,contrast=0.3 -o augment.png
+          cnn visualize augment --dataset cifar10 --data-dir cifar-10-batches-bin --augment flip,crop=4 -o cifar.png
+        """)
+
+    @OptionGroup var data: DatasetOptions
+
+    @Option(help: "The augmentations, as for `cnn train --augment`: flip, crop=P, brightness=B, contrast=C, scale=S, comma-separated.")
+    var augment: String
+
+    @Option(help: "Rows: one image of each of the first N classes.")
+    var samples: Int = 10
+
+    @Option(help: "Augmented copies per image.")
+    var copies: Int = 7
+
+    @Option(help: "Seed for the augmentations' random draws.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Pixels per image pixel (default: images about 56 pixels tall).")
+    var scale: Int?
+
+    @Option(name: [.short, .long], help: "The PNG file to write.")
+    var output: String
+
+    func validate() throws {
+      do {
+        _ = try AugmentationPipeline(parsing: augment)
+      } catch {
+        throw ValidationError("--augment \(augment): \(error)")
+      }
+      guard (1...100).contains(samples), (1...30).contains(copies) else {
+        throw ValidationError("--samples must be 1 to 100 and --copies 1 to 30.")
+      }
+      if let scale, !(1...16).contains(scale) { throw ValidationError("--scale must be 1 to 16 (got \(scale)).") }
+      guard output.lowercased().hasSuffix(".png") else {
+        throw ValidationError("\(output): the grid is drawn as PNG; name the output file …png.")
+      }
+    }
+
+    func run() throws {
+      let pipeline = try AugmentationPipeline(parsing: augment)
+      let training = try data.source().load().training
+      var firstOfClass: [Int: Int] = [:]
+      for (index, label) in training.labels.enumerated() where firstOfClass[label] == nil { firstOfClass[label] = index }
+      let chosen = firstOfClass.sorted { $0.key < $1.key }.prefix(samples).map(\.value)
+      guard !chosen.isEmpty else { throw PictureError("The training set is empty.") }
+      var generator = SeededGenerator(seed: seed)
+      let preparation = BatchPreparation(augmentation: pipeline)
+      let rows = chosen.map { index -> (label: String, images: [Image]) in
+        let original = training.batch(indices: [index]).images
+        let augmented = training.batch(
+          indices: [Int](repeating: index, count: copies), preparation: preparation, using: &generator
+        ).images
+        let plane = training.pixelsPerImage
+        let copiesAsImages = (0..<copies).map { copy in
+          Image(tensor: Tensor(
+            shape: [1, training.channels, training.height, training.width],
+            scalars: Array(augmented.scalars[(copy * plane)..<((copy + 1) * plane)])))
+        }
+        let label = training.labels[index]
+        let name = training.classNames.indices.contains(label) ? training.classNames[label] : String(label)
+        return (name, [Image(tensor: original)] + copiesAsImages)
+      }
+      let pixelScale = scale ?? max(1, (56 + training.height - 1) / training.height)
+      let titles = ["input"] + (1...copies).map { "#\($0)" }
+      try writePicture(SampleGrid.picture(rows: rows, columnTitles: titles, scale: pixelScale), to: output)
+      print("\(chosen.count) images, \(copies) copies each, augmented with \(pipeline)")
     }
   }
 }

@@ -27,6 +27,14 @@ import Testing
     #expect(try PNGDecoder.decode(bytes) == image)
   }
 
+  @Test func reducesAllGreyRGBToGreyscaleOnRequest() throws {
+    let grey = testImage(width: 30, height: 20, channels: 1)
+    let rgb = grey.converted(toChannels: 3)
+    #expect(try PNGDecoder.decode(rgb.pngData()) == rgb)  // pngData keeps the channels
+    #expect(rgb.reducedToGreyIfPossible() == grey)
+    #expect(testImage(width: 4, height: 4, channels: 3).reducedToGreyIfPossible().channels == 3)
+  }
+
   @Test(arguments: [UInt8(0), 1, 2, 3, 4])
   func decodesEachFilterType(filter: UInt8) throws {
     for channels in [1, 3] {

@@ -214,7 +214,28 @@ import Testing
     let text = Explain.im2colMatrix(channels: 1, height: 3, width: 3, kernel: 2, highlightedRow: 3)
     #expect(text.contains("(4, 4)"))
     // Window (0, 1, 1) reads 5, 6, 8, 9.
-    #expect(text.contains("=>    (0,1,1)    5    6    8    9"))
+    #expect(text.contains("=>    (0,1,1)  5 6 8 9"))
     #expect(text.contains("[5]") && text.contains("[9]") && !text.contains("[4]"))
+  }
+}
+
+@Suite struct FeatureMapsScalarTests {
+  @Test func singleValueMapsShareOneScale() {
+    let maps = Tensor(shape: [1, 3, 1, 1], scalars: [0, 1, 2])
+    let image = FeatureMaps.grid(maps, columns: 3)
+    #expect(image.width == 3 * 17 + 1 && image.height == 18)
+    #expect([image[1, 1, 0], image[18, 1, 0], image[35, 1, 0]] == [0, 128, 255])
+  }
+}
+
+@Suite struct SampleGridTests {
+  @Test func rowsAndColumnsAreLaidOut() {
+    let white = Image(width: 2, height: 2, filledWith: [255])
+    let black = Image(width: 2, height: 2, filledWith: [0])
+    let picture = SampleGrid.picture(rows: [("a", [white, black]), ("b", [black, white])], scale: 3)
+    // 10 margin + label ("a" 10 px + 12) + 2 columns of (6 + 6 gap) + 10 margin.
+    #expect(picture.width == 10 + 22 + 2 * 12 + 10 && picture.height == 10 + 2 * 12 + 10)
+    #expect(picture[32, 10, 0] == 255 && picture[44, 10, 0] == 0)  // row a: white, black
+    #expect(picture[32, 22, 0] == 0 && picture[44, 22, 0] == 255)  // row b: black, white
   }
 }
