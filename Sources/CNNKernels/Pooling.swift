@@ -154,19 +154,28 @@ func poolingPrefers(_ candidate: Float, over best: Float, max isMax: Bool) -> Bo
 }
 
 /// Any window and padding: one plane `x` (`H x W`) -> `y` (`OH x OW`), and the winners'
-/// offsets into `index` when given. The scan runs over the window's positions inside the
-/// plane, row by row, keeping the first winner.
+/// offsets into `index` when given. Each window is scanned over its positions inside the
+/// plane, row by row, keeping the first winner; where whole windows lie inside the plane
+/// horizontally, four neighbouring outputs are scanned at once with vector selects (the same
+/// scan, lane by lane).
 private func extremumPlaneForward<Order: PoolingOrder>(
   _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>?,
   geometry g: ConvGeometry, order: Order.Type
 ) {
   let height = g.inputHeight, width = g.inputWidth
   let outputWidth = g.outputWidth
+  let stride = g.strideWidth
+  let interior = interiorOutputColumns(g)
+  let lanes = SIMD4<Int32>(0, 1, 2, 3) &* Int32(truncatingIfNeeded: stride)
   for oh in 0..<g.outputHeight {
     let top = oh * g.strideHeight - g.padTop
     let rows = Swift.max(top, 0)..<Swift.min(top + g.kernelHeight, height)
-    for ow in 0..<outputWidth {
-      let left = ow * g.strideWidth - g.padLeft
+    let out = y + oh * outputWidth
+    let outIndex = index.map { $0 + oh * outputWidth }
+
+    /// One output by scalar scan (near the edges, and the last few of the interior).
+    func scalar(_ ow: Int) {
+      let left = ow * stride - g.padLeft
       let columns = Swift.max(left, 0)..<Swift.min(left + g.kernelWidth, width)
       var bestOffset = rows.lowerBound * width + columns.lowerBound
       var best = x[bestOffset]
@@ -179,9 +188,53 @@ private func extremumPlaneForward<Order: PoolingOrder>(
           bestOffset = wins ? row + w : bestOffset
         }
       }
-      y[oh * outputWidth + ow] = best
-      index?[oh * outputWidth + ow] = Int32(truncatingIfNeeded: bestOffset)
+      out[ow] = best
+      outIndex?[ow] = Int32(truncatingIfNeeded: bestOffset)
     }
+
+    for ow in 0..<interior.lowerBound { scalar(ow) }
+    var ow = interior.lowerBound
+    while ow + 4 <= interior.upperBound {
+      let left = ow * stride - g.padLeft
+      var best = candidates(x + rows.lowerBound * width + left, stride: stride)
+      var bestOffset = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: rows.lowerBound * width + left)) &+ lanes
+      for h in rows {
+        let row = x + h * width + left
+        for kw in 0..<g.kernelWidth {
+          let value = candidates(row + kw, stride: stride)
+          let wins = Order.prefers(value, over: best)
+          best.replace(with: value, where: wins)
+          let offset = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: h * width + left + kw)) &+ lanes
+          bestOffset.replace(with: offset, where: wins)
+        }
+      }
+      UnsafeMutableRawPointer(out + ow).storeBytes(of: best, as: SIMD4<Float>.self)
+      if let outIndex {
+        UnsafeMutableRawPointer(outIndex + ow).storeBytes(of: bestOffset, as: SIMD4<Int32>.self)
+      }
+      ow += 4
+    }
+    for ow in ow..<outputWidth { scalar(ow) }
+  }
+}
+
+/// The outputs `ow` whose window lies inside the plane horizontally:
+/// `ow*SW - PL >= 0` and `ow*SW - PL + KW <= W`.
+private func interiorOutputColumns(_ g: ConvGeometry) -> Range<Int> {
+  let low = Swift.min((g.padLeft + g.strideWidth - 1) / g.strideWidth, g.outputWidth)
+  let span = g.inputWidth - g.kernelWidth + g.padLeft
+  let high = span < 0 ? 0 : Swift.min(span / g.strideWidth + 1, g.outputWidth)
+  return low..<Swift.max(low, high)
+}
+
+/// `(p[0], p[stride], p[2*stride], p[3*stride])`: one window position of four neighbouring
+/// outputs.
+@inline(__always)
+private func candidates(_ p: UnsafePointer<Float>, stride: Int) -> SIMD4<Float> {
+  switch stride {
+  case 1: return UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+  case 2: return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self).evenHalf
+  default: return SIMD4<Float>(p[0], p[stride], p[2 * stride], p[3 * stride])
   }
 }
 
@@ -297,24 +350,43 @@ private func extremumPlaneBackward2x2(
 // MARK: - Average
 
 /// Any window and padding: the sum of the window's positions inside the plane, row by row,
-/// divided by KH*KW.
+/// divided by KH*KW; four interior outputs at a time (the same sums, lane by lane).
 private func averagePlaneForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) {
   let height = g.inputHeight, width = g.inputWidth
   let outputWidth = g.outputWidth
+  let stride = g.strideWidth
   let count = Float(g.kernelHeight * g.kernelWidth)
+  let interior = interiorOutputColumns(g)
   for oh in 0..<g.outputHeight {
     let top = oh * g.strideHeight - g.padTop
     let rows = Swift.max(top, 0)..<Swift.min(top + g.kernelHeight, height)
-    for ow in 0..<outputWidth {
-      let left = ow * g.strideWidth - g.padLeft
+    let out = y + oh * outputWidth
+
+    /// One output by scalar sum.
+    func scalar(_ ow: Int) {
+      let left = ow * stride - g.padLeft
       let columns = Swift.max(left, 0)..<Swift.min(left + g.kernelWidth, width)
       var sum: Float = 0
       for h in rows {
         let row = x + h * width
         for w in columns { sum += row[w] }
       }
-      y[oh * outputWidth + ow] = sum / count
+      out[ow] = sum / count
     }
+
+    for ow in 0..<interior.lowerBound { scalar(ow) }
+    var ow = interior.lowerBound
+    while ow + 4 <= interior.upperBound {
+      let left = ow * stride - g.padLeft
+      var sum = SIMD4<Float>()
+      for h in rows {
+        let row = x + h * width + left
+        for kw in 0..<g.kernelWidth { sum += candidates(row + kw, stride: stride) }
+      }
+      UnsafeMutableRawPointer(out + ow).storeBytes(of: sum / count, as: SIMD4<Float>.self)
+      ow += 4
+    }
+    for ow in ow..<outputWidth { scalar(ow) }
   }
 }
 
@@ -343,21 +415,32 @@ private func averagePlaneForward2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutabl
 }
 
 /// Average backward for any window: adds `dy / (KH*KW)` to every window position inside the
-/// plane (`dx` must be zeroed first).
+/// plane (`dx` must be zeroed first). Loops run output row, input row, kernel column
+/// (descending), output column: for each input position that adds its windows' shares in
+/// window order, as the naive version does, while the inner loop runs over a whole output
+/// row (contiguous for stride 1).
 private func averagePlaneBackward(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) {
   let height = g.inputHeight, width = g.inputWidth
   let outputWidth = g.outputWidth
+  let stride = g.strideWidth
   let count = Float(g.kernelHeight * g.kernelWidth)
   for oh in 0..<g.outputHeight {
     let top = oh * g.strideHeight - g.padTop
-    let rows = Swift.max(top, 0)..<Swift.min(top + g.kernelHeight, height)
-    for ow in 0..<outputWidth {
-      let left = ow * g.strideWidth - g.padLeft
-      let columns = Swift.max(left, 0)..<Swift.min(left + g.kernelWidth, width)
-      let share = dy[oh * outputWidth + ow] / count
-      for h in rows {
-        let row = dx + h * width
-        for w in columns { row[w] += share }
+    let grad = dy + oh * outputWidth
+    for h in Swift.max(top, 0)..<Swift.min(top + g.kernelHeight, height) {
+      let row = dx + h * width
+      for kw in Swift.stride(from: g.kernelWidth - 1, through: 0, by: -1) {
+        // Outputs whose column kw lands inside the row: 0 <= ow*SW + offset < W.
+        let offset = kw - g.padLeft
+        let low = offset >= 0 ? 0 : (stride - 1 - offset) / stride
+        let high = Swift.min(outputWidth, (width - offset + stride - 1) / stride)
+        if low >= high { continue }
+        if stride == 1 {
+          let target = row + offset
+          for ow in low..<high { target[ow] += grad[ow] / count }
+        } else {
+          for ow in low..<high { row[ow * stride + offset] += grad[ow] / count }
+        }
       }
     }
   }

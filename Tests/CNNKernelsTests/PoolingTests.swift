@@ -11,15 +11,18 @@ struct PoolCase: CustomStringConvertible, Sendable {
   var description: String { "\(mode) \(geometry)" }
 }
 
-/// Windows: 2x2 s2 (even and odd sizes: the fast special case), overlapping 3x3 s2, padded
-/// (symmetric and asymmetric), non-square windows and strides, and a window as large as the input.
+/// Windows: 2x2 s2 (even and odd sizes, narrow and wide: the fast special case), overlapping
+/// 3x3 s2, padded (symmetric and asymmetric), non-square windows, strides 1-3 (the vector paths),
+/// and a window as large as the input.
 private let poolGeometries: [ConvGeometry] = [
   S.geometry(n: 2, c: 3, h: 8, w: 6, kh: 2, kw: 2, sh: 2, sw: 2),
   S.geometry(n: 1, c: 2, h: 7, w: 9, kh: 2, kw: 2, sh: 2, sw: 2),
+  S.geometry(n: 2, c: 3, h: 11, w: 18, kh: 2, kw: 2, sh: 2, sw: 2),
   S.geometry(n: 3, c: 2, h: 9, w: 9, kh: 3, kw: 3, sh: 2, sw: 2),
   S.geometry(n: 2, c: 2, h: 8, w: 8, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)),
   S.geometry(n: 1, c: 3, h: 6, w: 7, kh: 3, kw: 3, sh: 1, sw: 1, pad: (1, 1, 1, 1)),
   S.geometry(n: 2, c: 1, h: 7, w: 10, kh: 2, kw: 3, sh: 1, sw: 2, pad: (1, 0, 0, 2)),
+  S.geometry(n: 2, c: 2, h: 9, w: 20, kh: 3, kw: 4, sh: 2, sw: 3, pad: (1, 1, 2, 1)),
   S.geometry(n: 1, c: 2, h: 5, w: 5, kh: 5, kw: 5, sh: 1, sw: 1),
   S.geometry(n: 5, c: 1, h: 4, w: 4, kh: 2, kw: 2, sh: 1, sw: 1),
 ]
@@ -120,6 +123,17 @@ private let poolCases: [PoolCase] = PoolingMode.allCases.flatMap { mode in
       var naive: Float = 0
       pool2DForwardNaive(input: [1, .nan, 5, -5], output: &naive, geometry: g, mode: mode)
       #expect(naive.isNaN, "\(mode)")
+    }
+    // Four windows at once (the vector path): NaNs in different corners, first NaN wins.
+    let wide = S.geometry(n: 1, c: 1, h: 2, w: 8, kh: 2, kw: 2, sh: 2, sw: 2)
+    let x: [Float] = [1, .nan, 2, 3, .nan, 4, 5, 6, 7, 8, .nan, .nan, -1, -2, -3, -4]
+    for mode in [PoolingMode.max, .min] {
+      var out = [Float](repeating: 0, count: 4)
+      var index = [Int32](repeating: -1, count: 4)
+      pool2DForward(input: x, output: &out, geometry: wide, mode: mode, argIndex: &index)
+      #expect(out[0].isNaN && out[1].isNaN && out[2].isNaN && !out[3].isNaN, "\(mode)")
+      #expect(Array(index.prefix(3)) == [1, 10, 4], "\(mode)")
+      #expect(out[3] == (mode == .max ? 6 : -4) && index[3] == (mode == .max ? 7 : 15), "\(mode)")
     }
   }
 
