@@ -10,39 +10,20 @@ extension ModelSummary {
   public var json: String {
     func shape(_ shape: Shape) -> String { "[" + shape.dimensions.map(String.init).joined(separator: ",") + "]" }
     let layers = rows.map { row in
-      "{\"name\":\(jsonString(row.name)),\"type\":\(jsonString(row.kind)),\"output_shape\":\(shape(row.outputShape)),"
-        + "\"shape_formula\":\(jsonString(row.shapeFormula)),\"parameters\":\(row.parameterCount),"
-        + "\"parameter_formula\":\(jsonString(row.parameterFormula)),"
+      "{\"name\":\(JSONText.quoted(row.name)),\"type\":\(JSONText.quoted(row.kind)),\"output_shape\":\(shape(row.outputShape)),"
+        + "\"shape_formula\":\(JSONText.quoted(row.shapeFormula)),\"parameters\":\(row.parameterCount),"
+        + "\"parameter_formula\":\(JSONText.quoted(row.parameterFormula)),"
         + "\"multiply_accumulates\":\(row.multiplyAccumulates),\"activation_bytes\":\(row.activationBytes)}"
     }
     var fields: [String] = []
-    fields.append("\"model\":\(modelName.map(jsonString) ?? "null")")
+    fields.append("\"model\":\(modelName.map(JSONText.quoted) ?? "null")")
     fields.append("\"input\":\(shape(inputShape))")
     fields.append("\"output\":\(shape(outputShape))")
     fields.append("\"layers\":[\n    " + layers.joined(separator: ",\n    ") + "\n  ]")
     fields.append("\"total_parameters\":\(totalParameters)")
     fields.append("\"total_multiply_accumulates\":\(totalMultiplyAccumulates)")
     fields.append("\"total_activation_bytes\":\(totalActivationBytes)")
-    fields.append("\"notes\":[" + notes.map(jsonString).joined(separator: ",") + "]")
+    fields.append("\"notes\":[" + notes.map(JSONText.quoted).joined(separator: ",") + "]")
     return "{\n  " + fields.joined(separator: ",\n  ") + "\n}\n"
   }
-}
-
-/// A JSON string literal, escaping quotes, backslashes and control characters.
-func jsonString(_ text: String) -> String {
-  var result = "\""
-  for scalar in text.unicodeScalars {
-    switch scalar {
-    case "\"": result += "\\\""
-    case "\\": result += "\\\\"
-    case "\n": result += "\\n"
-    case "\r": result += "\\r"
-    case "\t": result += "\\t"
-    case _ where scalar.value < 0x20:
-      let hex = String(scalar.value, radix: 16)
-      result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-    default: result.unicodeScalars.append(scalar)
-    }
-  }
-  return result + "\""
 }

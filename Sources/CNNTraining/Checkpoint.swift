@@ -93,7 +93,7 @@ public struct Checkpoint: Sendable {
       if let inputShape { metadata[MetadataKey.inputShape] = inputShape.description }
       if let classCount { metadata[MetadataKey.classCount] = String(classCount) }
       if let classNames {
-        metadata[MetadataKey.classNames] = "[" + classNames.map(SafeTensors.quoted).joined(separator: ", ") + "]"
+        metadata[MetadataKey.classNames] = "[" + classNames.map(JSONText.quoted).joined(separator: ", ") + "]"
       }
       if let training { metadata.merge(training.metadata) { _, new in new } }
     }

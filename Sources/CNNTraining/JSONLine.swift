@@ -1,3 +1,5 @@
+import CNNTensor
+
 /// One JSON object written on one line, with its keys in the order given.
 ///
 /// Training events are flat records of numbers and strings, so a small writer keeps the
@@ -27,12 +29,12 @@ public struct JSONLine: CustomStringConvertible, Sendable {
 
   /// `{"event":"epoch","epoch":3,…}`.
   public var description: String {
-    "{" + fields.map { "\(Self.quoted($0.key)):\(Self.render($0.value))" }.joined(separator: ",") + "}"
+    "{" + fields.map { "\(JSONText.quoted($0.key)):\(Self.render($0.value))" }.joined(separator: ",") + "}"
   }
 
   static func render(_ value: Value) -> String {
     switch value {
-    case .string(let text): return quoted(text)
+    case .string(let text): return JSONText.quoted(text)
     case .integer(let number): return String(number)
     case .number(let number):
       return number.isFinite ? String(number) : nonFinite(number.isNaN, number > 0)
@@ -45,24 +47,5 @@ public struct JSONLine: CustomStringConvertible, Sendable {
   /// JSON has no NaN or infinity: they are written as the strings JavaScript would print.
   static func nonFinite(_ isNaN: Bool, _ positive: Bool) -> String {
     isNaN ? "\"NaN\"" : (positive ? "\"Infinity\"" : "\"-Infinity\"")
-  }
-
-  /// A JSON string literal, escaping quotes, backslashes and control characters.
-  static func quoted(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case _ where scalar.value < 0x20:
-        let hex = String(scalar.value, radix: 16)
-        result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result + "\""
   }
 }

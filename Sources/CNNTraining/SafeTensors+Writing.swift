@@ -10,7 +10,7 @@ extension SafeTensors {
     var json = "{"
     var members: [String] = []
     if !metadata.isEmpty {
-      let entries = metadata.sorted { $0.key < $1.key }.map { "\(quoted($0.key)):\(quoted($0.value))" }
+      let entries = metadata.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }
       members.append("\"__metadata__\":{" + entries.joined(separator: ",") + "}")
     }
     var offset = 0
@@ -19,7 +19,7 @@ extension SafeTensors {
       precondition(names.insert(name).inserted, "SafeTensors: the tensor name \"\(name)\" is used twice or reserved")
       let end = offset + shape.scalarCount * DType.float32.byteCount
       let dimensions = shape.dimensions.map(String.init).joined(separator: ",")
-      members.append("\(quoted(name)):{\"dtype\":\"F32\",\"shape\":[\(dimensions)],\"data_offsets\":[\(offset),\(end)]}")
+      members.append("\(JSONText.quoted(name)):{\"dtype\":\"F32\",\"shape\":[\(dimensions)],\"data_offsets\":[\(offset),\(end)]}")
       offset = end
     }
     json += members.joined(separator: ",") + "}"
@@ -58,24 +58,5 @@ extension SafeTensors {
     } catch {
       throw .fileSystem(operation: "write", path: url.path, reason: "\(error)")
     }
-  }
-
-  /// `text` as a JSON string literal.
-  static func quoted(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case _ where scalar.value < 0x20:
-        let hex = String(scalar.value, radix: 16)
-        result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result + "\""
   }
 }

@@ -1,3 +1,4 @@
+import CNNTensor
 import Foundation
 
 extension ConfusionMatrix {
@@ -37,24 +38,8 @@ extension ConfusionMatrix {
 
   /// The matrix as JSON in the format ``read(from:)`` reads.
   public var json: String {
-    let names = classNames.map { jsonString($0) }.joined(separator: ", ")
+    let names = classNames.map { JSONText.quoted($0) }.joined(separator: ", ")
     let rows = counts.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }.joined(separator: ",\n    ")
     return "{\n  \"class_names\": [\(names)],\n  \"matrix\": [\n    \(rows)\n  ]\n}\n"
   }
-}
-
-/// A JSON string literal for `text`.
-private func jsonString(_ text: String) -> String {
-  var result = "\""
-  for scalar in text.unicodeScalars {
-    switch scalar {
-    case "\"": result += "\\\""
-    case "\\": result += "\\\\"
-    case _ where scalar.value < 0x20:
-      let digits = String(scalar.value, radix: 16)
-      result += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-    default: result.unicodeScalars.append(scalar)
-    }
-  }
-  return result + "\""
 }
