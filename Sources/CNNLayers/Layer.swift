@@ -70,82 +70,48 @@ extension Layer {
   /// is named by its property, a nested `Layer` prefixes its own names with the property
   /// name, and an array of layers with the property name and index (`"blocks.0.weight"`).
   public var namedParameters: [(name: String, parameter: Parameter)] {
-    var result: [(name: String, parameter: Parameter)] = []
-    var mirror: Mirror? = Mirror(reflecting: self)
-    var levels: [Mirror] = []
-    while let current = mirror {
-      levels.append(current)
-      mirror = current.superclassMirror
-    }
-    for level in levels.reversed() {
-      for child in level.children {
-        guard let label = child.label else { continue }
-        collectParameters(from: child.value, name: label, into: &result)
-      }
-    }
-    return result
+    reflectedMembers(of: self) { layer in layer.namedParameters.map { ($0.name, $0.parameter) } }
+      .map { (name: $0.name, parameter: $0.member) }
   }
 
   /// By default the buffers are found by the same walk as the parameters: a `Buffer` is
   /// named by its property, nested layers and arrays of layers prefix their own names.
   public var namedBuffers: [(name: String, buffer: Buffer)] {
-    var result: [(name: String, buffer: Buffer)] = []
-    var mirror: Mirror? = Mirror(reflecting: self)
-    var levels: [Mirror] = []
-    while let current = mirror {
-      levels.append(current)
-      mirror = current.superclassMirror
-    }
-    for level in levels.reversed() {
-      for child in level.children {
-        guard let label = child.label else { continue }
-        collectBuffers(from: child.value, name: label, into: &result)
-      }
-    }
-    return result
+    reflectedMembers(of: self) { layer in layer.namedBuffers.map { ($0.name, $0.buffer) } }
+      .map { (name: $0.name, buffer: $0.member) }
   }
 }
 
-/// Appends the buffers found in `value` (a buffer, a layer, an optional or an array of
-/// either) to `result`, named below `name`.
-func collectBuffers(from value: Any, name: String, into result: inout [(name: String, buffer: Buffer)]) {
-  switch value {
-  case let buffer as Buffer:
-    result.append((name, buffer))
-  case let layer as any Layer:
-    for (childName, buffer) in layer.namedBuffers {
-      result.append(("\(name).\(childName)", buffer))
-    }
-  case let array as [Any]:
-    for (index, element) in array.enumerated() {
-      collectBuffers(from: element, name: "\(name).\(index)", into: &result)
-    }
-  default:
-    let mirror = Mirror(reflecting: value)
-    if mirror.displayStyle == .optional, let wrapped = mirror.children.first {
-      collectBuffers(from: wrapped.value, name: name, into: &result)
+/// The members of type `Member` (parameters or buffers) that `layer` holds in its stored
+/// properties (its superclasses' first), named by property path. A nested layer contributes
+/// `nested(layer)` under its property's name; arrays add an index; optionals are looked through.
+func reflectedMembers<Member: AnyObject>(
+  of layer: any Layer, nested: (any Layer) -> [(name: String, member: Member)]
+) -> [(name: String, member: Member)] {
+  var levels: [Mirror] = []
+  var mirror: Mirror? = Mirror(reflecting: layer)
+  while let current = mirror {
+    levels.append(current)
+    mirror = current.superclassMirror
+  }
+  var result: [(name: String, member: Member)] = []
+  func collect(_ value: Any, _ name: String) {
+    switch value {
+    case let member as Member:
+      result.append((name, member))
+    case let child as any Layer:
+      for (childName, member) in nested(child) { result.append(("\(name).\(childName)", member)) }
+    case let array as [Any]:
+      for (index, element) in array.enumerated() { collect(element, "\(name).\(index)") }
+    default:
+      let mirror = Mirror(reflecting: value)
+      if mirror.displayStyle == .optional, let wrapped = mirror.children.first { collect(wrapped.value, name) }
     }
   }
-}
-
-/// Appends the parameters found in `value` (a parameter, a layer, an optional or an array
-/// of either) to `result`, named below `name`.
-func collectParameters(from value: Any, name: String, into result: inout [(name: String, parameter: Parameter)]) {
-  switch value {
-  case let parameter as Parameter:
-    result.append((name, parameter))
-  case let layer as any Layer:
-    for (childName, parameter) in layer.namedParameters {
-      result.append(("\(name).\(childName)", parameter))
-    }
-  case let array as [Any]:
-    for (index, element) in array.enumerated() {
-      collectParameters(from: element, name: "\(name).\(index)", into: &result)
-    }
-  default:
-    let mirror = Mirror(reflecting: value)
-    if mirror.displayStyle == .optional, let wrapped = mirror.children.first {
-      collectParameters(from: wrapped.value, name: name, into: &result)
+  for level in levels.reversed() {
+    for child in level.children {
+      if let label = child.label { collect(child.value, label) }
     }
   }
+  return result
 }
