@@ -31,6 +31,19 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
   case decompressedSizeExceedsLimit(file: String, limit: Int)
   /// A header describes data that cannot be in this file (e.g. 10⁹ images in 1 KB).
   case implausibleHeader(file: String, reason: String)
+  /// A file of fixed-size records (CIFAR-10: 3,073 bytes) whose size is not a whole number
+  /// of records.
+  case badRecordSize(file: String, size: Int, recordSize: Int)
+  /// The files a format needs are not in `directory` (`missing` names them).
+  case formatFilesNotFound(directory: String, format: DatasetFormat, missing: [String])
+  /// An image-folder dataset has no class sub-folders.
+  case noClassFolders(path: String)
+  /// A class folder of an image-folder dataset holds no images.
+  case emptyClassFolder(path: String)
+  /// An image whose size differs from the dataset's (the first image's, or the one asked for).
+  case imageSizeMismatch(file: String, expected: String, found: String)
+  /// A split names classes the training split does not have.
+  case unknownClasses(path: String, classes: [String], known: [String])
 
   /// How to fix the problem, in one sentence.
   public var hint: String {
@@ -67,6 +80,22 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
     case .implausibleHeader:
       return "the header is damaged or this is not an IDX file; download the file again "
         + "and compare its sha256 with the published one."
+    case .badRecordSize(_, _, let recordSize):
+      return "a CIFAR-10 binary file is a sequence of \(recordSize)-byte records (1 label byte, "
+        + "then 1,024 red, 1,024 green and 1,024 blue bytes); the file is truncated or is not "
+        + "from the binary version (cifar-10-binary.tar.gz, not the Python or MATLAB one)."
+    case .formatFilesNotFound(_, let format, _):
+      return format.whereToGetData
+    case .noClassFolders:
+      return "lay the images out as ROOT/<class>/<image>.png, one sub-folder per class "
+        + "(optionally under ROOT/train and ROOT/test)."
+    case .emptyClassFolder:
+      return "put at least one .png, .pgm or .ppm image in every class folder, or remove the folder."
+    case .imageSizeMismatch:
+      return "make every image the same size, or ask for them to be resized "
+        + "(`cnn train --dataset folder --image-size 32x32`, `ImageFolder.Sizing.resized`)."
+    case .unknownClasses:
+      return "give the test split the same class folders as the training split (the names must match)."
     }
   }
 
@@ -103,6 +132,20 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
       return "\(file): decompressed data exceeds the limit of \(limit) bytes."
     case .implausibleHeader(let file, let reason):
       return "\(file): implausible header: \(reason)."
+    case .badRecordSize(let file, let size, let recordSize):
+      return "\(file): \(size) bytes is not a whole number of \(recordSize)-byte records "
+        + "(\(size / recordSize) records and \(size % recordSize) bytes left over)."
+    case .formatFilesNotFound(let directory, let format, let missing):
+      return "\(directory): no \(format.rawValue) data here (missing: \(missing.joined(separator: ", ")))."
+    case .noClassFolders(let path):
+      return "\(path): no class folders found."
+    case .emptyClassFolder(let path):
+      return "\(path): this class folder holds no images."
+    case .imageSizeMismatch(let file, let expected, let found):
+      return "\(file): the image is \(found), but the dataset's images are \(expected)."
+    case .unknownClasses(let path, let classes, let known):
+      return "\(path): classes \(classes.joined(separator: ", ")) are not among the training classes "
+        + "(\(known.joined(separator: ", ")))."
     }
   }
 
@@ -133,6 +176,26 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
     }
     return "this IDX file has the wrong element type or number of dimensions; "
       + "check that you passed the right file."
+  }
+}
+
+/// The dataset formats that are read from a directory of named files.
+public enum DatasetFormat: String, Sendable, Equatable {
+  /// CIFAR-10's binary version: `data_batch_1.bin` … `data_batch_5.bin`, `test_batch.bin`.
+  case cifar10 = "CIFAR-10 binary"
+  /// MNIST-format IDX files.
+  case mnist = "MNIST-format IDX"
+
+  /// Where the data comes from and what `--data-dir` must hold.
+  var whereToGetData: String {
+    switch self {
+    case .cifar10:
+      return "pass --data-dir DIR holding data_batch_1.bin … data_batch_5.bin and test_batch.bin "
+        + "(and batches.meta.txt): the folder cifar-10-batches-bin of "
+        + "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz, or a sample in the same format."
+    case .mnist:
+      return DatasetError.whereToGetData
+    }
   }
 }
 

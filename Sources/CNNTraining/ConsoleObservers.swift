@@ -90,6 +90,7 @@ public final class ProgressBar: TrainingObserver {
       var line = "Finished in \(result.totalSeconds.formatted(1))s (training \(result.trainingSeconds.formatted(1))s)"
       if let accuracy = result.finalTestAccuracy { line += "; test accuracy \((accuracy * 100).formatted(2))%" }
       Console.out(line + "\n")
+      if let stop = result.stop { Console.out("Stopped early: \(stop)\n") }
     }
   }
 }

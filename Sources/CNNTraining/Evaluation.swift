@@ -17,9 +17,17 @@ public struct Evaluation: Sendable, Equatable {
 extension Layer {
   /// Evaluates the model in inference mode on every sample of `dataset` (not a sample of it).
   public func evaluate(on dataset: Dataset, batchSize: Int = 500) -> Evaluation {
+    evaluate(on: dataset, batchSize: batchSize, normalization: nil)
+  }
+
+  /// Evaluates the model on every sample of `dataset`, its pixels scaled to `[0, 1]` and then
+  /// normalized with `normalization` (the one used in training), if any.
+  public func evaluate(on dataset: Dataset, batchSize: Int = 500, normalization: Normalization?) -> Evaluation {
     var lossSum: Double = 0
     var correct = 0
-    for batch in dataset.batches(size: batchSize) {
+    let preparation = BatchPreparation(normalization: normalization)
+    let batches = dataset.batches(size: batchSize)
+    for batch in BatchLoader(batches, preparation: preparation, prefetch: 0) {
       let logits = self(batch.images)
       lossSum += Double(softmaxCrossEntropyLoss(logits: logits, labels: batch.labels)) * Double(batch.labels.count)
       correct += zip(logits.argmaxRows(), batch.labels).filter { $0 == $1 }.count

@@ -12,25 +12,49 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var dropLastBatch: Bool
   /// Batch size used for evaluation (it does not change the result, only speed and memory).
   public var evaluationBatchSize: Int
+  /// How training batches are prepared: augmentation and normalization (evaluation uses the
+  /// normalization only). `.plain` scales to `[0, 1]`.
+  public var preparation: BatchPreparation
+  /// Training batches prepared ahead on a background thread (0: on the training thread). The
+  /// batches are the same either way.
+  public var prefetchBatches: Int
 
-  public init(epochs: Int = 20, batchSize: Int = 100, dropLastBatch: Bool = false, evaluationBatchSize: Int = 500) {
+  public init(
+    epochs: Int = 20, batchSize: Int = 100, dropLastBatch: Bool = false, evaluationBatchSize: Int = 500,
+    preparation: BatchPreparation = .plain, prefetchBatches: Int = 2
+  ) {
     self.epochs = epochs
     self.batchSize = batchSize
     self.dropLastBatch = dropLastBatch
     self.evaluationBatchSize = evaluationBatchSize
+    self.preparation = preparation
+    self.prefetchBatches = prefetchBatches
   }
 }
 
 /// The mini-batch training loop for classifiers with a softmax cross-entropy loss.
 ///
-/// Each epoch shuffles the training set with the injected generator, steps the optimizer once
-/// per batch, then evaluates on the whole test set. The explicit loop it runs is:
-/// `forward → softmaxCrossEntropy → pullback → optimizer.step`.
+/// Each epoch shuffles the training set with the injected generator (and, when augmenting,
+/// then draws one number from it that seeds every batch's augmentation), steps the optimizer
+/// once per batch, then evaluates on the whole test set. The explicit loop it runs is:
+/// `forward → softmaxCrossEntropy → pullback → clip → optimizer.step`.
+///
+/// Batches are prepared on a background thread (`TrainingConfiguration.prefetchBatches`). A
+/// `schedule` sets the learning rate before every step; `health` stops the run on a NaN or
+/// infinite loss, or accuracy stuck at chance, and `TrainingResult.stop` says why.
 public final class Trainer {
   public let model: any Layer
   public let optimizer: any Optimizer
   /// A name for reports (`simple-convnet`).
   public var modelName: String
+  /// The learning rate by epoch and step, or `nil` to leave `optimizer.learningRate` alone.
+  /// `fit` updates its state (reduce-on-plateau) after each epoch's evaluation, before
+  /// `endOfEpoch`, so a checkpoint can save it.
+  public var schedule: LearningRateSchedule?
+  /// The largest global L2 norm of the gradients; larger ones are scaled down before each step.
+  public var gradientClipNorm: Float?
+  /// The checks that stop a failing run; its state is updated after each epoch.
+  public var health = TrainingHealth()
 
   /// Also asks the allocator to reuse large blocks (`MemoryTuning.reuseLargeAllocations()`),
   /// which saves a page fault per 4 KB of every tensor of every step.
@@ -47,6 +71,7 @@ public final class Trainer {
     let (logits, pullback) = model.forward(batch.images, needsInputGradient: false)
     let (loss, dLogits) = softmaxCrossEntropy(logits: logits, labels: batch.labels)
     _ = pullback(dLogits)
+    if let gradientClipNorm { clipGradientNorm(parameters, maxNorm: gradientClipNorm) }
     optimizer.step(parameters)
     let correct = zip(logits.argmaxRows(), batch.labels).filter { $0 == $1 }.count
     return (loss, correct)
@@ -93,17 +118,32 @@ public final class Trainer {
     observers.forEach { $0.receive(.started(start)) }
     var summaries: [EpochSummary] = []
     var trainingSeconds = 0.0
-    for epoch in max(1, startingEpoch)...max(1, startingEpoch, configuration.epochs) where epoch <= configuration.epochs {
+    var stop: TrainingStop?
+    let chance = TrainingHealth.chanceAccuracy(of: (test ?? training).labels)
+    let preparation = configuration.preparation
+    epochs: for epoch in max(1, startingEpoch)...max(1, startingEpoch, configuration.epochs)
+    where epoch <= configuration.epochs {
       let epochStart = clock.now
       var lossSum: Double = 0
       var correct = 0
       var seen = 0
       var batchIndex = 0
-      for batch in training.batches(
+      let batches = training.batches(
         size: configuration.batchSize, shuffledUsing: &generator, dropLast: configuration.dropLastBatch)
-      {
+      let epochSeed = preparation.augmentation.isEmpty ? 0 : generator.next()
+      let loader = BatchLoader(
+        batches, preparation: preparation, epochSeed: epochSeed, prefetch: configuration.prefetchBatches)
+      for batch in loader {
+        if let schedule {
+          optimizer.learningRate = schedule.learningRate(
+            epoch: epoch, batch: batchIndex, batchesPerEpoch: batchesPerEpoch)
+        }
         let (loss, right) = step(batch)
         batchIndex += 1
+        if let problem = health.check(loss: loss, epoch: epoch, batch: batchIndex) {
+          stop = problem
+          break epochs
+        }
         lossSum += Double(loss)
         correct += right
         seen += batch.labels.count
@@ -117,7 +157,10 @@ public final class Trainer {
       let seconds = (clock.now - epochStart).seconds
       trainingSeconds += seconds
       let evaluationStart = clock.now
-      let evaluation = test.map { model.evaluate(on: $0, batchSize: configuration.evaluationBatchSize) }
+      let evaluation = test.map {
+        model.evaluate(
+          on: $0, batchSize: configuration.evaluationBatchSize, normalization: preparation.normalization)
+      }
       let summary = EpochSummary(
         epoch: epoch, trainLoss: batchIndex > 0 ? Float(lossSum / Double(batchIndex)) : 0,
         trainAccuracy: seen > 0 ? Float(correct) / Float(seen) : 0, testLoss: evaluation?.loss,
@@ -125,9 +168,14 @@ public final class Trainer {
         evaluationSeconds: (clock.now - evaluationStart).seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9))
       summaries.append(summary)
       observers.forEach { $0.receive(.epoch(summary)) }
+      schedule?.endOfEpoch(loss: evaluation?.loss ?? summary.trainLoss)
+      stop = health.check(summary, chance: chance)
+      if case .nonFiniteLoss = stop { break }  // do not save diverged weights
       try endOfEpoch(epoch, generator)
+      if stop != nil { break }
     }
-    let result = TrainingResult(epochs: summaries, trainingSeconds: trainingSeconds, totalSeconds: (clock.now - runStart).seconds)
+    let result = TrainingResult(
+      epochs: summaries, trainingSeconds: trainingSeconds, totalSeconds: (clock.now - runStart).seconds, stop: stop)
     observers.forEach { $0.receive(.finished(result)) }
     return result
   }

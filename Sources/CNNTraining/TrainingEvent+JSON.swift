@@ -39,6 +39,11 @@ extension TrainingEvent {
       line.append("test_accuracy", result.finalTestAccuracy)
       line.append("training_seconds", (result.trainingSeconds * 1000).rounded() / 1000)
       line.append("total_seconds", (result.totalSeconds * 1000).rounded() / 1000)
+      if let stop = result.stop {
+        line.append("stopped", stop.kind)
+        line.append("message", stop.problem)
+        line.append("hint", stop.hint)
+      }
     }
     return line
   }

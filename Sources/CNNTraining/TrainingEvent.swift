@@ -67,6 +67,8 @@ public struct TrainingResult: Sendable, Equatable {
   public var trainingSeconds: Double
   /// Seconds from start to end, evaluation included.
   public var totalSeconds: Double
+  /// Why training stopped early (a health check), or `nil` when it ran every epoch.
+  public var stop: TrainingStop? = nil
   /// The last epoch's test accuracy, if evaluated.
   public var finalTestAccuracy: Float? { epochs.last?.testAccuracy }
 }

@@ -5,6 +5,9 @@ import CNNKit
 struct CNNCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "cnn",
-    abstract: "Train, inspect and benchmark convolutional networks.",
-    subcommands: [Train.self, Summary.self, Predict.self, Benchmark.self])
+    abstract: "Train, inspect, visualize and benchmark convolutional networks.",
+    subcommands: [
+      Train.self, Evaluate.self, Summary.self, Predict.self, Visualize.self, Convolve.self, Explain.self,
+      Benchmark.self,
+    ])
 }

@@ -138,7 +138,7 @@ import Testing
           + "\"shape_formula\":\"(28 + 2·2 − 5)/1 + 1 = 28\",\"parameters\":156,"
           + "\"parameter_formula\":\"5·5·1·6 + 6 = 156\",\"multiply_accumulates\":117600,\"activation_bytes\":18816}"))
     #expect(json.split(separator: "\n").filter { $0.contains("\"name\":") }.count == 12)
-    #expect(jsonString("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"")
+    #expect(JSONText.quoted("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"")
   }
 
   /// `MaxPool2d(ceil_mode=True)` output sizes, from PyTorch, for (k, s, p) = (3, 2, 0),
