@@ -84,6 +84,12 @@ public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible
     decay = .reduceOnPlateau(plateau)
   }
 
+  /// Whether the rate never changes (no decay, no warm-up).
+  public var isConstant: Bool {
+    guard case .constant = decay else { return false }
+    return warmupEpochs == 0
+  }
+
   /// The spelling ``init(parsing:baseLearningRate:epochs:)`` reads (`cosine,warmup=2`).
   public var description: String {
     var parts: [String]

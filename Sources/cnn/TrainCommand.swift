@@ -10,9 +10,13 @@ struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a network and report its test accuracy.",
     discussion: """
-      With no options, trains the seeds' SimpleConvNet for 20 epochs with Adam (learning rate \
-      0.001, batches of 100) on the bundled MNIST sample (4,000 training and 1,000 test images). \
-      Batches are shuffled every epoch (each image once), prepared on a background thread, and \
+      With no options, trains the seeds' SimpleConvNet on the bundled MNIST sample (4,000 training \
+      and 1,000 test images) with its default recipe: 12 epochs of Adam (learning rate 0.001, \
+      batches of 100), He initialisation, random 2-pixel shifts (--augment crop=2) and a cosine \
+      learning-rate decay. Every model has a recipe (`ModelName.defaultRecipe`); each option \
+      given replaces that part of it (--augment none and --schedule constant turn those \
+      off; the seeds' own recipe is --epochs 20 --init normal=0.01 --augment none --schedule \
+      constant). Batches are shuffled every epoch (each image once), prepared on a background thread, and \
       the last smaller batch is kept. The run stops early, saying why, if the loss becomes NaN \
       or infinite, or if accuracy stays at chance for --stop-at-chance epochs.
       """)
@@ -22,14 +26,23 @@ struct Train: ParsableCommand {
 
   @OptionGroup var data: DatasetOptions
 
-  @Option(help: "Passes over the training set.")
-  var epochs: Int = 20
+  @Option(help: "Passes over the training set (default: the model's recipe, 12 for simple-convnet).")
+  var epochs: Int?
 
-  @Option(help: "Images per optimizer step.")
-  var batchSize: Int = 100
+  @Option(help: "Images per optimizer step (default: the model's recipe, 100 for simple-convnet).")
+  var batchSize: Int?
 
-  @Option(help: "The optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-  var optimizer: OptimizerKind = .adam
+  @Option(
+    help: """
+      The optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's \
+      recipe, adam for simple-convnet).
+      """)
+  var optimizer: OptimizerKind?
+
+  @Option(
+    name: .customLong("init"),
+    help: "Weight initialisation: he, xavier, pytorch or normal=STD (default: the model's recipe, he for simple-convnet).")
+  var initialization: String?
 
   @Option(help: "The learning rate (default: the optimizer's usual one, 0.001 for Adam).")
   var learningRate: Float?
@@ -46,7 +59,11 @@ struct Train: ParsableCommand {
   @Option(help: "Continue the run saved in this checkpoint up to --epochs epochs in all (model, optimizer state, shuffling and epoch come from the file).")
   var resume: String?
 
-  @Option(help: "Augment training images, e.g. flip,crop=4,brightness=0.2,contrast=0.2,scale=0.1 (in that order).")
+  @Option(
+    help: """
+      Augment training images, e.g. flip,crop=4,brightness=0.2,contrast=0.2,scale=0.1 (in that order), or none \
+      (default: the model's recipe, crop=2 for simple-convnet).
+      """)
   var augment: String?
 
   @Flag(help: "Standardise each channel with the training set's mean and standard deviation (after scaling to [0, 1]).")
@@ -55,7 +72,8 @@ struct Train: ParsableCommand {
   @Option(
     help: """
       Learning-rate schedule: step=EVERY[,gamma=0.1] | exponential=GAMMA | cosine[,min=LR] | \
-      plateau[,factor=0.1,patience=10], each optionally with ,warmup=EPOCHS (e.g. cosine,warmup=2).
+      plateau[,factor=0.1,patience=10], each optionally with ,warmup=EPOCHS (e.g. cosine,warmup=2), or \
+      constant (default: the model's recipe, cosine for simple-convnet).
       """)
   var schedule: String?
 
@@ -74,18 +92,25 @@ struct Train: ParsableCommand {
   @Option(help: "Batches prepared ahead on a background thread (0: prepare each when needed). Results do not change.")
   var prefetch: Int = 2
 
+  @Option(help: "Draw the loss and train/test accuracy per epoch here when training ends (SVG).")
+  var plot: String?
+
   @Flag(help: "Write one JSON object per line on standard output, and nothing else.")
   var json = false
 
   func validate() throws {
-    guard epochs > 0 else { throw ValidationError("--epochs must be at least 1 (got \(epochs)).") }
-    guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize)).") }
+    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1 (got \(epochs)).") }
+    if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1 (got \(batchSize)).") }
+    if let initialization, WeightInitialization(parsing: initialization) == nil {
+      throw ValidationError(
+        "--init must be he, xavier, pytorch or normal=STD with a positive STD, e.g. normal=0.01 (got \(initialization)).")
+    }
     if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
       throw ValidationError("--learning-rate must be a positive number (got \(learningRate)).")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads)).") }
     if let augment { _ = try AugmentationPipeline(parsing: augment) }
-    if let schedule { _ = try LearningRateSchedule(parsing: schedule, baseLearningRate: 0.001, epochs: epochs) }
+    if let schedule { _ = try LearningRateSchedule(parsing: schedule, baseLearningRate: 0.001, epochs: epochs ?? 1) }
     if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) {
       throw ValidationError("--weight-decay must be a number ≥ 0 (got \(weightDecay)).")
     }
@@ -93,6 +118,9 @@ struct Train: ParsableCommand {
       throw ValidationError("--clip-norm must be a positive number (got \(clipNorm)).")
     }
     guard stopAtChance >= 0 else { throw ValidationError("--stop-at-chance must be ≥ 0 (got \(stopAtChance)).") }
+    if let plot, !plot.lowercased().hasSuffix(".svg") {
+      throw ValidationError("--plot \(plot): curves are written as SVG; name the file …svg.")
+    }
     guard prefetch >= 0 else { throw ValidationError("--prefetch must be ≥ 0 (got \(prefetch)).") }
   }
 
@@ -102,8 +130,11 @@ struct Train: ParsableCommand {
     let source = try data.source(saved: saved?.1.training?.extra ?? [:])
     let (training, test) = try source.load()
     let inputShape: Shape = [training.channels, training.height, training.width]
-    let run = try saved.map { try resumedRun(from: $0.0, checkpoint: $0.1, inputShape: inputShape) }
-      ?? newRun(training: training)
+    let totalEpochs = epochs ?? saved?.1.training?.extra[Key.epochs].flatMap(Int.init)
+      ?? (saved?.1.modelName ?? model).defaultRecipe.epochs
+    let run = try saved.map {
+      try resumedRun(from: $0.0, checkpoint: $0.1, inputShape: inputShape, epochs: totalEpochs)
+    } ?? newRun(training: training, epochs: totalEpochs)
     var generator = run.generator
     let trainer = Trainer(model: run.model, optimizer: run.optimizer, modelName: run.modelName.rawValue)
     trainer.schedule = run.schedule
@@ -112,7 +143,7 @@ struct Train: ParsableCommand {
     let observers: [any TrainingObserver] = json ? [JSONLinesObserver()] : [ProgressBar()]
     let saveTo = checkpoint ?? resume
     let configuration = TrainingConfiguration(
-      epochs: epochs, batchSize: run.batchSize, dropLastBatch: run.dropLast,
+      epochs: totalEpochs, batchSize: run.batchSize, dropLastBatch: run.dropLast,
       preparation: BatchPreparation(augmentation: run.augmentation, normalization: run.normalization),
       prefetchBatches: prefetch)
     let result = try trainer.fit(
@@ -122,6 +153,7 @@ struct Train: ParsableCommand {
       guard let saveTo else { return }
       var extra = source.extra.merging(run.extra) { _, new in new }
       extra[Key.threads] = String(ComputeThreads.count)
+      extra[Key.epochs] = String(totalEpochs)
       if let schedule = trainer.schedule { extra[Key.scheduleState] = schedule.stateDescription }
       extra[Key.epochsAtChance] = String(trainer.health.epochsAtChance)
       let state = TrainingState(
@@ -130,6 +162,11 @@ struct Train: ParsableCommand {
       try Checkpoint.save(
         model: run.model, modelName: run.modelName, inputShape: inputShape, classCount: training.classCount,
         classNames: training.classNames, training: state, to: URL(fileURLWithPath: saveTo))
+    }
+    if let plot {
+      let curves = TrainingCurves(summaries: result.epochs, subtitle: "\(run.modelName.rawValue), \(source.name.rawValue)")
+      try curves.svg().write(to: plot)
+      if !json { print("wrote \(plot)") }
     }
     if let stop = result.stop {
       if json { Console.error("\(stop)\n") }
@@ -140,6 +177,7 @@ struct Train: ParsableCommand {
   /// The `TrainingState.extra` keys of a run's settings.
   enum Key {
     static let threads = "threads"
+    static let epochs = "epochs"
     static let augment = "augment"
     static let normalization = "normalization"
     static let schedule = "schedule"
@@ -172,7 +210,13 @@ struct Train: ParsableCommand {
     var extra: [String: String]
   }
 
-  func newRun(training: Dataset) throws -> Run {
+  /// A fresh run: each option not given comes from the model's ``TrainingRecipe``.
+  func newRun(training: Dataset, epochs: Int) throws -> Run {
+    let recipe = model.defaultRecipe
+    let optimizer = optimizer ?? recipe.optimizer
+    let learningRate = learningRate ?? (optimizer == recipe.optimizer ? recipe.learningRate : nil)
+    let batchSize = batchSize ?? recipe.batchSize
+    let initialization = initialization.flatMap(WeightInitialization.init(parsing:)) ?? recipe.initialization
     let inputShape: Shape = [training.channels, training.height, training.width]
     // Check the network fits the images before building it for real (building traps otherwise).
     var probe = SeededGenerator(seed: 0)
@@ -186,11 +230,14 @@ struct Train: ParsableCommand {
           + "dataset with --image-size.")
     }
     var generator = SeededGenerator(seed: seed)
-    let network = model.make(inputShape: inputShape, classCount: training.classCount, using: &generator)
-    let augmentation = try augment.map { try AugmentationPipeline(parsing: $0) } ?? .none
+    let network = model.make(
+      inputShape: inputShape, classCount: training.classCount, initialization: initialization, using: &generator)
+    let augmentation = try AugmentationPipeline(parsing: augment ?? recipe.augmentation)
     let normalization = normalize ? Normalization.measured(on: training) : nil
     let base = learningRate ?? optimizer.defaultLearningRate
-    let plan = try schedule.map { try LearningRateSchedule(parsing: $0, baseLearningRate: base, epochs: epochs) }
+    var plan: LearningRateSchedule? = try LearningRateSchedule(
+      parsing: schedule ?? recipe.schedule, baseLearningRate: base, epochs: epochs)
+    if plan?.isConstant == true { plan = nil }
     var extra: [String: String] = [Key.stopAtChance: String(stopAtChance)]
     if !augmentation.isEmpty { extra[Key.augment] = augmentation.description }
     if let normalization { extra[Key.normalization] = normalization.description }
@@ -212,7 +259,7 @@ struct Train: ParsableCommand {
 
   /// Rebuilds a saved run; the file's model, optimizer, batch size, threads, augmentation,
   /// normalization, schedule, weight decay, clipping and drop-last win over options.
-  func resumedRun(from path: String, checkpoint saved: Checkpoint, inputShape: Shape) throws -> Run {
+  func resumedRun(from path: String, checkpoint saved: Checkpoint, inputShape: Shape, epochs: Int) throws -> Run {
     guard let state = saved.training, let modelName = saved.modelName else {
       throw CommandError(
         "\(path) holds weights only, with no training state to resume. Use --checkpoint FILE on a run to save one.")

@@ -1,0 +1,71 @@
+import CNNLayers
+import CNNModels
+import CNNOptimizers
+
+/// How a network is trained when nothing else is said: `cnn train --model NAME` takes every
+/// option it is not given from the model's recipe.
+///
+/// The recipes of the small networks were measured on the bundled MNIST sample (4,000
+/// training and 1,000 test images); README.md gives the commands and the figures. Each
+/// differs from the seeds' recipe only where the seeds' one falls short on the sample:
+/// He initialisation instead of σ = 0.01, random 2-pixel shifts (`crop=2`) and a cosine
+/// learning-rate decay, which together reach a higher accuracy in fewer epochs.
+public struct TrainingRecipe: Sendable, Hashable {
+  /// Passes over the training set.
+  public var epochs: Int
+  /// Images per optimizer step.
+  public var batchSize: Int
+  /// The optimizer.
+  public var optimizer: OptimizerKind
+  /// The learning rate; `nil` for the optimizer's usual one.
+  public var learningRate: Float?
+  /// How weights are drawn; `nil` for the model's own default.
+  public var initialization: WeightInitialization?
+  /// The augmentation, in ``AugmentationPipeline/init(parsing:)``'s spelling (`none` for none).
+  public var augmentation: String
+  /// The learning-rate schedule, in ``LearningRateSchedule/init(parsing:baseLearningRate:epochs:)``'s
+  /// spelling (`constant` for none).
+  public var schedule: String
+
+  public init(
+    epochs: Int, batchSize: Int, optimizer: OptimizerKind, learningRate: Float? = nil,
+    initialization: WeightInitialization? = nil, augmentation: String = "none", schedule: String = "constant"
+  ) {
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.optimizer = optimizer
+    self.learningRate = learningRate
+    self.initialization = initialization
+    self.augmentation = augmentation
+    self.schedule = schedule
+  }
+
+  /// The seeds' chapter 004 recipe: Adam 0.001, batches of 100, 20 epochs, nothing else.
+  public static let seeds = TrainingRecipe(epochs: 20, batchSize: 100, optimizer: .adam)
+}
+
+extension ModelName {
+  /// The recipe `cnn train --model NAME` follows for every option it is not given.
+  public var defaultRecipe: TrainingRecipe {
+    switch self {
+    case .simpleConvNet:
+      // The seeds' 20 epochs with σ = 0.01 reach 95.3 % on the sample; this reaches 97 % in 12.
+      return TrainingRecipe(
+        epochs: 12, batchSize: 100, optimizer: .adam, initialization: .he, augmentation: "crop=2",
+        schedule: "cosine")
+    case .mnistCNN:
+      return TrainingRecipe(
+        epochs: 8, batchSize: 100, optimizer: .adam, augmentation: "crop=2", schedule: "cosine")
+    case .lenet5:
+      // Tanh and average pooling learn slowly at Adam's 0.001 (94–95 % after 20 epochs).
+      return TrainingRecipe(
+        epochs: 30, batchSize: 100, optimizer: .adam, learningRate: 0.005, augmentation: "crop=2",
+        schedule: "cosine")
+    case .cifarCNN:
+      // Seed 003: RMSprop 0.001, batches of 128.
+      return TrainingRecipe(epochs: 20, batchSize: 128, optimizer: .rmsprop)
+    default:
+      return .seeds
+    }
+  }
+}

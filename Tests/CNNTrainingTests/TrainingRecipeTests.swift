@@ -1,0 +1,35 @@
+import CNNData
+import CNNLayers
+import CNNModels
+import CNNOptimizers
+import Testing
+
+@testable import CNNTraining
+
+@Suite struct TrainingRecipeTests {
+  @Test func everyRecipeParsesAndIsSane() throws {
+    for model in ModelName.allCases {
+      let recipe = model.defaultRecipe
+      #expect(recipe.epochs >= 1 && recipe.batchSize >= 1, "\(model)")
+      _ = try AugmentationPipeline(parsing: recipe.augmentation)
+      _ = try LearningRateSchedule(parsing: recipe.schedule, baseLearningRate: 0.001, epochs: recipe.epochs)
+    }
+  }
+
+  @Test func simpleConvNetRecipeIsTheMeasuredOne() throws {
+    let recipe = ModelName.simpleConvNet.defaultRecipe
+    #expect(recipe.epochs == 12 && recipe.batchSize == 100 && recipe.optimizer == .adam)
+    #expect(recipe.initialization == .he)
+    #expect(try AugmentationPipeline(parsing: recipe.augmentation).description == "crop=2")
+    let schedule = try LearningRateSchedule(parsing: recipe.schedule, baseLearningRate: 0.001, epochs: 12)
+    #expect(!schedule.isConstant)
+    #expect(schedule.learningRate(epoch: 12) < schedule.learningRate(epoch: 1))
+  }
+
+  @Test func seedsRecipeHasNoExtras() throws {
+    let seeds = TrainingRecipe.seeds
+    #expect(seeds.epochs == 20 && seeds.batchSize == 100 && seeds.optimizer == .adam && seeds.initialization == nil)
+    #expect(try AugmentationPipeline(parsing: seeds.augmentation).isEmpty)
+    #expect(try LearningRateSchedule(parsing: seeds.schedule, baseLearningRate: 0.001, epochs: 20).isConstant)
+  }
+}
