@@ -83,6 +83,15 @@ public struct Checkpoint: Sendable {
     tensors.first { $0.name == name }?.tensor
   }
 
+  /// The same checkpoint without its training state: the model's parameters, buffers and
+  /// configuration alone, which PyTorch's `load_state_dict(strict=True)` accepts as they are
+  /// (`cnn export`).
+  public var weightsOnly: Checkpoint {
+    var copy = self
+    copy.training = nil
+    return copy
+  }
+
   /// All of `__metadata__` as written: CNNKit's keys, the training state's and the others.
   public var metadata: [String: String] {
     var metadata = otherMetadata

@@ -65,7 +65,8 @@ public final class ProgressBar: TrainingObserver {
       Console.out(
         "Training \(start.model) (\(start.parameterCount.grouped) parameters) on \(start.trainingSamples.grouped) images, "
           + "testing on \(start.testSamples.grouped); \(start.epochs) epochs of \(start.batchesPerEpoch) batches of "
-          + "\(start.batchSize), \(start.optimizer) lr \(start.learningRate)\n")
+          + "\(start.batchSize), \(start.optimizer) lr \(start.learningRate), schedule \(start.schedule), "
+          + "augmentation \(start.augmentation)\n")
     case .batch(let progress):
       guard live else { return }
       let now = ContinuousClock.now

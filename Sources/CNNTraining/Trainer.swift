@@ -114,7 +114,10 @@ public final class Trainer {
       model: modelName, parameterCount: model.parameterCount, trainingSamples: training.count,
       testSamples: test?.count ?? 0, epochs: configuration.epochs, batchSize: configuration.batchSize,
       batchesPerEpoch: batchesPerEpoch, optimizer: "\(type(of: optimizer))", learningRate: optimizer.learningRate,
-      seed: seed)
+      seed: seed,
+      augmentation: configuration.preparation.augmentation.isEmpty
+        ? "none" : configuration.preparation.augmentation.description,
+      schedule: schedule?.description ?? "constant")
     observers.forEach { $0.receive(.started(start)) }
     var summaries: [EpochSummary] = []
     var trainingSeconds = 0.0

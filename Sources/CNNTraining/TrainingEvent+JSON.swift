@@ -16,6 +16,8 @@ extension TrainingEvent {
       line.append("optimizer", start.optimizer)
       line.append("learning_rate", start.learningRate)
       line.append("seed", start.seed.map { JSONLine.Value.string(String($0)) } ?? .null)
+      line.append("augmentation", start.augmentation)
+      line.append("schedule", start.schedule)
     case .batch(let progress):
       line.append("event", "batch")
       line.append("epoch", progress.epoch)

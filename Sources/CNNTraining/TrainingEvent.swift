@@ -23,6 +23,10 @@ public struct TrainingStart: Sendable, Equatable {
   public var optimizer: String
   public var learningRate: Float
   public var seed: UInt64?
+  /// The training augmentation, as `--augment` spells it (`crop=2`), or `none`.
+  public var augmentation: String = "none"
+  /// The learning-rate schedule, as `--schedule` spells it (`cosine=12,min=0.0`), or `constant`.
+  public var schedule: String = "constant"
 }
 
 /// Progress within an epoch, after a step.

@@ -45,7 +45,24 @@ public struct TrainingRecipe: Sendable, Hashable {
 }
 
 extension ModelName {
-  /// The recipe `cnn train --model NAME` follows for every option it is not given.
+  /// The training-set size from which ``defaultRecipe(trainingImages:)`` leaves augmentation out.
+  public static let augmentationFreeTrainingSetSize = 20_000
+
+  /// The recipe `cnn train --model NAME` follows for every option it is not given, for a
+  /// training set of `trainingImages` images.
+  ///
+  /// The random shifts of ``defaultRecipe`` stretch the 4,000-image sample. On a full-size set
+  /// (``augmentationFreeTrainingSetSize`` images or more) the networks do not overfit within
+  /// their epochs and the shifts cost accuracy, so the recipe leaves them out. Measured on
+  /// Fashion-MNIST (60,000 images): `mnist-cnn` 91.6 % with `crop=2`, 92.7 % without;
+  /// SimpleConvNet 90.2 % with, 91.3 % without.
+  public func defaultRecipe(trainingImages: Int) -> TrainingRecipe {
+    var recipe = defaultRecipe
+    if trainingImages >= Self.augmentationFreeTrainingSetSize { recipe.augmentation = "none" }
+    return recipe
+  }
+
+  /// The recipe `cnn train --model NAME` follows on the bundled MNIST sample.
   public var defaultRecipe: TrainingRecipe {
     switch self {
     case .simpleConvNet:

@@ -7,7 +7,7 @@ struct CNNCommand: ParsableCommand {
     commandName: "cnn",
     abstract: "Train, inspect, visualize and benchmark convolutional networks.",
     subcommands: [
-      Train.self, Evaluate.self, Summary.self, Predict.self, Visualize.self, Convolve.self, Explain.self,
+      Train.self, Evaluate.self, Summary.self, Predict.self, Export.self, Visualize.self, Convolve.self, Explain.self,
       Benchmark.self,
     ])
 }

@@ -13,7 +13,8 @@ struct Train: ParsableCommand {
       With no options, trains the seeds' SimpleConvNet on the bundled MNIST sample (4,000 training \
       and 1,000 test images) with its default recipe: 12 epochs of Adam (learning rate 0.001, \
       batches of 100), He initialisation, random 2-pixel shifts (--augment crop=2) and a cosine \
-      learning-rate decay. Every model has a recipe (`ModelName.defaultRecipe`); each option \
+      learning-rate decay. Every model has a recipe (`ModelName.defaultRecipe`); on training sets \
+      of 20,000 images or more (Fashion-MNIST, MNIST) it leaves the shifts out. Each option \
       given replaces that part of it (--augment none and --schedule constant turn those \
       off; the seeds' own recipe is --epochs 20 --init normal=0.01 --augment none --schedule \
       constant). Batches are shuffled every epoch (each image once), prepared on a background thread, and \
@@ -62,7 +63,7 @@ struct Train: ParsableCommand {
   @Option(
     help: """
       Augment training images, e.g. flip,crop=4,brightness=0.2,contrast=0.2,scale=0.1 (in that order), or none \
-      (default: the model's recipe, crop=2 for simple-convnet).
+      (default: the model's recipe, crop=2 for simple-convnet on the sample, none from 20,000 training images).
       """)
   var augment: String?
 
@@ -118,9 +119,7 @@ struct Train: ParsableCommand {
       throw ValidationError("--clip-norm must be a positive number (got \(clipNorm)).")
     }
     guard stopAtChance >= 0 else { throw ValidationError("--stop-at-chance must be ≥ 0 (got \(stopAtChance)).") }
-    if let plot, !plot.lowercased().hasSuffix(".svg") {
-      throw ValidationError("--plot \(plot): curves are written as SVG; name the file …svg.")
-    }
+    if let plot { try checkOutputName(plot, option: "--plot", extensions: ["svg"], content: "curves are written as SVG") }
     guard prefetch >= 0 else { throw ValidationError("--prefetch must be ≥ 0 (got \(prefetch)).") }
   }
 
@@ -212,7 +211,7 @@ struct Train: ParsableCommand {
 
   /// A fresh run: each option not given comes from the model's ``TrainingRecipe``.
   func newRun(training: Dataset, epochs: Int) throws -> Run {
-    let recipe = model.defaultRecipe
+    let recipe = model.defaultRecipe(trainingImages: training.count)
     let optimizer = optimizer ?? recipe.optimizer
     let learningRate = learningRate ?? (optimizer == recipe.optimizer ? recipe.learningRate : nil)
     let batchSize = batchSize ?? recipe.batchSize

@@ -128,8 +128,8 @@ extension Visualize {
 
     func validate() throws {
       if !list && output == nil { throw ValidationError("Give -o FILE.png (or --list).") }
-      if let output, !output.lowercased().hasSuffix(".png") {
-        throw ValidationError("\(output): filters are drawn as PNG; name the output file …png.")
+      if let output {
+        try checkOutputName(output, option: "--output", extensions: ["png"], content: "filters are drawn as PNG")
       }
       if let scale, scale < 1 { throw ValidationError("--scale must be at least 1 (got \(scale)).") }
       if let columns, columns < 1 { throw ValidationError("--columns must be at least 1 (got \(columns)).") }
@@ -191,9 +191,7 @@ extension Visualize {
 
     func validate() throws {
       guard maxMaps >= 1 else { throw ValidationError("--max-maps must be at least 1 (got \(maxMaps)).") }
-      guard output.lowercased().hasSuffix(".png") else {
-        throw ValidationError("\(output): feature maps are drawn as PNG; name the output file …png.")
-      }
+      try checkOutputName(output, option: "--output", extensions: ["png"], content: "feature maps are drawn as PNG")
     }
 
     func run() throws {
@@ -241,9 +239,7 @@ extension Visualize {
     var output: String
 
     func validate() throws {
-      guard output.lowercased().hasSuffix(".svg") else {
-        throw ValidationError("\(output): curves are written as SVG; name the output file …svg.")
-      }
+      try checkOutputName(output, option: "--output", extensions: ["svg"], content: "curves are written as SVG")
     }
 
     func run() throws {
@@ -295,10 +291,8 @@ extension Visualize {
         throw ValidationError("--matrix draws a saved matrix; leave out --checkpoint and --model.")
       }
       if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit)).") }
-      let lower = output.lowercased()
-      guard lower.hasSuffix(".svg") || lower.hasSuffix(".png") else {
-        throw ValidationError("\(output): name the output …svg or …png.")
-      }
+      try checkOutputName(
+        output, option: "--output", extensions: ["svg", "png"], content: "a confusion matrix is drawn as SVG or PNG")
     }
 
     func run() throws {
@@ -376,9 +370,7 @@ extension Visualize {
         throw ValidationError("--samples must be 1 to 100 and --copies 1 to 30.")
       }
       if let scale, !(1...16).contains(scale) { throw ValidationError("--scale must be 1 to 16 (got \(scale)).") }
-      guard output.lowercased().hasSuffix(".png") else {
-        throw ValidationError("\(output): the grid is drawn as PNG; name the output file …png.")
-      }
+      try checkOutputName(output, option: "--output", extensions: ["png"], content: "the grid is drawn as PNG")
     }
 
     func run() throws {

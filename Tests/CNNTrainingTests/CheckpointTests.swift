@@ -95,6 +95,16 @@ import Testing
       model: model, modelName: .deepConvNet, inputShape: [1, 12, 12], classCount: 10, classNames: names, to: url)
     #expect(try Checkpoint.load(from: url).classNames == names)
     #expect(file.names.contains("optimizer.0.exp_avg"))
+
+    // Weights alone (`cnn export`): no optimizer keys, no training metadata, the same weights.
+    let weightsURL = directory.appendingPathComponent("weights.safetensors")
+    try loaded.weightsOnly.write(to: weightsURL)
+    let weights = try SafeTensorsFile(contentsOf: weightsURL)
+    #expect(Set(weights.names) == Set(allTensors(model).keys))
+    #expect(weights.metadata.keys.sorted() == ["format", "format_version", "input_shape", "model", "class_count"].sorted())
+    let reloaded = try Checkpoint.load(from: weightsURL)
+    #expect(reloaded.training == nil)
+    for (name, tensor) in allTensors(model) { #expect(reloaded.tensor(named: name) == tensor, "\(name)") }
   }
 
   // MARK: - Exact resume

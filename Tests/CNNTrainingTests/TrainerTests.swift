@@ -64,9 +64,13 @@ final class Recorder: TrainingObserver {
     let recorder = Recorder()
     var lines: [String] = []
     let json = JSONLinesObserver(write: { lines.append($0) })
-    Trainer(model: smallNetwork(using: &g), optimizer: SGD(learningRate: 0.1)).fit(
+    let trainer = Trainer(model: smallNetwork(using: &g), optimizer: SGD(learningRate: 0.1))
+    trainer.schedule = try LearningRateSchedule(parsing: "cosine", baseLearningRate: 0.1, epochs: 2)
+    let preparation = BatchPreparation(augmentation: try AugmentationPipeline(parsing: "flip,crop=2"))
+    trainer.fit(
       mnist.training.prefix(250), test: mnist.test.prefix(100),
-      configuration: TrainingConfiguration(epochs: 2, batchSize: 100), using: &g, observers: [recorder, json])
+      configuration: TrainingConfiguration(epochs: 2, batchSize: 100, preparation: preparation), using: &g,
+      observers: [recorder, json])
     // 250 images in batches of 100: 3 batches per epoch, the last one partial.
     let batchCount = recorder.events.filter { if case .batch = $0 { return true } else { return false } }.count
     #expect(batchCount == 6)
@@ -81,5 +85,9 @@ final class Recorder: TrainingObserver {
     for key in ["epoch", "train_loss", "train_accuracy", "test_accuracy", "seconds"] {
       #expect(epochs.allSatisfy { $0[key] is NSNumber }, "missing \(key)")
     }
+    // The start says which augmentation and schedule the run uses.
+    let started = try #require(objects.first)
+    #expect(started["augmentation"] as? String == "flip,crop=2")
+    #expect((started["schedule"] as? String)?.hasPrefix("cosine") == true)
   }
 }

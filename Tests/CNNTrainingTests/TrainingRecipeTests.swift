@@ -26,6 +26,21 @@ import Testing
     #expect(schedule.learningRate(epoch: 12) < schedule.learningRate(epoch: 1))
   }
 
+  /// On a full-size training set the recipes keep everything but the shifts.
+  @Test func fullSizeTrainingSetsDropTheShifts() throws {
+    let threshold = ModelName.augmentationFreeTrainingSetSize
+    for model in [ModelName.simpleConvNet, .mnistCNN, .lenet5] {
+      let small = model.defaultRecipe(trainingImages: threshold - 1)
+      let large = model.defaultRecipe(trainingImages: threshold)
+      #expect(small == model.defaultRecipe, "\(model)")
+      #expect(small.augmentation == "crop=2", "\(model)")
+      #expect(try AugmentationPipeline(parsing: large.augmentation).isEmpty, "\(model)")
+      var rest = large
+      rest.augmentation = small.augmentation
+      #expect(rest == small, "\(model): only the augmentation changes")
+    }
+  }
+
   @Test func seedsRecipeHasNoExtras() throws {
     let seeds = TrainingRecipe.seeds
     #expect(seeds.epochs == 20 && seeds.batchSize == 100 && seeds.optimizer == .adam && seeds.initialization == nil)
