@@ -16,18 +16,49 @@ public enum LayerBuilder {
 ///
 /// Parameters and buffers are named by position, as PyTorch's `nn.Sequential` does:
 /// `"0.weight"`, `"3.bias"`, `"1.running_mean"`. Models subclass it (`final class LeNet5: Sequential`).
+///
+/// One reordering, invisible in the results: a `ReLU` directly followed by a max-pooling runs
+/// after the pooling instead (see ``executionOrder``).
 open class Sequential: Layer {
   /// The layers, in the order they are applied.
   public let layers: [any Layer]
 
+  /// The positions of `layers` in the order `forward` and `callAsFunction` run them: their
+  /// own order, except that each `ReLU` directly followed by a max-pooling `Pool2D` swaps
+  /// places with it.
+  ///
+  /// `max(relu(x₁), …, relu(xₖ)) = relu(max(x₁, …, xₖ))` exactly, and the gradients agree too:
+  /// when the window's largest value is positive both send the gradient to it (the same
+  /// element, by the same tie rule), otherwise both give zero. Pooling first, the ReLU and
+  /// its backward touch only the pooled values: a quarter of them after a 2×2 pool, which
+  /// saves about a tenth of a SimpleConvNet training step.
+  public let executionOrder: [Int]
+
   /// Creates a sequence from a builder: `Sequential { Conv2D(…); ReLU(); MaxPool2D(…) }`.
   public init(@LayerBuilder _ content: () -> [any Layer]) {
     self.layers = content()
+    self.executionOrder = Self.executionOrder(of: layers)
   }
 
   /// Creates a sequence from a list of layers.
   public init(_ layers: [any Layer]) {
     self.layers = layers
+    self.executionOrder = Self.executionOrder(of: layers)
+  }
+
+  /// `layers.indices`, with each `ReLU` → max-pooling pair swapped (see ``executionOrder``).
+  static func executionOrder(of layers: [any Layer]) -> [Int] {
+    var order = Array(layers.indices)
+    var i = 0
+    while i + 1 < layers.count {
+      if layers[i] is ReLU, let pool = layers[i + 1] as? Pool2D, pool.mode == .max {
+        order.swapAt(i, i + 1)
+        i += 2
+      } else {
+        i += 1
+      }
+    }
+    return order
   }
 
   public var namedParameters: [(name: String, parameter: Parameter)] {
@@ -47,15 +78,15 @@ open class Sequential: Layer {
   }
 
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    layers.reduce(input) { $1($0) }
+    executionOrder.reduce(input) { x, index in layers[index](x) }
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
     var x = input
     var pullbacks: [Pullback] = []
     pullbacks.reserveCapacity(layers.count)
-    for (index, layer) in layers.enumerated() {
-      let (y, pullback) = layer.forward(x, needsInputGradient: index > 0 || needsInputGradient)
+    for (position, index) in executionOrder.enumerated() {
+      let (y, pullback) = layers[index].forward(x, needsInputGradient: position > 0 || needsInputGradient)
       pullbacks.append(pullback)
       x = y
     }

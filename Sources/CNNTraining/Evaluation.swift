@@ -16,13 +16,13 @@ public struct Evaluation: Sendable, Equatable {
 
 extension Layer {
   /// Evaluates the model in inference mode on every sample of `dataset` (not a sample of it).
-  public func evaluate(on dataset: Dataset, batchSize: Int = 500) -> Evaluation {
+  public func evaluate(on dataset: Dataset, batchSize: Int = 100) -> Evaluation {
     evaluate(on: dataset, batchSize: batchSize, normalization: nil)
   }
 
   /// Evaluates the model on every sample of `dataset`, its pixels scaled to `[0, 1]` and then
   /// normalized with `normalization` (the one used in training), if any.
-  public func evaluate(on dataset: Dataset, batchSize: Int = 500, normalization: Normalization?) -> Evaluation {
+  public func evaluate(on dataset: Dataset, batchSize: Int = 100, normalization: Normalization?) -> Evaluation {
     var lossSum: Double = 0
     var correct = 0
     let preparation = BatchPreparation(normalization: normalization)

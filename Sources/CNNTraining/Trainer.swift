@@ -20,7 +20,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var prefetchBatches: Int
 
   public init(
-    epochs: Int = 20, batchSize: Int = 100, dropLastBatch: Bool = false, evaluationBatchSize: Int = 500,
+    epochs: Int = 20, batchSize: Int = 100, dropLastBatch: Bool = false, evaluationBatchSize: Int = 100,
     preparation: BatchPreparation = .plain, prefetchBatches: Int = 2
   ) {
     self.epochs = epochs

@@ -50,8 +50,10 @@ struct DatasetOptions: ParsableArguments {
   /// The data these options name; `saved` (a checkpoint's `extra`) fills in what is not given.
   func source(saved: [String: String] = [:]) throws -> DatasetSource {
     if dataset == nil && dataDir == nil, let name = saved[DatasetSource.Key.dataset].flatMap(DatasetName.init) {
+      // Checkpoints written before the key was left out for default locations say "bundled".
+      let directory = saved[DatasetSource.Key.dataDirectory].flatMap { $0 == "bundled" ? nil : $0 }
       return DatasetSource(
-        name: name, directory: saved[DatasetSource.Key.dataDirectory], imageSize: saved[DatasetSource.Key.imageSize],
+        name: name, directory: directory, imageSize: saved[DatasetSource.Key.imageSize],
         channels: saved[DatasetSource.Key.channels].flatMap(Int.init))
     }
     return DatasetSource(
@@ -74,10 +76,13 @@ struct DatasetSource {
     static let channels = "channels"
   }
 
-  /// What a checkpoint records to load the same data again.
+  /// What a checkpoint records to load the same data again: the directory as an absolute
+  /// path (so `cnn evaluate` finds it from anywhere), and none for a default location.
   var extra: [String: String] {
-    var extra = [Key.dataset: name.rawValue, Key.dataDirectory: directory ?? "bundled"]
-    if name == .mnistSample { extra[Key.dataDirectory] = "bundled" }
+    var extra = [Key.dataset: name.rawValue]
+    if let directory, name != .mnistSample {
+      extra[Key.dataDirectory] = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL.path
+    }
     if let imageSize { extra[Key.imageSize] = imageSize }
     if let channels { extra[Key.channels] = String(channels) }
     return extra
@@ -91,7 +96,7 @@ struct DatasetSource {
       let data = try MNIST.bundledSample()
       return (data.training, data.test)
     case .mnist:
-      guard let url, directory != "bundled" else {
+      guard let url else {
         throw CommandError(
           "--dataset mnist needs --data-dir DIR holding train-images-idx3-ubyte[.gz] and the other three IDX files "
             + "(or use --dataset mnist-sample for the bundled sample).")

@@ -29,7 +29,7 @@ struct Evaluate: ParsableCommand {
   var limit: Int?
 
   @Option(help: "Images per forward pass (does not change the result).")
-  var batchSize: Int = 500
+  var batchSize: Int = 100
 
   @Flag(help: "Write the report as one JSON object on standard output.")
   var json = false

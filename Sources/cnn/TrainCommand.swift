@@ -13,12 +13,14 @@ struct Train: ParsableCommand {
       With no options, trains the seeds' SimpleConvNet on the bundled MNIST sample (4,000 training \
       and 1,000 test images) with its default recipe: 12 epochs of Adam (learning rate 0.001, \
       batches of 100), He initialisation, random 2-pixel shifts (--augment crop=2) and a cosine \
-      learning-rate decay. Every model has a recipe (`ModelName.defaultRecipe`); on training sets \
-      of 20,000 images or more (Fashion-MNIST, MNIST) it leaves the shifts out. Each option \
-      given replaces that part of it (--augment none and --schedule constant turn those \
-      off; the seeds' own recipe is --epochs 20 --init normal=0.01 --augment none --schedule \
-      constant). Batches are shuffled every epoch (each image once), prepared on a background thread, and \
-      the last smaller batch is kept. The run stops early, saying why, if the loss becomes NaN \
+      learning-rate decay (the shifts are left out on training sets of 20,000 images or more, \
+      such as Fashion-MNIST). Every model has a recipe (`ModelName.defaultRecipe`): cifar-cnn's \
+      is the seed's RMSprop 0.001 with batches of 128, flips and 4-pixel crops, one epoch of \
+      warm-up and a cosine decay, 20 epochs. Each option given replaces that part of it \
+      (--augment none and --schedule constant turn those off; the seeds' own recipe is \
+      --epochs 20 --init normal=0.01 --augment none --schedule constant). Batches are shuffled \
+      every epoch (each image once), prepared on a background thread, and the last smaller \
+      batch is kept. The run stops early, saying why, if the loss becomes NaN \
       or infinite, or if accuracy stays at chance for --stop-at-chance epochs.
       """)
 

@@ -26,9 +26,9 @@ import Testing
     #expect(schedule.learningRate(epoch: 12) < schedule.learningRate(epoch: 1))
   }
 
-  /// On a full-size training set the recipes keep everything but the shifts.
+  /// On a full-size training set the digit recipes keep everything but the shifts.
   @Test func fullSizeTrainingSetsDropTheShifts() throws {
-    let threshold = ModelName.augmentationFreeTrainingSetSize
+    let threshold = ModelName.fullSizeTrainingSet
     for model in [ModelName.simpleConvNet, .mnistCNN, .lenet5] {
       let small = model.defaultRecipe(trainingImages: threshold - 1)
       let large = model.defaultRecipe(trainingImages: threshold)
@@ -37,8 +37,18 @@ import Testing
       #expect(try AugmentationPipeline(parsing: large.augmentation).isEmpty, "\(model)")
       var rest = large
       rest.augmentation = small.augmentation
-      #expect(rest == small, "\(model): only the augmentation changes")
+      #expect(rest.fullSizeAugmentation == "none" && rest == small, "\(model): only the augmentation changes")
     }
+  }
+
+  /// The CIFAR-10 recipe is the seed's optimizer and batch size, with flips and crops at any size.
+  @Test func cifarRecipeKeepsItsAugmentation() throws {
+    let recipe = ModelName.cifarCNN.defaultRecipe
+    #expect(recipe.optimizer == .rmsprop && recipe.batchSize == 128 && recipe.learningRate == nil)
+    #expect(try AugmentationPipeline(parsing: recipe.augmentation).description == "flip,crop=4")
+    #expect(ModelName.cifarCNN.defaultRecipe(trainingImages: 50_000) == recipe)
+    let schedule = try LearningRateSchedule(parsing: recipe.schedule, baseLearningRate: 0.001, epochs: recipe.epochs)
+    #expect(schedule.warmupEpochs == 1)
   }
 
   @Test func seedsRecipeHasNoExtras() throws {

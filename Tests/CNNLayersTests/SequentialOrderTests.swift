@@ -1,0 +1,67 @@
+import CNNTensor
+import Testing
+
+@testable import CNNLayers
+
+/// `Sequential` runs a ReLU after the max-pooling that follows it; the results must be those
+/// of the layers run one by one in their own order, bit for bit.
+@Suite struct SequentialOrderTests {
+  @Test func reluBeforeMaxPoolSwapsAndNothingElseDoes() {
+    var g = SeededGenerator(seed: 1)
+    let layers: [any Layer] = [
+      ReLU(), MaxPool2D(kernelSize: 2), Conv2D(inputChannels: 2, outputChannels: 2, kernelSize: 1, using: &g),
+      ReLU(), AvgPool2D(kernelSize: 2), ReLU(), MinPool2D(kernelSize: 2), Tanh(), MaxPool2D(kernelSize: 2),
+      ReLU(), MaxPool2D(kernelSize: 2), ReLU(),
+    ]
+    #expect(Sequential.executionOrder(of: layers) == [1, 0, 2, 3, 4, 5, 6, 7, 8, 10, 9, 11])
+    #expect(Sequential.executionOrder(of: []) == [])
+  }
+
+  /// Layers run one after another in `layers`' order, with their pullbacks chained by hand.
+  func reference(_ layers: [any Layer], _ x: Tensor, _ dOutput: (Tensor) -> Tensor) -> (Tensor, Tensor) {
+    var value = x
+    var pullbacks: [Pullback] = []
+    for layer in layers {
+      let (y, pullback) = layer.forward(value, needsInputGradient: true)
+      pullbacks.append(pullback)
+      value = y
+    }
+    let dInput = pullbacks.reversed().reduce(dOutput(value)) { $1($0) }
+    return (value, dInput)
+  }
+
+  /// Conv → ReLU → max-pool (2×2, and 3×3 stride 2 with padding, whose windows overlap) →
+  /// flatten → linear: outputs, input gradient and every parameter gradient are identical.
+  /// The input holds exact zeros and ties, and some windows are all negative.
+  @Test(arguments: [(2, 2, Padding.valid), (3, 2, Padding.same)])
+  func swappedOrderGivesIdenticalResults(kernel: Int, step: Int, padding: Padding) throws {
+    var g = SeededGenerator(seed: 7)
+    let conv = Conv2D(inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: .same, using: &g)
+    let pool = MaxPool2D(kernelSize: Size2D(kernel), stride: Size2D(step), padding: padding)
+    let pooled = pool.outputShape(for: [2, 3, 8, 8])
+    let linear = Linear(inputFeatures: pooled.scalarCount / 2, outputFeatures: 4, using: &g)
+    let layers: [any Layer] = [conv, ReLU(), pool, Flatten(), linear]
+    let network = Sequential(layers)
+    #expect(network.executionOrder == [0, 2, 1, 3, 4])
+
+    var x = Tensor.randomNormal([2, 2, 8, 8], using: &g)
+    for i in stride(from: 0, to: x.scalarCount, by: 5) { x[offset: i] = 0 }  // exact zeros
+    for i in stride(from: 1, to: x.scalarCount, by: 7) { x[offset: i] = x[offset: i - 1] }  // ties
+    for i in 0..<32 { x[offset: i] = -abs(x[offset: i]) - 1 }  // all-negative windows
+    let dOutput = { (y: Tensor) in
+      var s = SeededGenerator(seed: 3)
+      return Tensor.randomNormal(y.shape, using: &s)
+    }
+
+    let (expectedOutput, expectedDInput) = reference(layers, x, dOutput)
+    let expectedGradients = network.parameters.map(\.gradient)
+    network.parameters.forEach { $0.zeroGradient() }
+
+    let (output, pullback) = network.forward(x, needsInputGradient: true)
+    let dInput = pullback(dOutput(output))
+    #expect(output == expectedOutput)
+    #expect(dInput == expectedDInput)
+    #expect(network.parameters.map(\.gradient) == expectedGradients)
+    #expect(network(x) == expectedOutput)
+  }
+}
