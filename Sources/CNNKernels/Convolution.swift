@@ -49,24 +49,35 @@ public func conv2DForward(
     let workspace = FloatBuffer(count: plan.workspaceCount)
     defer { workspace.deallocate() }
     for n in images {
-      for group in 0..<plan.groups {
-        let x = plan.inputImage(input, n, group)
-        let w = plan.groupWeight(weight, group)
-        let y = output + (n * plan.outputChannels + group * plan.groupOutputChannels) * plan.outputPlane
-        if plan.isPointwise {
-          let b = StridedMatrix(x, rows: plan.groupChannels, columns: plan.outputPlane, leadingDimension: plan.inputPlane)
-          gemm(m: plan.groupOutputChannels, a: w, lda: plan.window, b: b, c: y, ldc: plan.outputPlane, threads: split.gemm)
-        } else {
-          let b = Im2ColOperand(image: x, geometry: plan.groupGeometry, workspace: workspace.base)
-          gemm(m: plan.groupOutputChannels, a: w, lda: plan.window, b: b, c: y, ldc: plan.outputPlane, threads: split.gemm)
-        }
-        if let bias {
-          for k in 0..<plan.groupOutputChannels {
-            let value = bias[group * plan.groupOutputChannels + k]
-            let row = y + k * plan.outputPlane
-            for p in 0..<plan.outputPlane { row[p] += value }
-          }
-        }
+      convolveImage(
+        plan: plan, n: n, input: input, weight: weight, bias: bias,
+        output: output + n * plan.outputChannels * plan.outputPlane, workspace: workspace.base, threads: split.gemm)
+    }
+  }
+}
+
+/// The forward pass of image `n`: its `[K, OH, OW]` output into `output`, every group.
+func convolveImage(
+  plan: ConvolutionPlan, n: Int, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
+  threads: Int
+) {
+  for group in 0..<plan.groups {
+    let x = plan.inputImage(input, n, group)
+    let w = plan.groupWeight(weight, group)
+    let y = output + group * plan.groupOutputChannels * plan.outputPlane
+    if plan.isPointwise {
+      let b = StridedMatrix(x, rows: plan.groupChannels, columns: plan.outputPlane, leadingDimension: plan.inputPlane)
+      gemm(m: plan.groupOutputChannels, a: w, lda: plan.window, b: b, c: y, ldc: plan.outputPlane, threads: threads)
+    } else {
+      let b = Im2ColOperand(image: x, geometry: plan.groupGeometry, workspace: workspace)
+      gemm(m: plan.groupOutputChannels, a: w, lda: plan.window, b: b, c: y, ldc: plan.outputPlane, threads: threads)
+    }
+    if let bias {
+      for k in 0..<plan.groupOutputChannels {
+        let value = bias[group * plan.groupOutputChannels + k]
+        let row = y + k * plan.outputPlane
+        for p in 0..<plan.outputPlane { row[p] += value }
       }
     }
   }
@@ -102,6 +113,21 @@ public func conv2DBackward(
   geometry: ConvGeometry, outputChannels: Int, groups: Int = 1, threads: Int = ComputeThreads.count
 ) {
   let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DBackward")
+  let imageSize = plan.outputChannels * plan.outputPlane
+  conv2DBackward(
+    plan: plan, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
+    imageScratchCount: 0, threads: threads
+  ) { n, _ in dOutput + n * imageSize }
+}
+
+/// `conv2DBackward`, with image `n`'s dOutput `[K, OH, OW]` given by `dOutputImage(n, scratch)`,
+/// which may compute it into `scratch` (`imageScratchCount` floats, one buffer per thread).
+func conv2DBackward(
+  plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
+  imageScratchCount: Int, threads: Int,
+  dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+) {
   if plan.batch == 0 || (dInput == nil && dWeight == nil && dBias == nil) { return }
   let split = plan.threadSplit(threads)
   let chunks = max(1, min(split.images, plan.batch))  // as parallelChunks splits
@@ -125,18 +151,21 @@ public func conv2DBackward(
     let scratch = FloatBuffer(count: folds ? plan.scratchCount : 0)
     let workspace = FloatBuffer(count: dWeight != nil || folds ? plan.workspaceCount : 0)
     let outputWorkspace = FloatBuffer(count: flipped != nil ? plan.transposedWorkspaceCount : 0)
+    let imageScratch = FloatBuffer(count: imageScratchCount)
     defer {
       scratch.deallocate()
       workspace.deallocate()
       outputWorkspace.deallocate()
+      imageScratch.deallocate()
     }
     let buffers = BackwardBuffers(
       scratch: scratch.base, workspace: workspace.base, outputWorkspace: outputWorkspace.base,
       flippedWeight: flipped?.base)
     for n in images {
+      let dOutput = dOutputImage(n, imageScratch.base)
       for group in 0..<plan.groups {
         conv2DBackwardImage(
-          plan: plan, n: n, group: group, input: input, weight: weight, dOutput: dOutput,
+          plan: plan, n: n, group: group, input: input, weight: weight, dOutputImage: dOutput,
           dInput: dInput, dWeight: chunkWeight, dBias: chunkBias, buffers: buffers, threads: split.gemm)
       }
     }
@@ -170,16 +199,16 @@ private struct BackwardBuffers {
 
 /// The backward pass of one image `n` and one group: dBias and dWeight (accumulated into the
 /// given per-thread buffers) and dInput's channels of that group (overwritten).
-/// `threads` go to each GEMM and to the folds.
+/// `dOutputImage` is the image's dOutput, `[K, OH, OW]`. `threads` go to each GEMM and to the folds.
 private func conv2DBackwardImage(
   plan: ConvolutionPlan, n: Int, group: Int, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-  dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?,
+  dOutputImage: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?,
   dBias: UnsafeMutablePointer<Float>?, buffers: BackwardBuffers, threads: Int
 ) {
   let kg = plan.groupOutputChannels, cg = plan.groupChannels, r = plan.window, p = plan.outputPlane
   let x = plan.inputImage(input, n, group)
   let w = plan.groupWeight(weight, group)
-  let dy = dOutput + (n * plan.outputChannels + group * kg) * p
+  let dy = dOutputImage + group * kg * p
   let dx = dInput.map { $0 + (n * plan.inputChannels + group * cg) * plan.inputPlane }
   let dw = dWeight.map { $0 + group * kg * r }
 

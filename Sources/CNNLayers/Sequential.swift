@@ -18,7 +18,10 @@ public enum LayerBuilder {
 /// `"0.weight"`, `"3.bias"`, `"1.running_mean"`. Models subclass it (`final class LeNet5: Sequential`).
 ///
 /// One reordering, invisible in the results: a `ReLU` directly followed by a max-pooling runs
-/// after the pooling instead (see ``executionOrder``).
+/// after the pooling instead (see ``executionOrder``). And a `Conv2D` followed by that pair,
+/// with a 2×2 stride-2 pooling, runs as one step, image by image
+/// (`Conv2D.forwardMaxPoolReLU`): the same values and gradients, without writing out and
+/// reading back the whole batch's convolution output.
 open class Sequential: Layer {
   /// The layers, in the order they are applied.
   public let layers: [any Layer]
@@ -78,15 +81,47 @@ open class Sequential: Layer {
   }
 
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    executionOrder.reduce(input) { x, index in layers[index](x) }
+    var x = input
+    var position = 0
+    while position < executionOrder.count {
+      if let conv = fusedConvolution(at: position, input: x.shape) {
+        x = conv.forwardMaxPoolReLU(x, needsInputGradient: false).output
+        position += 3
+      } else {
+        x = layers[executionOrder[position]](x)
+        position += 1
+      }
+    }
+    return x
+  }
+
+  /// The `Conv2D` at `position` of ``executionOrder`` when it and the next two steps (its
+  /// max-pooling, then its ReLU) can run as one, for an input of shape `input`.
+  func fusedConvolution(at position: Int, input: Shape) -> Conv2D? {
+    guard position + 2 < executionOrder.count else { return nil }
+    let index = executionOrder[position]
+    guard let conv = layers[index] as? Conv2D, executionOrder[position + 1] == index + 2,
+      executionOrder[position + 2] == index + 1,
+      conv.fuses(relu: layers[index + 1], pool: layers[index + 2], input: input)
+    else { return nil }
+    return conv
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
     var x = input
     var pullbacks: [Pullback] = []
     pullbacks.reserveCapacity(layers.count)
-    for (position, index) in executionOrder.enumerated() {
-      let (y, pullback) = layers[index].forward(x, needsInputGradient: position > 0 || needsInputGradient)
+    var position = 0
+    while position < executionOrder.count {
+      let needs = position > 0 || needsInputGradient
+      let (y, pullback): (Tensor, Pullback)
+      if let conv = fusedConvolution(at: position, input: x.shape) {
+        (y, pullback) = conv.forwardMaxPoolReLU(x, needsInputGradient: needs)
+        position += 3
+      } else {
+        (y, pullback) = layers[executionOrder[position]].forward(x, needsInputGradient: needs)
+        position += 1
+      }
       pullbacks.append(pullback)
       x = y
     }

@@ -33,18 +33,25 @@ import Testing
   /// Conv → ReLU → max-pool (2×2, and 3×3 stride 2 with padding, whose windows overlap) →
   /// flatten → linear: outputs, input gradient and every parameter gradient are identical.
   /// The input holds exact zeros and ties, and some windows are all negative.
-  @Test(arguments: [(2, 2, Padding.valid), (3, 2, Padding.same)])
-  func swappedOrderGivesIdenticalResults(kernel: Int, step: Int, padding: Padding) throws {
+  /// With a 2×2 pool the convolution, pool and ReLU run as one step (`Conv2D.forwardMaxPoolReLU`,
+  /// image by image); 9×9 images give odd 7×7 convolution outputs, whose last row and column
+  /// no window covers; two groups split the channels.
+  @Test(arguments: [(2, 2, Padding.valid, 8, 1), (2, 2, Padding.valid, 9, 2), (3, 2, Padding.same, 8, 1)])
+  func swappedOrderGivesIdenticalResults(kernel: Int, step: Int, padding: Padding, side: Int, groups: Int) throws {
     var g = SeededGenerator(seed: 7)
-    let conv = Conv2D(inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: .same, using: &g)
+    let conv = Conv2D(
+      inputChannels: 2, outputChannels: 4, kernelSize: 3, padding: side == 8 ? .same : .valid, groups: groups,
+      using: &g)
     let pool = MaxPool2D(kernelSize: Size2D(kernel), stride: Size2D(step), padding: padding)
-    let pooled = pool.outputShape(for: [2, 3, 8, 8])
+    let convolved = conv.outputShape(for: [2, 2, side, side])
+    let pooled = pool.outputShape(for: convolved)
     let linear = Linear(inputFeatures: pooled.scalarCount / 2, outputFeatures: 4, using: &g)
     let layers: [any Layer] = [conv, ReLU(), pool, Flatten(), linear]
     let network = Sequential(layers)
     #expect(network.executionOrder == [0, 2, 1, 3, 4])
+    #expect((network.fusedConvolution(at: 0, input: [2, 2, side, side]) != nil) == (kernel == 2))
 
-    var x = Tensor.randomNormal([2, 2, 8, 8], using: &g)
+    var x = Tensor.randomNormal([2, 2, side, side], using: &g)
     for i in stride(from: 0, to: x.scalarCount, by: 5) { x[offset: i] = 0 }  // exact zeros
     for i in stride(from: 1, to: x.scalarCount, by: 7) { x[offset: i] = x[offset: i - 1] }  // ties
     for i in 0..<32 { x[offset: i] = -abs(x[offset: i]) - 1 }  // all-negative windows
