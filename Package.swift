@@ -32,7 +32,7 @@ let package = Package(
     /// SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, Adadelta.
     .target(
       name: "CNNOptimizers",
-      dependencies: ["CNNLayers", .product(name: "RealModule", package: "swift-numerics")]),
+      dependencies: ["CNNKernels", "CNNLayers", .product(name: "RealModule", package: "swift-numerics")]),
     /// Datasets: IDX (MNIST format, plain or gzip), the bundled MNIST sample, batching.
     .target(
       name: "CNNData", dependencies: ["CNNTensor"],

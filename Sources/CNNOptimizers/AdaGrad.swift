@@ -54,11 +54,13 @@ public final class AdaGrad: Optimizer {
       let lr = Float(Double(learningRate) / (1 + Double(state.step - 1) * Double(learningRateDecay)))
       let h = state.slots[0]
       parameter.update { p, g in
-        for i in 0..<p.count {
-          let gi = g[i] + λ * p[i]
-          g[i] = 0
-          h[i] += gi * gi
-          p[i] -= lr * (gi / (h[i].rootOfNonNegative + ε))
+        forEachChunk(p.count) { range in
+          for i in range {
+            let gi = g[i] + λ * p[i]
+            g[i] = 0
+            h[i] += gi * gi
+            p[i] -= lr * (gi / (h[i].rootOfNonNegative + ε))
+          }
         }
       }
     }

@@ -44,13 +44,15 @@ public final class Adadelta: Optimizer {
       state.step += 1
       let v = state.slots[0], u = state.slots[1]
       parameter.update { p, g in
-        for i in 0..<p.count {
-          let gi = g[i] + λ * p[i]
-          g[i] = 0
-          v[i] = ρ * v[i] + (1 - ρ) * gi * gi
-          let delta = (u[i] + ε).rootOfNonNegative / (v[i] + ε).rootOfNonNegative * gi
-          u[i] = ρ * u[i] + (1 - ρ) * delta * delta
-          p[i] -= lr * delta
+        forEachChunk(p.count) { range in
+          for i in range {
+            let gi = g[i] + λ * p[i]
+            g[i] = 0
+            v[i] = ρ * v[i] + (1 - ρ) * gi * gi
+            let delta = (u[i] + ε).rootOfNonNegative / (v[i] + ε).rootOfNonNegative * gi
+            u[i] = ρ * u[i] + (1 - ρ) * delta * delta
+            p[i] -= lr * delta
+          }
         }
       }
     }

@@ -82,13 +82,15 @@ public final class Adam: Optimizer {
       let rootCorrection2 = Float(correction2.squareRoot())
       let m = state.slots[0], v = state.slots[1]
       parameter.update { p, g in
-        for i in 0..<p.count {
-          let gi = g[i] + l2 * p[i]
-          g[i] = 0
-          m[i] += (1 - β1) * (gi - m[i])  // torch's lerp(m, g, 1 − β₁)
-          v[i] = β2 * v[i] + (1 - β2) * gi * gi
-          let denominator = v[i].rootOfNonNegative / rootCorrection2 + ε
-          p[i] = shrink * p[i] - stepSize * (m[i] / denominator)
+        forEachChunk(p.count) { range in
+          for i in range {
+            let gi = g[i] + l2 * p[i]
+            g[i] = 0
+            m[i] += (1 - β1) * (gi - m[i])  // torch's lerp(m, g, 1 − β₁)
+            v[i] = β2 * v[i] + (1 - β2) * gi * gi
+            let denominator = v[i].rootOfNonNegative / rootCorrection2 + ε
+            p[i] = shrink * p[i] - stepSize * (m[i] / denominator)
+          }
         }
       }
     }

@@ -69,40 +69,46 @@ public final class RMSprop: Optimizer {
       switch (momentum != 0, centered) {
       case (false, false):
         parameter.update { p, g in
-          for i in 0..<p.count {
-            let gi = g[i] + λ * p[i]
-            g[i] = 0
-            v[i] = α * v[i] + (1 - α) * gi * gi
-            p[i] -= lr * (gi / (v[i].rootOfNonNegative + ε))
+          forEachChunk(p.count) { range in
+            for i in range {
+              let gi = g[i] + λ * p[i]
+              g[i] = 0
+              v[i] = α * v[i] + (1 - α) * gi * gi
+              p[i] -= lr * (gi / (v[i].rootOfNonNegative + ε))
+            }
           }
         }
       case (true, false):
         let b = state.slots[1]
         parameter.update { p, g in
-          for i in 0..<p.count {
-            let gi = g[i] + λ * p[i]
-            g[i] = 0
-            v[i] = α * v[i] + (1 - α) * gi * gi
-            b[i] = μ * b[i] + gi / (v[i].rootOfNonNegative + ε)
-            p[i] -= lr * b[i]
+          forEachChunk(p.count) { range in
+            for i in range {
+              let gi = g[i] + λ * p[i]
+              g[i] = 0
+              v[i] = α * v[i] + (1 - α) * gi * gi
+              b[i] = μ * b[i] + gi / (v[i].rootOfNonNegative + ε)
+              p[i] -= lr * b[i]
+            }
           }
         }
       case (let hasMomentum, true):
         let ḡ = state.slots[hasMomentum ? 2 : 1]
         let b = hasMomentum ? state.slots[1] : UnsafeMutableBufferPointer(start: nil, count: 0)
         parameter.update { p, g in
-          for i in 0..<p.count {
-            let gi = g[i] + λ * p[i]
-            g[i] = 0
-            v[i] = α * v[i] + (1 - α) * gi * gi
-            ḡ[i] += (1 - α) * (gi - ḡ[i])  // torch's lerp(ḡ, g, 1 − α)
-            // Rounding can take v − ḡ² a hair below 0; √ then gives NaN, as in PyTorch.
-            let s = (v[i] - ḡ[i] * ḡ[i]).squareRoot() + ε
-            if hasMomentum {
-              b[i] = μ * b[i] + gi / s
-              p[i] -= lr * b[i]
-            } else {
-              p[i] -= lr * (gi / s)
+          forEachChunk(p.count) { range in
+            for i in range {
+              let gi = g[i] + λ * p[i]
+              g[i] = 0
+              v[i] = α * v[i] + (1 - α) * gi * gi
+              ḡ[i] += (1 - α) * (gi - ḡ[i])  // torch's lerp(ḡ, g, 1 − α)
+              // Rounding can take v − ḡ² a hair below 0; √ then gives NaN, as in PyTorch.
+              let s = (v[i] - ḡ[i] * ḡ[i]).squareRoot() + ε
+              if hasMomentum {
+                b[i] = μ * b[i] + gi / s
+                p[i] -= lr * b[i]
+              } else {
+                p[i] -= lr * (gi / s)
+              }
             }
           }
         }

@@ -63,10 +63,12 @@ public final class SGD: Optimizer {
       state.step += 1
       guard μ != 0 else {
         parameter.update { p, g in
-          for i in 0..<p.count {
-            let gi = g[i] + λ * p[i]
-            g[i] = 0
-            p[i] -= lr * gi
+          forEachChunk(p.count) { range in
+            for i in range {
+              let gi = g[i] + λ * p[i]
+              g[i] = 0
+              p[i] -= lr * gi
+            }
           }
         }
         continue
@@ -78,11 +80,13 @@ public final class SGD: Optimizer {
       let a: Float = nesterov ? 1 : 0, b: Float = nesterov ? μ : 1
       let v = state.slots[0]
       parameter.update { p, g in
-        for i in 0..<p.count {
-          let gi = g[i] + λ * p[i]
-          g[i] = 0
-          v[i] = keep * v[i] + scale * gi
-          p[i] -= lr * (a * gi + b * v[i])
+        forEachChunk(p.count) { range in
+          for i in range {
+            let gi = g[i] + λ * p[i]
+            g[i] = 0
+            v[i] = keep * v[i] + scale * gi
+            p[i] -= lr * (a * gi + b * v[i])
+          }
         }
       }
     }
