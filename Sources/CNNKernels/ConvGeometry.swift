@@ -73,6 +73,13 @@ public struct ConvGeometry: Hashable, Sendable, CustomStringConvertible {
   /// `H·W`: input positions per image and channel.
   public var inputPlaneSize: Int { inputHeight * inputWidth }
 
+  /// Whether the window is 2×2 with stride 2 and no padding: windows that tile the plane (the
+  /// pooling kernels' fast case, and the one `conv2DMaxPoolReLUForward` pools with).
+  public var isTwoByTwoStrideTwo: Bool {
+    kernelHeight == 2 && kernelWidth == 2 && strideHeight == 2 && strideWidth == 2
+      && padTop == 0 && padBottom == 0 && padLeft == 0 && padRight == 0
+  }
+
   /// Describes what is wrong with these sizes, or `nil` when they are usable.
   ///
   /// A window larger than the padded input, a zero or negative size, or a padding as large

@@ -22,11 +22,11 @@ func maxPool2x2Geometry(after plan: ConvolutionPlan) -> ConvGeometry {
 /// - Parameters:
 ///   - pooled: Receives `[N, K, PH, PW]` (overwritten).
 ///   - argIndex: Receives `[N, K, PH, PW]`: each window's largest value's offset `h·OW + w`
-///     within its convolution plane, as `pool2DForward` writes it.
+///     within its convolution plane, as `pool2DForward` writes it; `nil` to skip (inference).
 ///   - Others: as `conv2DForward`.
 public func conv2DMaxPoolReLUForward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-  pooled: UnsafeMutablePointer<Float>, argIndex: UnsafeMutablePointer<Int32>, geometry: ConvGeometry,
+  pooled: UnsafeMutablePointer<Float>, argIndex: UnsafeMutablePointer<Int32>?, geometry: ConvGeometry,
   outputChannels: Int, groups: Int = 1, threads: Int = ComputeThreads.count
 ) {
   let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DMaxPoolReLUForward")
@@ -46,7 +46,7 @@ public func conv2DMaxPoolReLUForward(
         workspace: workspace.base, threads: split.gemm)
       let out = pooled + n * pooledSize
       pool2DForward(
-        input: convolved.base, output: out, geometry: pool, mode: .max, argIndex: argIndex + n * pooledSize,
+        input: convolved.base, output: out, geometry: pool, mode: .max, argIndex: argIndex.map { $0 + n * pooledSize },
         threads: split.gemm)
       reluForward(out, out, count: pooledSize)
     }

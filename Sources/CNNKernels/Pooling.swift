@@ -46,7 +46,7 @@ public func pool2DForward(
 ) {
   checkPoolingGeometry(g, caller: "pool2DForward")
   let inputPlane = g.inputPlaneSize, outputPlane = g.outputPlaneSize
-  let twoByTwo = isTwoByTwoStrideTwo(g)
+  let twoByTwo = g.isTwoByTwoStrideTwo
   parallelChunks(g.batch * g.inputChannels, threads: threads) { _, planes in
     for plane in planes {
       let x = input + plane * inputPlane
@@ -87,7 +87,7 @@ public func pool2DBackward(
   checkPoolingGeometry(g, caller: "pool2DBackward")
   precondition(mode == .average || argIndex != nil, "pool2DBackward: \(mode) pooling needs the forward argIndex")
   let inputPlane = g.inputPlaneSize, outputPlane = g.outputPlaneSize
-  let twoByTwo = isTwoByTwoStrideTwo(g)
+  let twoByTwo = g.isTwoByTwoStrideTwo
   parallelChunks(g.batch * g.inputChannels, threads: threads) { _, planes in
     for plane in planes {
       let dy = dOutput + plane * outputPlane
@@ -374,12 +374,6 @@ func zeroBottom2x2(_ dx: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) 
 }
 
 // MARK: - Checks
-
-/// Whether `g` is the 2x2 window with stride 2 and no padding.
-func isTwoByTwoStrideTwo(_ g: ConvGeometry) -> Bool {
-  g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
-    && g.padTop == 0 && g.padBottom == 0 && g.padLeft == 0 && g.padRight == 0
-}
 
 /// Traps unless `g` is valid for pooling: a usable geometry, each padding smaller than the
 /// window (so every window holds at least one input position), and planes small enough for

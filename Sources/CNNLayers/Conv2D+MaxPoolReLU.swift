@@ -2,19 +2,14 @@ import CNNKernels
 import CNNTensor
 
 extension Conv2D {
-  /// Whether `Sequential` may run this convolution, `relu` and `pool` (in that order in its
-  /// layers) as one step: `pool` is a 2×2, stride-2 max-pooling without padding and the
-  /// convolution's output for `input` is at least 2×2.
-  func fuses(relu: any Layer, pool: any Layer, input: Shape) -> Bool {
-    guard relu is ReLU, let pool = pool as? Pool2D, pool.mode == .max, input.rank == 4,
-      input[1] == inputChannels
-    else { return false }
+  /// Whether `Sequential` may run this convolution and the max-`pool` after it (with its
+  /// ReLU) as one step for an input of shape `input`: the pooling is 2×2 with stride 2 and no
+  /// padding, and the convolution's output is at least 2×2.
+  func fuses(pool: Pool2D, input: Shape) -> Bool {
+    guard input.rank == 4, input[1] == inputChannels else { return false }
     let convolution = geometry(for: input)
     guard convolution.outputHeight >= 2, convolution.outputWidth >= 2 else { return false }
-    let window = pool.geometry(for: [convolution.batch, outputChannels, convolution.outputHeight, convolution.outputWidth])
-    return window.kernelHeight == 2 && window.kernelWidth == 2 && window.strideHeight == 2
-      && window.strideWidth == 2 && window.padTop == 0 && window.padBottom == 0 && window.padLeft == 0
-      && window.padRight == 0
+    return pool.geometry(for: outputShape(for: input)).isTwoByTwoStrideTwo
   }
 
   /// `relu(maxPool2x2(self(input)))` image by image (`conv2DMaxPoolReLUForward`): the same
@@ -22,21 +17,9 @@ extension Conv2D {
   /// whole batch's convolution output. Shape: `[N, C, H, W]` → `[N, K, ⌊OH/2⌋, ⌊OW/2⌋]`.
   func forwardMaxPoolReLU(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
     let g = geometry(for: input.shape)
-    let outputShape: Shape = [g.batch, outputChannels, g.outputHeight / 2, g.outputWidth / 2]
-    var winners = [Int32](repeating: 0, count: outputShape.scalarCount)
-    let output = Tensor(shape: outputShape, writingWith: { out in
-      input.withPointer { x in
-        weight.value.withPointer { w in
-          withOptionalPointer(bias?.value) { b in
-            winners.withUnsafeMutableBufferPointer { indices in
-              conv2DMaxPoolReLUForward(
-                input: x, weight: w, bias: b, pooled: out, argIndex: indices.baseAddress!, geometry: g,
-                outputChannels: outputChannels, groups: groups)
-            }
-          }
-        }
-      }
-    })
+    var winners = [Int32](repeating: 0, count: g.batch * outputChannels * (g.outputHeight / 2) * (g.outputWidth / 2))
+    let output = winners.withUnsafeMutableBufferPointer { maxPoolReLU(input, winners: $0.baseAddress) }
+    let outputShape = output.shape
     return (output, { [weight, bias, outputChannels, groups, winners] dOutput in
       dOutput.expectShape(outputShape, "Conv2D + max-pool + ReLU pullback")
       var dInput = needsInputGradient ? Tensor.zeros(input.shape) : Tensor.zeros([0])
@@ -61,6 +44,26 @@ extension Conv2D {
         }
       }
       return dInput
+    })
+  }
+
+  /// `relu(maxPool2x2(self(input)))` for inference: `forwardMaxPoolReLU` without the
+  /// pooling winners that only the backward pass needs.
+  func maxPoolReLU(_ input: Tensor) -> Tensor { maxPoolReLU(input, winners: nil) }
+
+  /// The fused forward pass, recording each window's winner in `winners` when given.
+  private func maxPoolReLU(_ input: Tensor, winners: UnsafeMutablePointer<Int32>?) -> Tensor {
+    let g = geometry(for: input.shape)
+    return Tensor(shape: [g.batch, outputChannels, g.outputHeight / 2, g.outputWidth / 2], writingWith: { out in
+      input.withPointer { x in
+        weight.value.withPointer { w in
+          withOptionalPointer(bias?.value) { b in
+            conv2DMaxPoolReLUForward(
+              input: x, weight: w, bias: b, pooled: out, argIndex: winners, geometry: g,
+              outputChannels: outputChannels, groups: groups)
+          }
+        }
+      }
     })
   }
 }

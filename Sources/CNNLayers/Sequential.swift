@@ -85,7 +85,7 @@ open class Sequential: Layer {
     var position = 0
     while position < executionOrder.count {
       if let conv = fusedConvolution(at: position, input: x.shape) {
-        x = conv.forwardMaxPoolReLU(x, needsInputGradient: false).output
+        x = conv.maxPoolReLU(x)
         position += 3
       } else {
         x = layers[executionOrder[position]](x)
@@ -96,13 +96,14 @@ open class Sequential: Layer {
   }
 
   /// The `Conv2D` at `position` of ``executionOrder`` when it and the next two steps (its
-  /// max-pooling, then its ReLU) can run as one, for an input of shape `input`.
+  /// max-pooling, then its ReLU: a pair ``executionOrder`` swapped) can run as one, for an
+  /// input of shape `input`.
   func fusedConvolution(at position: Int, input: Shape) -> Conv2D? {
     guard position + 2 < executionOrder.count else { return nil }
     let index = executionOrder[position]
     guard let conv = layers[index] as? Conv2D, executionOrder[position + 1] == index + 2,
-      executionOrder[position + 2] == index + 1,
-      conv.fuses(relu: layers[index + 1], pool: layers[index + 2], input: input)
+      executionOrder[position + 2] == index + 1, let pool = layers[index + 2] as? Pool2D,
+      conv.fuses(pool: pool, input: input)
     else { return nil }
     return conv
   }
