@@ -64,7 +64,7 @@ let package = Package(
     .testTarget(name: "CNNDataTests", dependencies: ["CNNData"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CNNModelsTests", dependencies: ["CNNModels"]),
     .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "CNNVisualizationTests", dependencies: ["CNNVisualization"]),
+    .testTarget(name: "CNNVisualizationTests", dependencies: ["CNNVisualization", "CNNData"]),
   ],
   swiftLanguageModes: [.v6]
 )

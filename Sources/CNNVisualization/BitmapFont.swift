@@ -1,3 +1,4 @@
+import CNNData
 /// A 5×7 pixel font for labels in PNG pictures (digits, letters, common punctuation).
 ///
 /// Each glyph is seven rows of five pixels, `#` for ink, plus two rows below the baseline

@@ -1,3 +1,4 @@
+import CNNData
 /// An 8-bit RGB colour.
 public struct RGB: Hashable, Sendable {
   public var red: UInt8

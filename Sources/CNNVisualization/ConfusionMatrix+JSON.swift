@@ -1,3 +1,4 @@
+import CNNData
 import CNNTensor
 import Foundation
 

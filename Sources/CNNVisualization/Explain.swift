@@ -1,3 +1,4 @@
+import CNNData
 import CNNKernels
 
 /// Step-by-step text renderings of the seeds' worked examples, for `cnn explain`: a kernel

@@ -1,3 +1,4 @@
+import CNNData
 import CNNLayers
 import CNNTensor
 

@@ -1,3 +1,4 @@
+import CNNData
 import CNNKernels
 import CNNTensor
 

@@ -1,3 +1,4 @@
+import CNNData
 /// A line chart with axes, ticks, grid lines, axis titles, a title and a legend, drawn as SVG.
 ///
 ///     var chart = LineChart(title: "Loss", xLabel: "epoch", yLabel: "cross-entropy")

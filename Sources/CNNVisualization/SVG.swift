@@ -1,3 +1,4 @@
+import CNNData
 /// A small SVG writer: shapes and text in user units (pixels), rendered to a standalone file
 /// that any browser opens.
 ///

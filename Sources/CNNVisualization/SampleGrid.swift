@@ -1,3 +1,4 @@
+import CNNData
 /// Small images in labelled rows and columns: a dataset's samples, or one sample and its
 /// augmented copies (`cnn visualize augment`).
 public enum SampleGrid {

@@ -1,3 +1,4 @@
+import CNNData
 import Foundation
 
 /// Why a training log could not be read.

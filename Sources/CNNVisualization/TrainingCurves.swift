@@ -1,3 +1,4 @@
+import CNNData
 /// Loss and accuracy per epoch, drawn as two charts side by side: the seeds' loss curve and
 /// their train/test accuracy plot.
 ///

@@ -1,11 +1,11 @@
 import Foundation
 
-@testable import CNNVisualization
+@testable import CNNData
 
 /// The photos of `../shared/datasets/images/` (next to the package), if present.
 enum Photos {
   static let directory = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("shared/datasets/images")
 
   static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

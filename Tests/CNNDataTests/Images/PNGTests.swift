@@ -1,7 +1,6 @@
-import CNNData
 import Testing
 
-@testable import CNNVisualization
+@testable import CNNData
 
 @Suite struct PNGTests {
   @Test(arguments: [1, 2, 3, 4])

@@ -87,7 +87,7 @@ extension Image {
 
   /// `round(255 · v)` for `v` clamped to `[0, 1]`; NaN maps to 0.
   @inline(__always)
-  static func byte(_ value: Float) -> UInt8 {
+  package static func byte(_ value: Float) -> UInt8 {
     guard value > 0 else { return 0 }
     guard value < 1 else { return 255 }
     return UInt8((value * 255).rounded())

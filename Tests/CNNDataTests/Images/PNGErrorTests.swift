@@ -1,6 +1,6 @@
 import Testing
 
-@testable import CNNVisualization
+@testable import CNNData
 
 @Suite struct PNGErrorTests {
   static let good = testImage(width: 6, height: 4, channels: 3).pngData()

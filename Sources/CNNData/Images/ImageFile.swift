@@ -69,19 +69,12 @@ extension Image {
   }
 }
 
-extension SVGDocument {
-  /// Writes the document as an `.svg` file (UTF-8).
-  public func write(to path: String) throws {
-    try writeBytes(Array(render().utf8), to: path)
-  }
-}
-
 /// The lower-cased extension of `path` without the dot.
-func fileExtension(_ path: String) -> String {
+package func fileExtension(_ path: String) -> String {
   URL(fileURLWithPath: path).pathExtension.lowercased()
 }
 
-func readBytes(_ path: String) throws -> [UInt8] {
+package func readBytes(_ path: String) throws -> [UInt8] {
   guard FileManager.default.fileExists(atPath: path) else { throw ImageFileError.notFound(path: path) }
   do {
     return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -90,7 +83,7 @@ func readBytes(_ path: String) throws -> [UInt8] {
   }
 }
 
-func writeBytes(_ bytes: [UInt8], to path: String) throws {
+package func writeBytes(_ bytes: [UInt8], to path: String) throws {
   do {
     try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
   } catch {

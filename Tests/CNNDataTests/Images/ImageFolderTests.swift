@@ -1,8 +1,7 @@
-import CNNData
 import Foundation
 import Testing
 
-@testable import CNNVisualization
+@testable import CNNData
 
 /// A temporary image-folder tree, removed at the end of the test.
 private struct Tree {
@@ -25,17 +24,6 @@ private struct Tree {
   }
 
   func remove() { try? FileManager.default.removeItem(at: root) }
-}
-
-private func datasetError(_ body: () throws -> Any) -> DatasetError? {
-  do {
-    _ = try body()
-    return nil
-  } catch let error as DatasetError {
-    return error
-  } catch {
-    return nil
-  }
 }
 
 @Suite struct ImageFolderTests {
