@@ -44,6 +44,10 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
   case imageSizeMismatch(file: String, expected: String, found: String)
   /// A split names classes the training split does not have.
   case unknownClasses(path: String, classes: [String], known: [String])
+  /// A dataset kind that needs a directory was given none.
+  case directoryRequired(kind: String, contents: String)
+  /// A dataset installed by a system package is not there.
+  case notInstalled(name: String, path: String, hint: String)
 
   /// How to fix the problem, in one sentence.
   public var hint: String {
@@ -96,6 +100,10 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
         + "(`cnn train --dataset folder --image-size 32x32`, `ImageFolder.Sizing.resized`)."
     case .unknownClasses:
       return "give the test split the same class folders as the training split (the names must match)."
+    case .directoryRequired(_, let contents):
+      return "pass --data-dir DIR holding \(contents)."
+    case .notInstalled(_, _, let hint):
+      return hint
     }
   }
 
@@ -146,6 +154,10 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
     case .unknownClasses(let path, let classes, let known):
       return "\(path): classes \(classes.joined(separator: ", ")) are not among the training classes "
         + "(\(known.joined(separator: ", ")))."
+    case .directoryRequired(let kind, _):
+      return "--dataset \(kind) needs a directory."
+    case .notInstalled(let name, let path, _):
+      return "\(name) is not installed in \(path)."
     }
   }
 

@@ -1,3 +1,5 @@
+import CNNTensor
+
 /// Per-channel standardisation of pixels already scaled to `[0, 1]`:
 /// `x ← (x − mean[c]) / standardDeviation[c]`, as torchvision's `Normalize`.
 ///
@@ -89,5 +91,22 @@ public struct Normalization: Sendable, Equatable, CustomStringConvertible {
       let shift = mean[channel], scale = 1 / standardDeviation[channel]
       for p in (channel * plane)..<((channel + 1) * plane) { image[p] = (image[p] - shift) * scale }
     }
+  }
+}
+
+extension Normalization {
+  /// `batch` (`[N, C, H, W]`, pixels in `[0, 1]`) with every image normalized.
+  public func applied(to batch: Tensor) -> Tensor {
+    precondition(batch.shape.rank == 4 && batch.shape[1] == channels,
+      "Normalization for \(channels) channels applied to a batch \(batch.shape)")
+    var scalars = batch.scalars
+    let plane = batch.shape[2] * batch.shape[3]
+    let image = channels * plane
+    scalars.withUnsafeMutableBufferPointer { buffer in
+      for start in stride(from: 0, to: buffer.count, by: image) {
+        apply(to: UnsafeMutableBufferPointer(rebasing: buffer[start..<(start + image)]), channels: channels, plane: plane)
+      }
+    }
+    return Tensor(shape: batch.shape, scalars: scalars)
   }
 }

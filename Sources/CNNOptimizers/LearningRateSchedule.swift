@@ -105,80 +105,11 @@ public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible
     return parts.joined(separator: ",")
   }
 
-  /// Parses a comma-separated schedule: one decay and its options, plus `warmup=N`:
-  ///
-  ///     constant | step=EVERY[,gamma=0.1] | exponential=GAMMA | cosine[=EPOCHS][,min=0]
-  ///     | plateau[,factor=0.1][,patience=10][,min=0]        each optionally with ,warmup=EPOCHS
-  ///
-  /// `warmup=2` alone means a warm-up and no decay. Cosine runs over `epochs` unless given.
+  /// Parses a schedule (``ScheduleSpecification/init(parsing:)``) and plans it for a run of
+  /// `epochs` epochs from `baseLearningRate`.
   /// - Throws: `ScheduleError` naming the part that is not understood.
   public init(parsing text: String, baseLearningRate: Float, epochs: Int) throws(ScheduleError) {
-    var options: [String: String] = [:]
-    var kind: String?
-    var order: [String] = []
-    for part in text.split(separator: ",") {
-      let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
-      let key = pieces[0].lowercased()
-      let value = pieces.count > 1 ? pieces[1] : ""
-      if ["constant", "step", "exponential", "exp", "cosine", "plateau"].contains(key) {
-        guard kind == nil else { throw ScheduleError(text: text, reason: "give one decay, not \(kind ?? "") and \(key)") }
-        kind = key == "exp" ? "exponential" : key
-      } else if !["gamma", "min", "factor", "patience", "warmup", "threshold"].contains(key) {
-        throw ScheduleError(text: text, reason: "unknown part '\(part)'")
-      }
-      options[key] = value
-      order.append(key)
-    }
-    func number(_ key: String, default fallback: Float?, in range: ClosedRange<Float>) throws(ScheduleError) -> Float {
-      guard let text = options[key], !text.isEmpty else {
-        guard let fallback else { throw ScheduleError(text: text, reason: "\(key) needs a value, as in \(key)=…") }
-        return fallback
-      }
-      guard let value = Float(text), range.contains(value) else {
-        throw ScheduleError(text: text, reason: "\(key)=\(text) is not a number in \(range)")
-      }
-      return value
-    }
-    func whole(_ key: String, default fallback: Int?) throws(ScheduleError) -> Int {
-      guard let text = options[key], !text.isEmpty else {
-        guard let fallback else { throw ScheduleError(text: text, reason: "\(key) needs a whole number, as in \(key)=2") }
-        return fallback
-      }
-      guard let value = Int(text), value >= 0 else {
-        throw ScheduleError(text: text, reason: "\(key)=\(text) is not a whole number ≥ 0")
-      }
-      return value
-    }
-    let decay: Decay
-    switch kind ?? "constant" {
-    case "step":
-      let every = try whole("step", default: nil)
-      guard every >= 1 else { throw ScheduleError(text: text, reason: "step needs at least 1 epoch") }
-      decay = .step(every: every, factor: try number("gamma", default: 0.1, in: 1e-9...1))
-    case "exponential": decay = .exponential(factor: try number("exponential", default: nil, in: 1e-9...1))
-    case "cosine":
-      let span = try whole("cosine", default: epochs)
-      decay = .cosine(epochs: max(1, span), minimum: try number("min", default: 0, in: 0...Float.greatestFiniteMagnitude))
-    case "plateau":
-      decay = .reduceOnPlateau(
-        ReduceOnPlateau(
-          factor: try number("factor", default: 0.1, in: 1e-9...0.999_999), patience: try whole("patience", default: 10),
-          threshold: try number("threshold", default: 1e-4, in: 0...1),
-          minimum: try number("min", default: 0, in: 0...Float.greatestFiniteMagnitude)))
-    default: decay = .constant
-    }
-    let allowed: Set<String> =
-      switch kind ?? "constant" {
-      case "step": ["step", "gamma", "warmup"]
-      case "exponential": ["exponential", "warmup"]
-      case "cosine": ["cosine", "min", "warmup"]
-      case "plateau": ["plateau", "factor", "patience", "threshold", "min", "warmup"]
-      default: ["constant", "warmup"]
-      }
-    if let stray = order.first(where: { !allowed.contains($0) }) {
-      throw ScheduleError(text: text, reason: "\(stray) does not apply to \(kind ?? "constant")")
-    }
-    self.init(baseLearningRate: baseLearningRate, decay: decay, warmupEpochs: try whole("warmup", default: 0))
+    self = try ScheduleSpecification(parsing: text).planned(baseLearningRate: baseLearningRate, epochs: epochs)
   }
 
   /// The state that is not a function of the position (reduce-on-plateau's), as text; `""`

@@ -55,6 +55,12 @@ public final class Trainer {
   public var gradientClipNorm: Float?
   /// The checks that stop a failing run; its state is updated after each epoch.
   public var health = TrainingHealth()
+  /// Pauses and stops requested from another thread, honoured between steps.
+  public var control: TrainingControl?
+  /// Lines the `started` event carries (`TrainingStart.notes`).
+  public var notes: [String] = []
+  /// A description of the data for the `started` event.
+  public var datasetDescription: String?
 
   /// Also asks the allocator to reuse large blocks (`MemoryTuning.reuseLargeAllocations()`),
   /// which saves a page fault per 4 KB of every tensor of every step.
@@ -113,11 +119,13 @@ public final class Trainer {
     let start = TrainingStart(
       model: modelName, parameterCount: model.parameterCount, trainingSamples: training.count,
       testSamples: test?.count ?? 0, epochs: configuration.epochs, batchSize: configuration.batchSize,
-      batchesPerEpoch: batchesPerEpoch, optimizer: "\(type(of: optimizer))", learningRate: optimizer.learningRate,
+      batchesPerEpoch: batchesPerEpoch, optimizer: "\(type(of: optimizer))",
+      learningRate: schedule?.learningRate(epoch: max(1, startingEpoch), batch: 0, batchesPerEpoch: batchesPerEpoch)
+        ?? optimizer.learningRate,
       seed: seed,
       augmentation: configuration.preparation.augmentation.isEmpty
         ? "none" : configuration.preparation.augmentation.description,
-      schedule: schedule?.description ?? "constant")
+      schedule: schedule?.description ?? "constant", notes: notes, dataset: datasetDescription)
     observers.forEach { $0.receive(.started(start)) }
     var summaries: [EpochSummary] = []
     var trainingSeconds = 0.0
@@ -137,6 +145,13 @@ public final class Trainer {
       let loader = BatchLoader(
         batches, preparation: preparation, epochSeed: epochSeed, prefetch: configuration.prefetchBatches)
       for batch in loader {
+        if let control {
+          control.waitWhilePaused()
+          if control.stopRequest == .now {
+            stop = .requested(epoch: epoch, batch: batchIndex)
+            break epochs
+          }
+        }
         if let schedule {
           optimizer.learningRate = schedule.learningRate(
             epoch: epoch, batch: batchIndex, batchesPerEpoch: batchesPerEpoch)
@@ -168,7 +183,8 @@ public final class Trainer {
         epoch: epoch, trainLoss: batchIndex > 0 ? Float(lossSum / Double(batchIndex)) : 0,
         trainAccuracy: seen > 0 ? Float(correct) / Float(seen) : 0, testLoss: evaluation?.loss,
         testAccuracy: evaluation?.accuracy, seconds: seconds,
-        evaluationSeconds: (clock.now - evaluationStart).seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9))
+        evaluationSeconds: (clock.now - evaluationStart).seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9),
+        learningRate: optimizer.learningRate)
       summaries.append(summary)
       observers.forEach { $0.receive(.epoch(summary)) }
       schedule?.endOfEpoch(loss: evaluation?.loss ?? summary.trainLoss)
@@ -176,6 +192,10 @@ public final class Trainer {
       if case .nonFiniteLoss = stop { break }  // do not save diverged weights
       try endOfEpoch(epoch, generator)
       if stop != nil { break }
+      if control?.stopRequest != nil && epoch < configuration.epochs {
+        stop = .requested(epoch: epoch, batch: nil)
+        break
+      }
     }
     let result = TrainingResult(
       epochs: summaries, trainingSeconds: trainingSeconds, totalSeconds: (clock.now - runStart).seconds, stop: stop)

@@ -27,6 +27,10 @@ public struct TrainingStart: Sendable, Equatable {
   public var augmentation: String = "none"
   /// The learning-rate schedule, as `--schedule` spells it (`cosine=12,min=0.0`), or `constant`.
   public var schedule: String = "constant"
+  /// Lines to show before the run starts (a resume and what it re-planned).
+  public var notes: [String] = []
+  /// The data, as a short description (`cifar10 (/data/cifar)`), if known.
+  public var dataset: String? = nil
 }
 
 /// Progress within an epoch, after a step.
@@ -62,6 +66,8 @@ public struct EpochSummary: Sendable, Equatable {
   public var evaluationSeconds: Double
   /// Training images per second this epoch.
   public var imagesPerSecond: Double
+  /// The learning rate of the epoch's last step.
+  public var learningRate: Float = 0
 }
 
 /// The outcome of `Trainer.fit`.

@@ -51,12 +51,16 @@ public enum TrainingStop: Sendable, Equatable, CustomStringConvertible {
   case nonFiniteLoss(epoch: Int, batch: Int?, loss: Float)
   /// Accuracy stayed within 2 points of `chance` for `epochs` epochs in a row.
   case stuckAtChance(epochs: Int, accuracy: Float, chance: Float)
+  /// ``TrainingControl/requestStop(atEpochEnd:)`` asked for a stop, honoured after `batch` of
+  /// `epoch` (`nil`: at the end of the epoch).
+  case requested(epoch: Int, batch: Int?)
 
   /// A short identifier: `non_finite_loss`, `stuck_at_chance`.
   public var kind: String {
     switch self {
     case .nonFiniteLoss: return "non_finite_loss"
     case .stuckAtChance: return "stuck_at_chance"
+    case .requested: return "requested"
     }
   }
 
@@ -70,6 +74,9 @@ public enum TrainingStop: Sendable, Equatable, CustomStringConvertible {
     case .stuckAtChance(let epochs, let accuracy, let chance):
       return "accuracy has stayed at chance for \(epochs) epochs (\(percent(accuracy)) against "
         + "\(percent(chance)) for always guessing the commonest class), so training stopped"
+    case .requested(let epoch, let batch):
+      return batch.map { "training stopped on request after batch \($0) of epoch \(epoch)" }
+        ?? "training stopped on request after epoch \(epoch)"
     }
   }
 
@@ -83,6 +90,10 @@ public enum TrainingStop: Sendable, Equatable, CustomStringConvertible {
       return "the network is not learning: try a smaller learning rate (or a larger one for SGD), "
         + "another initialisation (He for ReLU), normalised inputs (--normalize), and check that "
         + "labels match images."
+    case .requested(_, let batch):
+      return batch == nil
+        ? "the checkpoint holds this epoch; `cnn train --resume FILE` continues the run exactly."
+        : "the checkpoint holds the last whole epoch; `cnn train --resume FILE` continues from there."
     }
   }
 

@@ -1,3 +1,4 @@
+import CNNData
 import CNNLayers
 import CNNModels
 import CNNOptimizers
@@ -10,7 +11,7 @@ import CNNOptimizers
 /// differs from the seeds' recipe only where the seeds' one falls short on the sample:
 /// He initialisation instead of σ = 0.01, random 2-pixel shifts (`crop=2`) and a cosine
 /// learning-rate decay, which together reach a higher accuracy in fewer epochs.
-public struct TrainingRecipe: Sendable, Hashable {
+public struct TrainingRecipe: Sendable, Equatable {
   /// Passes over the training set.
   public var epochs: Int
   /// Images per optimizer step.
@@ -21,19 +22,18 @@ public struct TrainingRecipe: Sendable, Hashable {
   public var learningRate: Float?
   /// How weights are drawn; `nil` for the model's own default.
   public var initialization: WeightInitialization?
-  /// The augmentation, in ``AugmentationPipeline/init(parsing:)``'s spelling (`none` for none).
-  public var augmentation: String
-  /// The learning-rate schedule, in ``LearningRateSchedule/init(parsing:baseLearningRate:epochs:)``'s
-  /// spelling (`constant` for none).
-  public var schedule: String
+  /// The augmentation of training images.
+  public var augmentation: AugmentationPipeline
+  /// The learning-rate schedule.
+  public var schedule: ScheduleSpecification
   /// The augmentation on a full-size training set (``ModelName/fullSizeTrainingSet`` images or
   /// more), when it differs from `augmentation`; see ``ModelName/defaultRecipe(trainingImages:)``.
-  public var fullSizeAugmentation: String?
+  public var fullSizeAugmentation: AugmentationPipeline?
 
   public init(
     epochs: Int, batchSize: Int, optimizer: OptimizerKind, learningRate: Float? = nil,
-    initialization: WeightInitialization? = nil, augmentation: String = "none", schedule: String = "constant",
-    fullSizeAugmentation: String? = nil
+    initialization: WeightInitialization? = nil, augmentation: AugmentationPipeline = .none,
+    schedule: ScheduleSpecification = .constant, fullSizeAugmentation: AugmentationPipeline? = nil
   ) {
     self.epochs = epochs
     self.batchSize = batchSize
@@ -76,17 +76,17 @@ extension ModelName {
     case .simpleConvNet:
       // The seeds' 20 epochs with σ = 0.01 reach 95.3 % on the sample; this reaches 97 % in 12.
       return TrainingRecipe(
-        epochs: 12, batchSize: 100, optimizer: .adam, initialization: .he, augmentation: "crop=2",
-        schedule: "cosine", fullSizeAugmentation: "none")
+        epochs: 12, batchSize: 100, optimizer: .adam, initialization: .he, augmentation: .shifts(2),
+        schedule: .wholeRunCosine, fullSizeAugmentation: AugmentationPipeline.none)
     case .mnistCNN:
       return TrainingRecipe(
-        epochs: 8, batchSize: 100, optimizer: .adam, augmentation: "crop=2", schedule: "cosine",
-        fullSizeAugmentation: "none")
+        epochs: 8, batchSize: 100, optimizer: .adam, augmentation: .shifts(2), schedule: .wholeRunCosine,
+        fullSizeAugmentation: AugmentationPipeline.none)
     case .lenet5:
       // Tanh and average pooling learn slowly at Adam's 0.001 (94–95 % after 20 epochs).
       return TrainingRecipe(
-        epochs: 30, batchSize: 100, optimizer: .adam, learningRate: 0.005, augmentation: "crop=2",
-        schedule: "cosine", fullSizeAugmentation: "none")
+        epochs: 30, batchSize: 100, optimizer: .adam, learningRate: 0.005, augmentation: .shifts(2),
+        schedule: .wholeRunCosine, fullSizeAugmentation: AugmentationPipeline.none)
     case .cifarCNN:
       // Seed 003's RMSprop 0.001 and batches of 128. RMSprop's first steps move every weight
       // by about 10× the rate (its running average of g² starts at 0), so one epoch of warm-up;
@@ -94,9 +94,20 @@ extension ModelName {
       // sample, 20 epochs: 61.9 % with flips and 4-pixel crops, 56.0 % without (99.8 % on the
       // training images: it overfits).
       return TrainingRecipe(
-        epochs: 20, batchSize: 128, optimizer: .rmsprop, augmentation: "flip,crop=4", schedule: "cosine,warmup=1")
+        epochs: 20, batchSize: 128, optimizer: .rmsprop, augmentation: AugmentationPipeline([.horizontalFlip, .crop(padding: 4)]),
+        schedule: ScheduleSpecification(decay: .cosine(epochs: nil, minimum: 0), warmupEpochs: 1))
     default:
       return .seeds
     }
   }
+}
+
+extension AugmentationPipeline {
+  /// Random shifts of up to `pixels` pixels each way (`crop=P`).
+  static func shifts(_ pixels: Int) -> AugmentationPipeline { AugmentationPipeline([.crop(padding: pixels)]) }
+}
+
+extension ScheduleSpecification {
+  /// A cosine decay to 0 over the whole run, however long it is.
+  static let wholeRunCosine = ScheduleSpecification(decay: .cosine(epochs: nil, minimum: 0))
 }

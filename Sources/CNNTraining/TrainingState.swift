@@ -2,81 +2,64 @@ import CNNLayers
 import CNNOptimizers
 import CNNTensor
 
-/// Everything besides the weights that continues a training run bit for bit: the epochs
-/// done, the optimizer (kind, learning rate, moments and step counts), the shuffling
-/// generator's state, the dropout layers' generators, and the configuration that shapes the
-/// batches.
+/// Where a run stands after a whole number of epochs: everything besides the weights and the
+/// ``RunConfiguration`` that continues it bit for bit.
 ///
-/// Resuming means: rebuild the model from the checkpoint, `makeOptimizer(for:)`, restore the
-/// dropout generators (`restoreDropout(in:)`), and continue `Trainer.fit` at epoch
-/// `epochsCompleted + 1` with `generator`. Training 4 epochs, saving, and resuming for 4 more
-/// then gives the same weights as 8 epochs in one go.
-///
-/// Metadata keys: `epochs_completed`, `optimizer` (an `OptimizerKind` raw value),
-/// `learning_rate` (shortest round-trip decimal), `seed`, `generator_state` (the four
-/// xoshiro256** words, decimal, comma-separated), `batch_size`, `dropout_generators` (the
-/// same for each dropout layer in structural order, separated by `;`), and `training.<key>`
-/// for each entry of `extra`.
+/// That is the epochs done, the optimizer's learning rate, moments and step counts, the
+/// shuffling generator's state, the dropout layers' generators, reduce-on-plateau's memory
+/// and the health check's count of epochs at chance. A checkpoint stores it as the JSON
+/// metadata entry `state` (the optimizer's tensors under `optimizer.`).
 public struct TrainingState: Sendable, Equatable {
   /// Full epochs finished; the run continues with epoch `epochsCompleted + 1`.
   public var epochsCompleted: Int
-  /// The optimizer's kind; its other hyper-parameters are the kind's defaults.
-  public var optimizer: OptimizerKind
-  /// The optimizer's learning rate when saved (the schedule position, while schedules are
-  /// per-epoch functions of `epochsCompleted`).
+  /// The optimizer's learning rate when saved.
   public var learningRate: Float
   /// `Optimizer.stateTensors(for: model.parameters)`, keyed `"<index>.<name>"`.
   public var optimizerState: [String: Tensor]
   /// The generator that shuffles the batches, as it was after the last completed epoch.
   public var generator: SeededGenerator
-  /// The seed the run started from (for reports; `generator` is what resumes).
-  public var seed: UInt64
-  /// Samples per optimizer step.
-  public var batchSize: Int
   /// The generators of the model's `Dropout` layers, in structural order.
   public var dropoutGenerators: [SeededGenerator]
-  /// Anything else the trainer wants back (dataset, planned epochs), stored as `training.<key>`.
-  public var extra: [String: String]
+  /// Reduce-on-plateau's memory, or `nil` for schedules that keep none.
+  public var scheduleState: ScheduleState?
+  /// Epochs in a row at chance accuracy so far (the health check's count).
+  public var epochsAtChance: Int
 
   public init(
-    epochsCompleted: Int, optimizer: OptimizerKind, learningRate: Float, optimizerState: [String: Tensor],
-    generator: SeededGenerator, seed: UInt64, batchSize: Int, dropoutGenerators: [SeededGenerator] = [],
-    extra: [String: String] = [:]
+    epochsCompleted: Int, learningRate: Float, optimizerState: [String: Tensor], generator: SeededGenerator,
+    dropoutGenerators: [SeededGenerator] = [], scheduleState: ScheduleState? = nil, epochsAtChance: Int = 0
   ) {
     self.epochsCompleted = epochsCompleted
-    self.optimizer = optimizer
     self.learningRate = learningRate
     self.optimizerState = optimizerState
     self.generator = generator
-    self.seed = seed
-    self.batchSize = batchSize
     self.dropoutGenerators = dropoutGenerators
-    self.extra = extra
+    self.scheduleState = scheduleState
+    self.epochsAtChance = epochsAtChance
   }
 
-  /// Captures the state of a run after `epochsCompleted` epochs: `optimizer`'s state for
-  /// `model.parameters` (the list `Trainer` steps) and the dropout layers of `model`.
+  /// Captures a run after `epochsCompleted` epochs: `optimizer`'s state for
+  /// `model.parameters` (the list the trainer steps) and the dropout layers of `model`.
   public init(
-    epochsCompleted: Int, optimizerKind: OptimizerKind, optimizer: any Optimizer, model: any Layer,
-    generator: SeededGenerator, seed: UInt64, batchSize: Int, extra: [String: String] = [:]
+    epochsCompleted: Int, optimizer: any Optimizer, model: any Layer, generator: SeededGenerator,
+    schedule: LearningRateSchedule? = nil, epochsAtChance: Int = 0
   ) {
     self.init(
-      epochsCompleted: epochsCompleted, optimizer: optimizerKind, learningRate: optimizer.learningRate,
-      optimizerState: optimizer.stateTensors(for: model.parameters), generator: generator, seed: seed,
-      batchSize: batchSize, dropoutGenerators: dropoutLayers(in: model).map(\.generator), extra: extra)
+      epochsCompleted: epochsCompleted, learningRate: optimizer.learningRate,
+      optimizerState: optimizer.stateTensors(for: model.parameters), generator: generator,
+      dropoutGenerators: dropoutLayers(in: model).map(\.generator), scheduleState: schedule?.state,
+      epochsAtChance: epochsAtChance)
   }
 
-  /// A new optimizer of the saved kind and learning rate, holding the saved moments and step
-  /// counts for `model.parameters`.
+  /// Loads the saved moments and step counts into `optimizer` for `model.parameters`.
   /// - Throws: `CheckpointError.optimizerState` when the state does not fit the parameters.
-  public func makeOptimizer(for model: any Layer) throws(CheckpointError) -> any Optimizer {
-    let optimizer = self.optimizer.make(learningRate: learningRate)
+  public func restoreOptimizer(_ optimizer: any Optimizer, for model: any Layer) throws(CheckpointError) {
     do {
       try optimizer.loadState(optimizerState, for: model.parameters)
     } catch {
       throw .optimizerState(error)
     }
-    return optimizer
+    optimizer.learningRate = learningRate
   }
 
   /// Puts the saved generators back into the dropout layers of `model`.
@@ -85,146 +68,86 @@ public struct TrainingState: Sendable, Equatable {
     let layers = dropoutLayers(in: model)
     guard layers.count == dropoutGenerators.count else {
       throw .invalidMetadata(
-        key: Key.dropoutGenerators, value: "\(dropoutGenerators.count) generators",
+        key: "state.dropout_generators", value: "\(dropoutGenerators.count) generators",
         expected: "one per dropout layer of the model (\(layers.count))")
     }
     for (layer, generator) in zip(layers, dropoutGenerators) { layer.generator = generator }
   }
+}
 
-  // MARK: - Metadata
+// MARK: - The `state` metadata entry
 
-  enum Key {
-    static let epochsCompleted = "epochs_completed"
-    static let optimizer = "optimizer"
-    static let learningRate = "learning_rate"
-    static let seed = "seed"
-    static let generatorState = "generator_state"
-    static let batchSize = "batch_size"
-    static let dropoutGenerators = "dropout_generators"
+extension TrainingState {
+  /// The JSON form of everything but the optimizer's tensors.
+  struct Record: Codable, Equatable {
+    var epochsCompleted: Int
+    var learningRate: Float
+    var generator: [UInt64]
+    var dropoutGenerators: [[UInt64]]
+    var scheduleState: ScheduleState?
+    var epochsAtChance: Int
+
+    enum CodingKeys: String, CodingKey {
+      case epochsCompleted = "epochs_completed"
+      case learningRate = "learning_rate"
+      case generator
+      case dropoutGenerators = "dropout_generators"
+      case scheduleState = "schedule_state"
+      case epochsAtChance = "epochs_at_chance"
+    }
   }
 
-  /// The fixed keys of the training state.
-  static let metadataKeys = [
-    Key.epochsCompleted, Key.optimizer, Key.learningRate, Key.seed, Key.generatorState, Key.batchSize,
-    Key.dropoutGenerators,
-  ]
-  /// The prefix of `extra`'s keys.
-  static let extraPrefix = "training."
-
-  /// Whether `metadata` holds a training state.
-  static func isPresent(in metadata: [String: String]) -> Bool {
-    metadata[Key.epochsCompleted] != nil
+  var record: Record {
+    Record(
+      epochsCompleted: epochsCompleted, learningRate: learningRate, generator: Self.words(generator),
+      dropoutGenerators: dropoutGenerators.map(Self.words), scheduleState: scheduleState,
+      epochsAtChance: epochsAtChance)
   }
 
-  /// The metadata entries of this state.
-  var metadata: [String: String] {
-    var metadata: [String: String] = [
-      Key.epochsCompleted: String(epochsCompleted),
-      Key.optimizer: optimizer.rawValue,
-      Key.learningRate: learningRate.description,
-      Key.seed: String(seed),
-      Key.generatorState: Self.format(generator),
-      Key.batchSize: String(batchSize),
-      Key.dropoutGenerators: dropoutGenerators.map(Self.format).joined(separator: ";"),
-    ]
-    for (key, value) in extra { metadata[Self.extraPrefix + key] = value }
-    return metadata
-  }
-
-  /// Reads the state from checkpoint metadata and the tensors stored under `optimizer.`.
-  init(metadata: [String: String], optimizerState: [String: Tensor]) throws(CheckpointError) {
-    func value(_ key: String) throws(CheckpointError) -> String {
-      guard let text = metadata[key] else { throw .invalidMetadata(key: key, value: nil, expected: "a value") }
-      return text
+  /// Rebuilds the state from its record, checking every value.
+  init(record: Record, optimizerState: [String: Tensor]) throws(CheckpointError) {
+    func invalid(_ key: String, _ value: String, _ expected: String) -> CheckpointError {
+      .invalidMetadata(key: "state.\(key)", value: value, expected: expected)
     }
-    func whole(_ key: String, minimum: Int) throws(CheckpointError) -> Int {
-      let text = try value(key)
-      guard let n = Int(text), n >= minimum else {
-        throw .invalidMetadata(key: key, value: text, expected: "a whole number ≥ \(minimum)")
-      }
-      return n
+    guard RunLimits.epochs.contains(record.epochsCompleted) || record.epochsCompleted == 0 else {
+      throw invalid("epochs_completed", "\(record.epochsCompleted)", "a whole number in 0…\(RunLimits.epochs.upperBound)")
     }
-    let kindText = try value(Key.optimizer)
-    guard let kind = OptimizerKind(rawValue: kindText) else {
-      throw .invalidMetadata(
-        key: Key.optimizer, value: kindText,
-        expected: "one of " + OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))
+    guard record.learningRate.isFinite, record.learningRate >= 0 else {
+      throw invalid("learning_rate", "\(record.learningRate)", "a finite number ≥ 0")
     }
-    let rateText = try value(Key.learningRate)
-    guard let rate = Float(rateText), rate.isFinite, rate >= 0 else {
-      throw .invalidMetadata(key: Key.learningRate, value: rateText, expected: "a finite number ≥ 0")
+    guard let generator = Self.generator(record.generator) else {
+      throw invalid("generator", "\(record.generator)", "four UInt64 words, not all zero")
     }
-    let seedText = try value(Key.seed)
-    guard let seed = UInt64(seedText) else {
-      throw .invalidMetadata(key: Key.seed, value: seedText, expected: "a whole number in 0…2⁶⁴−1")
-    }
-    let generatorText = try value(Key.generatorState)
-    guard let generator = Self.parseGenerator(generatorText) else {
-      throw .invalidMetadata(key: Key.generatorState, value: generatorText, expected: "four comma-separated UInt64 words")
-    }
-    let dropoutText = metadata[Key.dropoutGenerators] ?? ""
     var dropouts: [SeededGenerator] = []
-    for part in dropoutText.split(separator: ";") {
-      guard let dropout = Self.parseGenerator(String(part)) else {
-        throw .invalidMetadata(
-          key: Key.dropoutGenerators, value: dropoutText, expected: "';'-separated groups of four UInt64 words")
+    for words in record.dropoutGenerators {
+      guard let dropout = Self.generator(words) else {
+        throw invalid("dropout_generators", "\(words)", "four UInt64 words per generator, not all zero")
       }
       dropouts.append(dropout)
     }
-    var extra: [String: String] = [:]
-    for (key, text) in metadata where key.hasPrefix(Self.extraPrefix) {
-      extra[String(key.dropFirst(Self.extraPrefix.count))] = text
+    guard record.epochsAtChance >= 0, record.epochsAtChance <= record.epochsCompleted else {
+      throw invalid("epochs_at_chance", "\(record.epochsAtChance)", "a whole number from 0 to the epochs completed")
+    }
+    if let state = record.scheduleState, state.badEpochs < 0 || state.reductions < 0 || state.best?.isNaN == true {
+      throw invalid("schedule_state", "\(state)", "counts ≥ 0 and a number for the best loss")
     }
     self.init(
-      epochsCompleted: try whole(Key.epochsCompleted, minimum: 0), optimizer: kind, learningRate: rate,
-      optimizerState: optimizerState, generator: generator, seed: seed, batchSize: try whole(Key.batchSize, minimum: 1),
-      dropoutGenerators: dropouts, extra: extra)
+      epochsCompleted: record.epochsCompleted, learningRate: record.learningRate, optimizerState: optimizerState,
+      generator: generator, dropoutGenerators: dropouts, scheduleState: record.scheduleState,
+      epochsAtChance: record.epochsAtChance)
   }
 
-  private static func format(_ generator: SeededGenerator) -> String {
+  static func words(_ generator: SeededGenerator) -> [UInt64] {
     let (a, b, c, d) = generator.state
-    return "\(a),\(b),\(c),\(d)"
+    return [a, b, c, d]
   }
 
-  private static func parseGenerator(_ text: String) -> SeededGenerator? {
-    let words = text.split(separator: ",", omittingEmptySubsequences: false).compactMap { UInt64($0) }
-    guard words.count == 4, text.split(separator: ",", omittingEmptySubsequences: false).count == 4 else { return nil }
+  /// A generator with the four words as its state; `nil` for another count or all zeros (an
+  /// all-zero xoshiro256** state only ever yields zeros, and shuffling with it never ends).
+  static func generator(_ words: [UInt64]) -> SeededGenerator? {
+    guard words.count == 4, words.contains(where: { $0 != 0 }) else { return nil }
     var generator = SeededGenerator(seed: 0)
     generator.state = (words[0], words[1], words[2], words[3])
     return generator
-  }
-}
-
-/// The `Dropout` layers inside `model`, each once, in the order of a depth-first walk over
-/// stored properties (the order `namedParameters` uses).
-func dropoutLayers(in model: any Layer) -> [Dropout] {
-  var result: [Dropout] = []
-  var seen: Set<ObjectIdentifier> = []
-  collectDropouts(from: model, into: &result, seen: &seen)
-  return result
-}
-
-private func collectDropouts(from value: Any, into result: inout [Dropout], seen: inout Set<ObjectIdentifier>) {
-  switch value {
-  case let dropout as Dropout:
-    if seen.insert(ObjectIdentifier(dropout)).inserted { result.append(dropout) }
-  case let layer as any Layer:
-    guard seen.insert(ObjectIdentifier(layer)).inserted else { return }
-    var levels: [Mirror] = []
-    var mirror: Mirror? = Mirror(reflecting: layer)
-    while let current = mirror {
-      levels.append(current)
-      mirror = current.superclassMirror
-    }
-    for level in levels.reversed() {
-      for child in level.children { collectDropouts(from: child.value, into: &result, seen: &seen) }
-    }
-  case let array as [Any]:
-    for element in array { collectDropouts(from: element, into: &result, seen: &seen) }
-  default:
-    let mirror = Mirror(reflecting: value)
-    if mirror.displayStyle == .optional, let wrapped = mirror.children.first {
-      collectDropouts(from: wrapped.value, into: &result, seen: &seen)
-    }
   }
 }

@@ -37,46 +37,25 @@ struct Evaluate: ParsableCommand {
   enum Split: String, CaseIterable, ExpressibleByArgument { case test, train }
 
   func validate() throws {
-    guard batchSize > 0 else { throw CommandError("--batch-size must be at least 1 (got \(batchSize)).") }
-    if let limit, limit < 1 { throw CommandError("--limit must be at least 1 (got \(limit)).") }
+    guard RunLimits.batchSize.contains(batchSize) else {
+      throw ValidationError("--batch-size must be in 1…\(RunLimits.batchSize.upperBound) (got \(batchSize)).")
+    }
+    if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit)).") }
   }
 
   func run() throws {
-    let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
-    let extra = loaded.training?.extra ?? [:]
-    let (training, test) = try data.source(saved: extra).load()
+    let restored = try RestoredModel(contentsOf: URL(fileURLWithPath: checkpoint), model: model)
+    let (training, test) = try restored.data(data.specification(saved: restored.run?.dataset))
     var dataset = split == .test ? test : training
     if let limit { dataset = dataset.prefix(limit) }
-    let imageShape: Shape = [dataset.channels, dataset.height, dataset.width]
-    let (network, configuration) = try loaded.makeModelAndConfiguration(model, inputShape: imageShape)
-    guard configuration.inputShape == imageShape else {
-      throw CommandError(
-        "\(checkpoint) was trained on \(configuration.inputShape) images but the data has \(imageShape).\n"
-          + "---> HINT: pass the --dataset and --data-dir it was trained on.")
-    }
-    do {
-      _ = try ModelSummary(of: network, inputShape: imageShape)
-    } catch {
-      throw CommandError("The network does not fit the data's images: \(error.description).")
-    }
-    guard configuration.classCount == dataset.classCount else {
-      throw CommandError(
-        "\(checkpoint) predicts \(configuration.classCount) classes but the data has \(dataset.classCount).\n"
-          + "---> HINT: pass the --dataset it was trained on.")
-    }
-    let normalization = try extra["normalization"].map { text in
-      guard let value = Normalization(parsing: text) else {
-        throw CommandError("\(checkpoint): the saved normalization '\(text)' cannot be read.")
-      }
-      return value
-    }
+    try restored.checkFits(dataset)
     let report = ClassificationReport(
-      model: network, dataset: dataset, batchSize: batchSize, normalization: normalization)
+      model: restored.model, dataset: dataset, batchSize: batchSize, normalization: restored.normalization)
     if json {
       print(report.json)
     } else {
-      print("\(configuration.modelName.rawValue) on the \(split.rawValue) split: \(dataset.count) images, "
-        + "\(dataset.classCount) classes\(normalization == nil ? "" : ", normalised as in training")")
+      print("\(restored.modelName.rawValue) on the \(split.rawValue) split: \(dataset.count) images, "
+        + "\(dataset.classCount) classes\(restored.normalization == nil ? "" : ", normalised as in training")")
       print(report.text, terminator: "")
     }
   }

@@ -33,6 +33,8 @@ struct Export: ParsableCommand {
 
   func run() throws {
     let full = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
+    // Build the model and load every tensor strictly: missing, extra or mis-shaped keys are refused here.
+    _ = try RestoredModel(checkpoint: full, source: checkpoint)
     let droppedStateTensors = full.training?.optimizerState.count ?? 0
     let loaded = full.weightsOnly
     try loaded.write(to: URL(fileURLWithPath: output))

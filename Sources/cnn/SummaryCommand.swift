@@ -44,19 +44,6 @@ struct Summary: ParsableCommand {
   }
 }
 
-/// An image shape given as `CxHxW` on the command line.
-struct ImageShape: ExpressibleByArgument {
-  var shape: Shape
-
-  init?(argument: String) {
-    let parts = argument.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-    guard parts.count == 3, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-    shape = Shape(parts.compactMap { $0 })
-  }
-
-  var defaultValueDescription: String { shape.dimensions.map(String.init).joined(separator: "x") }
-}
-
 /// A network that cannot take the requested input, explained.
 struct SummaryFailure: Error, CustomStringConvertible {
   var model: ModelName

@@ -2,9 +2,6 @@ import ArgumentParser
 import CNNKit
 import Foundation
 
-extension ModelName: ExpressibleByArgument {}
-extension OptimizerKind: ExpressibleByArgument {}
-
 /// `cnn train`: trains a network on a dataset and reports its accuracy on the whole test set.
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -24,8 +21,8 @@ struct Train: ParsableCommand {
       or infinite, or if accuracy stays at chance for --stop-at-chance epochs.
       """)
 
-  @Option(help: "The network: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")).")
-  var model: ModelName = .simpleConvNet
+  @Option(help: "The network: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")) (default: simple-convnet).")
+  var model: ModelName?
 
   @OptionGroup var data: DatasetOptions
 
@@ -45,13 +42,13 @@ struct Train: ParsableCommand {
   @Option(
     name: .customLong("init"),
     help: "Weight initialisation: he, xavier, pytorch or normal=STD (default: the model's recipe, he for simple-convnet).")
-  var initialization: String?
+  var initialization: WeightInitialization?
 
   @Option(help: "The learning rate (default: the optimizer's usual one, 0.001 for Adam).")
   var learningRate: Float?
 
-  @Option(help: "Seed for initialisation and shuffling; the same seed repeats a run exactly.")
-  var seed: UInt64 = 42
+  @Option(help: "Seed for initialisation and shuffling (default 42); the same seed repeats a run exactly.")
+  var seed: UInt64?
 
   @Option(help: "Worker threads for the kernels (default: all cores).")
   var threads: Int?
@@ -59,7 +56,7 @@ struct Train: ParsableCommand {
   @Option(help: "Save a checkpoint (safetensors) here at the end of every epoch, written atomically.")
   var checkpoint: String?
 
-  @Option(help: "Continue the run saved in this checkpoint up to --epochs epochs in all (model, optimizer state, shuffling and epoch come from the file).")
+  @Option(help: "Continue the run saved in this checkpoint, up to --epochs epochs in all (default: as planned). The run's settings come from the file; options that contradict them are refused.")
   var resume: String?
 
   @Option(
@@ -67,7 +64,7 @@ struct Train: ParsableCommand {
       Augment training images, e.g. flip,crop=4,brightness=0.2,contrast=0.2,scale=0.1 (in that order), or none \
       (default: the model's recipe, crop=2 for simple-convnet on the sample, none from 20,000 training images).
       """)
-  var augment: String?
+  var augment: AugmentationPipeline?
 
   @Flag(help: "Standardise each channel with the training set's mean and standard deviation (after scaling to [0, 1]).")
   var normalize = false
@@ -78,7 +75,7 @@ struct Train: ParsableCommand {
       plateau[,factor=0.1,patience=10], each optionally with ,warmup=EPOCHS (e.g. cosine,warmup=2), or \
       constant (default: the model's recipe, cosine for simple-convnet).
       """)
-  var schedule: String?
+  var schedule: ScheduleSpecification?
 
   @Option(help: "Weight decay λ (L2; decoupled for adamw). Default: the optimizer's (0, or 0.01 for adamw).")
   var weightDecay: Float?
@@ -86,8 +83,8 @@ struct Train: ParsableCommand {
   @Option(help: "Clip the gradients' global L2 norm to this value before each step.")
   var clipNorm: Float?
 
-  @Option(help: "Stop when accuracy stays at chance for this many epochs in a row (0: never).")
-  var stopAtChance: Int = 3
+  @Option(help: "Stop when accuracy stays at chance for this many epochs in a row (0: never; default 3).")
+  var stopAtChance: Int?
 
   @Flag(help: "Leave out each epoch's last batch when it is smaller than --batch-size (default: keep it).")
   var dropLast = false
@@ -102,70 +99,45 @@ struct Train: ParsableCommand {
   var json = false
 
   func validate() throws {
-    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1 (got \(epochs)).") }
-    if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1 (got \(batchSize)).") }
-    if let initialization, WeightInitialization(parsing: initialization) == nil {
-      throw ValidationError(
-        "--init must be he, xavier, pytorch or normal=STD with a positive STD, e.g. normal=0.01 (got \(initialization)).")
+    func check<T: Comparable>(_ value: T?, _ option: String, _ range: ClosedRange<T>) throws {
+      if let value, !range.contains(value) {
+        throw ValidationError("\(option) must be in \(range.lowerBound)…\(range.upperBound) (got \(value)).")
+      }
     }
-    if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
-      throw ValidationError("--learning-rate must be a positive number (got \(learningRate)).")
+    try check(epochs, "--epochs", RunLimits.epochs)
+    try check(batchSize, "--batch-size", RunLimits.batchSize)
+    try check(threads, "--threads", RunLimits.threads)
+    try check(stopAtChance, "--stop-at-chance", RunLimits.stopAtChance)
+    try check(prefetch, "--prefetch", 0...64)
+    if let learningRate, !(learningRate > 0 && learningRate.isFinite && learningRate <= 1e6) {
+      throw ValidationError("--learning-rate must be a positive number up to 1e6 (got \(learningRate)).")
     }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads)).") }
-    if let augment { _ = try AugmentationPipeline(parsing: augment) }
-    if let schedule { _ = try LearningRateSchedule(parsing: schedule, baseLearningRate: 0.001, epochs: epochs ?? 1) }
     if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) {
       throw ValidationError("--weight-decay must be a number ≥ 0 (got \(weightDecay)).")
     }
     if let clipNorm, !(clipNorm > 0 && clipNorm.isFinite) {
       throw ValidationError("--clip-norm must be a positive number (got \(clipNorm)).")
     }
-    guard stopAtChance >= 0 else { throw ValidationError("--stop-at-chance must be ≥ 0 (got \(stopAtChance)).") }
     if let plot { try checkOutputName(plot, option: "--plot", extensions: ["svg"], content: "curves are written as SVG") }
-    guard prefetch >= 0 else { throw ValidationError("--prefetch must be ≥ 0 (got \(prefetch)).") }
+    for (option, path) in [("--checkpoint", checkpoint), ("--plot", plot)] {
+      guard let path else { continue }
+      let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw ValidationError("\(option) \(path): the folder \(directory) does not exist; create it first.")
+      }
+    }
   }
 
   func run() throws {
-    if let threads { ComputeThreads.count = threads }
-    let saved = try resume.map { path in (path, try Checkpoint.load(from: URL(fileURLWithPath: path))) }
-    let source = try data.source(saved: saved?.1.training?.extra ?? [:])
-    let (training, test) = try source.load()
-    let inputShape: Shape = [training.channels, training.height, training.width]
-    let totalEpochs = epochs ?? saved?.1.training?.extra[Key.epochs].flatMap(Int.init)
-      ?? (saved?.1.modelName ?? model).defaultRecipe.epochs
-    let run = try saved.map {
-      try resumedRun(from: $0.0, checkpoint: $0.1, inputShape: inputShape, epochs: totalEpochs)
-    } ?? newRun(training: training, epochs: totalEpochs)
-    var generator = run.generator
-    let trainer = Trainer(model: run.model, optimizer: run.optimizer, modelName: run.modelName.rawValue)
-    trainer.schedule = run.schedule
-    trainer.gradientClipNorm = run.clipNorm
-    trainer.health = run.health
+    let session = try resume.map(resumedSession(from:)) ?? newSession()
+    session.checkpointURL = (checkpoint ?? resume).map { URL(fileURLWithPath: $0) }
+    session.prefetchBatches = prefetch
     let observers: [any TrainingObserver] = json ? [JSONLinesObserver()] : [ProgressBar()]
-    let saveTo = checkpoint ?? resume
-    let configuration = TrainingConfiguration(
-      epochs: totalEpochs, batchSize: run.batchSize, dropLastBatch: run.dropLast,
-      preparation: BatchPreparation(augmentation: run.augmentation, normalization: run.normalization),
-      prefetchBatches: prefetch)
-    let result = try trainer.fit(
-      training, test: test, configuration: configuration, using: &generator, seed: run.seed, observers: observers,
-      startingEpoch: run.startingEpoch
-    ) { epoch, generator in
-      guard let saveTo else { return }
-      var extra = source.extra.merging(run.extra) { _, new in new }
-      extra[Key.threads] = String(ComputeThreads.count)
-      extra[Key.epochs] = String(totalEpochs)
-      if let schedule = trainer.schedule { extra[Key.scheduleState] = schedule.stateDescription }
-      extra[Key.epochsAtChance] = String(trainer.health.epochsAtChance)
-      let state = TrainingState(
-        epochsCompleted: epoch, optimizerKind: run.optimizerKind, optimizer: run.optimizer, model: run.model,
-        generator: generator, seed: run.seed, batchSize: run.batchSize, extra: extra)
-      try Checkpoint.save(
-        model: run.model, modelName: run.modelName, inputShape: inputShape, classCount: training.classCount,
-        classNames: training.classNames, training: state, to: URL(fileURLWithPath: saveTo))
-    }
+    let result = try session.run(observers: observers)
     if let plot {
-      let curves = TrainingCurves(summaries: result.epochs, subtitle: "\(run.modelName.rawValue), \(source.name.rawValue)")
+      let run = session.configuration
+      let curves = TrainingCurves(summaries: result.epochs, subtitle: "\(run.model.rawValue), \(run.dataset.kind.rawValue)")
       try curves.svg().write(to: plot)
       if !json { print("wrote \(plot)") }
     }
@@ -173,152 +145,5 @@ struct Train: ParsableCommand {
       if json { Console.error("\(stop)\n") }
       throw ExitCode.failure
     }
-  }
-
-  /// The `TrainingState.extra` keys of a run's settings.
-  enum Key {
-    static let threads = "threads"
-    static let epochs = "epochs"
-    static let augment = "augment"
-    static let normalization = "normalization"
-    static let schedule = "schedule"
-    static let scheduleState = "schedule_state"
-    static let baseLearningRate = "base_learning_rate"
-    static let weightDecay = "weight_decay"
-    static let clipNorm = "clip_norm"
-    static let stopAtChance = "stop_at_chance"
-    static let epochsAtChance = "epochs_at_chance"
-    static let dropLast = "drop_last"
-  }
-
-  /// What a run needs, fresh or resumed.
-  struct Run {
-    var model: any Layer
-    var modelName: ModelName
-    var optimizer: any Optimizer
-    var optimizerKind: OptimizerKind
-    var generator: SeededGenerator
-    var seed: UInt64
-    var batchSize: Int
-    var startingEpoch: Int
-    var augmentation: AugmentationPipeline
-    var normalization: Normalization?
-    var schedule: LearningRateSchedule?
-    var clipNorm: Float?
-    var dropLast: Bool
-    var health: TrainingHealth
-    /// The settings to save with each checkpoint.
-    var extra: [String: String]
-  }
-
-  /// A fresh run: each option not given comes from the model's ``TrainingRecipe``.
-  func newRun(training: Dataset, epochs: Int) throws -> Run {
-    let recipe = model.defaultRecipe(trainingImages: training.count)
-    let optimizer = optimizer ?? recipe.optimizer
-    let learningRate = learningRate ?? (optimizer == recipe.optimizer ? recipe.learningRate : nil)
-    let batchSize = batchSize ?? recipe.batchSize
-    let initialization = initialization.flatMap(WeightInitialization.init(parsing:)) ?? recipe.initialization
-    let inputShape: Shape = [training.channels, training.height, training.width]
-    // Check the network fits the images before building it for real (building traps otherwise).
-    var probe = SeededGenerator(seed: 0)
-    do {
-      _ = try ModelSummary(model: model, inputShape: inputShape, classCount: training.classCount, using: &probe)
-    } catch {
-      throw CommandError(
-        "--model \(model.rawValue) does not fit this data's \(inputShape[0])×\(inputShape[1])×\(inputShape[2]) "
-          + "images: \(error.description).\n---> HINT: pick a model built for this image size (`cnn summary --model "
-          + "NAME --input \(inputShape[0])x\(inputShape[1])x\(inputShape[2])` checks one), or resize a folder "
-          + "dataset with --image-size.")
-    }
-    var generator = SeededGenerator(seed: seed)
-    let network = model.make(
-      inputShape: inputShape, classCount: training.classCount, initialization: initialization, using: &generator)
-    let augmentation = try AugmentationPipeline(parsing: augment ?? recipe.augmentation)
-    let normalization = normalize ? Normalization.measured(on: training) : nil
-    let base = learningRate ?? optimizer.defaultLearningRate
-    var plan: LearningRateSchedule? = try LearningRateSchedule(
-      parsing: schedule ?? recipe.schedule, baseLearningRate: base, epochs: epochs)
-    if plan?.isConstant == true { plan = nil }
-    var extra: [String: String] = [Key.stopAtChance: String(stopAtChance)]
-    if !augmentation.isEmpty { extra[Key.augment] = augmentation.description }
-    if let normalization { extra[Key.normalization] = normalization.description }
-    if let plan {
-      extra[Key.schedule] = plan.description
-      extra[Key.baseLearningRate] = base.description
-    }
-    if let weightDecay { extra[Key.weightDecay] = weightDecay.description }
-    if let clipNorm { extra[Key.clipNorm] = clipNorm.description }
-    if dropLast { extra[Key.dropLast] = "true" }
-    let optimizerInstance = weightDecay.map { optimizer.make(learningRate: learningRate, weightDecay: $0) }
-      ?? optimizer.make(learningRate: learningRate)
-    return Run(
-      model: network, modelName: model, optimizer: optimizerInstance, optimizerKind: optimizer,
-      generator: generator, seed: seed, batchSize: batchSize, startingEpoch: 1, augmentation: augmentation,
-      normalization: normalization, schedule: plan, clipNorm: clipNorm, dropLast: dropLast,
-      health: TrainingHealth(chancePatience: stopAtChance > 0 ? stopAtChance : nil), extra: extra)
-  }
-
-  /// Rebuilds a saved run; the file's model, optimizer, batch size, threads, augmentation,
-  /// normalization, schedule, weight decay, clipping and drop-last win over options.
-  func resumedRun(from path: String, checkpoint saved: Checkpoint, inputShape: Shape, epochs: Int) throws -> Run {
-    guard let state = saved.training, let modelName = saved.modelName else {
-      throw CommandError(
-        "\(path) holds weights only, with no training state to resume. Use --checkpoint FILE on a run to save one.")
-    }
-    guard saved.inputShape == nil || saved.inputShape == inputShape else {
-      throw CommandError(
-        "\(path) was trained on images of \(saved.inputShape.map(\.description) ?? "?"), but the data has \(inputShape). "
-          + "Pass the same --dataset and --data-dir as the saved run (\(state.extra["dataset"] ?? "unknown"), "
-          + "\(state.extra["data_dir"] ?? "unknown")), or leave both out to use them.")
-    }
-    if state.epochsCompleted >= epochs {
-      throw CommandError(
-        "\(path) has already finished \(state.epochsCompleted) epochs; pass --epochs with a larger total to continue.")
-    }
-    if threads == nil, let saved = state.extra[Key.threads].flatMap(Int.init), saved > 0 {
-      ComputeThreads.count = saved  // the per-thread gradient sums fix the rounding: same threads, same bits
-    }
-    let extra = state.extra
-    func invalid(_ key: String) -> CommandError {
-      CommandError("\(path): the saved setting \(key) = '\(extra[key] ?? "")' cannot be read; the file is damaged.")
-    }
-    let network = try saved.makeModel()
-    try state.restoreDropout(in: network)
-    let optimizerInstance: any Optimizer
-    if let text = extra[Key.weightDecay] {
-      guard let decay = Float(text), decay >= 0 else { throw invalid(Key.weightDecay) }
-      optimizerInstance = state.optimizer.make(learningRate: state.learningRate, weightDecay: decay)
-      try optimizerInstance.loadState(state.optimizerState, for: network.parameters)
-    } else {
-      optimizerInstance = try state.makeOptimizer(for: network)
-    }
-    let augmentation = try extra[Key.augment].map { try AugmentationPipeline(parsing: $0) } ?? .none
-    let normalization = try extra[Key.normalization].map { text in
-      guard let value = Normalization(parsing: text) else { throw invalid(Key.normalization) }
-      return value
-    }
-    var plan: LearningRateSchedule?
-    if let text = extra[Key.schedule] {
-      guard let base = extra[Key.baseLearningRate].flatMap(Float.init) else { throw invalid(Key.baseLearningRate) }
-      var value = try LearningRateSchedule(parsing: text, baseLearningRate: base, epochs: epochs)
-      guard value.restoreState(extra[Key.scheduleState] ?? "") else { throw invalid(Key.scheduleState) }
-      plan = value
-    }
-    let clip = try extra[Key.clipNorm].map { text in
-      guard let value = Float(text), value > 0 else { throw invalid(Key.clipNorm) }
-      return value
-    }
-    let patience = extra[Key.stopAtChance].flatMap(Int.init) ?? stopAtChance
-    var health = TrainingHealth(chancePatience: patience > 0 ? patience : nil)
-    health.epochsAtChance = extra[Key.epochsAtChance].flatMap(Int.init) ?? 0
-    let kept = extra.filter {
-      [Key.augment, Key.normalization, Key.schedule, Key.baseLearningRate, Key.weightDecay, Key.clipNorm,
-        Key.stopAtChance, Key.dropLast].contains($0.key)
-    }
-    return Run(
-      model: network, modelName: modelName, optimizer: optimizerInstance, optimizerKind: state.optimizer,
-      generator: state.generator, seed: state.seed, batchSize: state.batchSize,
-      startingEpoch: state.epochsCompleted + 1, augmentation: augmentation, normalization: normalization,
-      schedule: plan, clipNorm: clip, dropLast: extra[Key.dropLast] == "true", health: health, extra: kept)
   }
 }

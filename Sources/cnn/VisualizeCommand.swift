@@ -34,20 +34,21 @@ struct ModelSource: ParsableArguments {
     }
   }
 
-  /// The network, the image shape `[C, H, W]` it takes, its class names, and a description.
-  func load() throws -> (network: any Layer, inputShape: Shape, classNames: [String], origin: String) {
+  /// The network with everything needed to feed it (shape, class names, normalization), and
+  /// a description for messages.
+  func load() throws -> (restored: RestoredModel, origin: String) {
     if let checkpoint {
-      let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
-      let (network, configuration) = try loaded.makeModelAndConfiguration(model)
-      let names = loaded.classNames ?? (0..<configuration.classCount).map(String.init)
-      let epochs = loaded.training.map { ", \($0.epochsCompleted) epochs" } ?? ""
-      return (network, configuration.inputShape, names, "\(configuration.modelName.rawValue) from \(checkpoint)\(epochs)")
+      let restored = try RestoredModel(contentsOf: URL(fileURLWithPath: checkpoint), model: model)
+      let epochs = restored.checkpoint.training.map { ", \($0.epochsCompleted) epochs" } ?? ""
+      return (restored, "\(restored.modelName.rawValue) from \(checkpoint)\(epochs)")
     }
     let name = model ?? .simpleConvNet
     var generator = SeededGenerator(seed: seed)
     let network = name.make(inputShape: name.defaultInputShape, classCount: name.defaultClassCount, using: &generator)
-    let names = (0..<name.defaultClassCount).map(String.init)
-    return (network, name.defaultInputShape, names, "\(name.rawValue), untrained (seed \(seed))")
+    let untrained = Checkpoint(
+      model: network, modelName: name, inputShape: name.defaultInputShape, classCount: name.defaultClassCount)
+    let origin = "\(name.rawValue), untrained (seed \(seed))"
+    return (try RestoredModel(checkpoint: untrained, source: origin), origin)
   }
 }
 
@@ -136,7 +137,8 @@ extension Visualize {
     }
 
     func run() throws {
-      let (network, _, _, origin) = try source.load()
+      let (restored, origin) = try source.load()
+      let network = restored.model
       let convolutions = FilterGrid.convolutionWeights(in: network)
       guard !convolutions.isEmpty else { throw PictureError("\(origin) has no convolution layers.") }
       if list {
@@ -195,7 +197,8 @@ extension Visualize {
     }
 
     func run() throws {
-      let (network, shape, classNames, origin) = try source.load()
+      let (restored, origin) = try source.load()
+      let (shape, classNames) = (restored.inputShape, restored.classNames)
       var picture: Image
       if let image {
         picture = try Image.read(from: image)
@@ -203,8 +206,9 @@ extension Visualize {
         let sample = try MNIST.bundledSample().test[0]
         picture = Image(width: 28, height: 28, channels: 1, pixels: Array(sample.pixels))
       }
+      let input = restored.input(from: picture)  // normalized as in training
       picture = picture.converted(toChannels: shape[0]).resized(width: shape[2], height: shape[1])
-      let (activations, logits) = FeatureMaps.trace(network, input: picture.tensor(), children: chainChildren)
+      let (activations, logits) = FeatureMaps.trace(restored.model, input: input, children: chainChildren)
       guard !activations.isEmpty else { throw PictureError("\(origin) has no convolution layers to show.") }
       if separate {
         let base = output.lowercased().hasSuffix(".png") ? String(output.dropLast(4)) : output
@@ -254,8 +258,9 @@ extension Visualize {
     static let configuration = CommandConfiguration(
       abstract: "Draw a confusion matrix with its counts (SVG or PNG).",
       discussion: """
-        Either evaluates a network on a test set (--checkpoint or --model, with --data-dir or \
-        the bundled MNIST sample), or draws a matrix saved as JSON (--matrix FILE, as written by \
+        Either evaluates a network on a test set (a --checkpoint on the data it was trained on, \
+        an untrained --model on the bundled MNIST sample, or --dataset/--data-dir), normalised \
+        as in training, or draws a matrix saved as JSON (--matrix FILE, as written by \
         --save-json): {"class_names": [...], "matrix": [[...], ...]}, rows the true classes.
         """)
 
@@ -268,8 +273,7 @@ extension Visualize {
     @Option(help: "Seed for the initial weights of an untrained --model.")
     var seed: UInt64 = 42
 
-    @Option(help: "A directory of MNIST-format IDX files whose test split is evaluated (default: the bundled sample).")
-    var dataDir: String?
+    @OptionGroup var data: DatasetOptions
 
     @Option(help: "Evaluate only the first N test images.")
     var limit: Int?
@@ -302,15 +306,13 @@ extension Visualize {
         confusion = try ConfusionMatrix.read(from: matrix)
       } else {
         let source = ModelSource(checkpoint: checkpoint, model: model, seed: seed)
-        let (network, shape, classNames, origin) = try source.load()
-        let data = try dataDir.map { try MNIST(directory: URL(fileURLWithPath: $0)) } ?? MNIST.bundledSample()
-        var test = data.test
+        let (restored, origin) = try source.load()
+        let saved = checkpoint == nil ? DatasetSpecification.mnistSample : restored.run?.dataset
+        var test = try restored.data(data.specification(saved: saved)).test
         if let limit { test = test.prefix(limit) }
-        guard [test.channels, test.height, test.width] == shape.dimensions else {
-          throw PictureError("\(origin) takes \(shape) images, but the test set holds \(test.channels)×\(test.height)×\(test.width).")
-        }
-        if classNames.count == test.classCount { test.classNames = classNames }
-        confusion = ConfusionMatrix(model: network, dataset: test)
+        try restored.checkFits(test)
+        let report = ClassificationReport(model: restored.model, dataset: test, normalization: restored.normalization)
+        confusion = ConfusionMatrix(classNames: test.classNames, counts: report.confusion)
         title = origin.components(separatedBy: " from ").first ?? origin
         print("\(origin): \(confusion.correct) of \(confusion.total) test images correct")
       }
@@ -343,7 +345,7 @@ extension Visualize {
     @OptionGroup var data: DatasetOptions
 
     @Option(help: "The augmentations, as for `cnn train --augment`: flip, crop=P, brightness=B, contrast=C, scale=S, comma-separated.")
-    var augment: String
+    var augment: AugmentationPipeline
 
     @Option(help: "Rows: one image of each of the first N classes.")
     var samples: Int = 10
@@ -361,11 +363,6 @@ extension Visualize {
     var output: String
 
     func validate() throws {
-      do {
-        _ = try AugmentationPipeline(parsing: augment)
-      } catch {
-        throw ValidationError("--augment \(augment): \(error)")
-      }
       guard (1...100).contains(samples), (1...30).contains(copies) else {
         throw ValidationError("--samples must be 1 to 100 and --copies 1 to 30.")
       }
@@ -374,8 +371,8 @@ extension Visualize {
     }
 
     func run() throws {
-      let pipeline = try AugmentationPipeline(parsing: augment)
-      let training = try data.source().load().training
+      let pipeline = augment
+      let training = try data.specification.load().training
       var firstOfClass: [Int: Int] = [:]
       for (index, label) in training.labels.enumerated() where firstOfClass[label] == nil { firstOfClass[label] = index }
       let chosen = firstOfClass.sorted { $0.key < $1.key }.prefix(samples).map(\.value)

@@ -11,8 +11,8 @@ import Testing
     for model in ModelName.allCases {
       let recipe = model.defaultRecipe
       #expect(recipe.epochs >= 1 && recipe.batchSize >= 1, "\(model)")
-      _ = try AugmentationPipeline(parsing: recipe.augmentation)
-      _ = try LearningRateSchedule(parsing: recipe.schedule, baseLearningRate: 0.001, epochs: recipe.epochs)
+      #expect(try AugmentationPipeline(parsing: recipe.augmentation.description) == recipe.augmentation, "\(model)")
+      #expect(try ScheduleSpecification(parsing: recipe.schedule.description) == recipe.schedule, "\(model)")
     }
   }
 
@@ -20,8 +20,9 @@ import Testing
     let recipe = ModelName.simpleConvNet.defaultRecipe
     #expect(recipe.epochs == 12 && recipe.batchSize == 100 && recipe.optimizer == .adam)
     #expect(recipe.initialization == .he)
-    #expect(try AugmentationPipeline(parsing: recipe.augmentation).description == "crop=2")
-    let schedule = try LearningRateSchedule(parsing: recipe.schedule, baseLearningRate: 0.001, epochs: 12)
+    #expect(recipe.augmentation.description == "crop=2")
+    #expect(recipe.schedule.description == "cosine")
+    let schedule = recipe.schedule.planned(baseLearningRate: 0.001, epochs: 12)
     #expect(!schedule.isConstant)
     #expect(schedule.learningRate(epoch: 12) < schedule.learningRate(epoch: 1))
   }
@@ -33,11 +34,11 @@ import Testing
       let small = model.defaultRecipe(trainingImages: threshold - 1)
       let large = model.defaultRecipe(trainingImages: threshold)
       #expect(small == model.defaultRecipe, "\(model)")
-      #expect(small.augmentation == "crop=2", "\(model)")
-      #expect(try AugmentationPipeline(parsing: large.augmentation).isEmpty, "\(model)")
+      #expect(small.augmentation.description == "crop=2", "\(model)")
+      #expect(large.augmentation.isEmpty, "\(model)")
       var rest = large
       rest.augmentation = small.augmentation
-      #expect(rest.fullSizeAugmentation == "none" && rest == small, "\(model): only the augmentation changes")
+      #expect(rest.fullSizeAugmentation == AugmentationPipeline.none && rest == small, "\(model): only the augmentation changes")
     }
   }
 
@@ -45,16 +46,15 @@ import Testing
   @Test func cifarRecipeKeepsItsAugmentation() throws {
     let recipe = ModelName.cifarCNN.defaultRecipe
     #expect(recipe.optimizer == .rmsprop && recipe.batchSize == 128 && recipe.learningRate == nil)
-    #expect(try AugmentationPipeline(parsing: recipe.augmentation).description == "flip,crop=4")
+    #expect(recipe.augmentation.description == "flip,crop=4")
     #expect(ModelName.cifarCNN.defaultRecipe(trainingImages: 50_000) == recipe)
-    let schedule = try LearningRateSchedule(parsing: recipe.schedule, baseLearningRate: 0.001, epochs: recipe.epochs)
-    #expect(schedule.warmupEpochs == 1)
+    #expect(recipe.schedule.description == "cosine,warmup=1")
   }
 
   @Test func seedsRecipeHasNoExtras() throws {
     let seeds = TrainingRecipe.seeds
     #expect(seeds.epochs == 20 && seeds.batchSize == 100 && seeds.optimizer == .adam && seeds.initialization == nil)
-    #expect(try AugmentationPipeline(parsing: seeds.augmentation).isEmpty)
-    #expect(try LearningRateSchedule(parsing: seeds.schedule, baseLearningRate: 0.001, epochs: 20).isConstant)
+    #expect(seeds.augmentation.isEmpty)
+    #expect(seeds.schedule.isConstant)
   }
 }
