@@ -61,9 +61,11 @@ enum TemporaryFiles {
     return (0..<capacity).filter { slotInUse[$0] != 0 }.map { String(cString: slotPaths + $0 * slotSize) }
   }
 
-  /// Removes the temporary files other processes left for `name` in `directory`: entries named
-  /// exactly `.NAME.tmp-PID-RAND` (both numbers in decimal) whose process no longer exists
-  /// (`kill(PID, 0)` fails with `ESRCH`). This process's own files and live processes' are kept.
+  /// Removes the temporary files left for `name` in `directory`: entries named exactly
+  /// `.NAME.tmp-PID-RAND` (both numbers in decimal) whose process no longer exists
+  /// (`kill(PID, 0)` fails with `ESRCH`), or whose PID is this process's but which this process
+  /// is not writing (a container's main process has the same PID in every run). Files of live
+  /// processes, and this process's writes in flight, are kept.
   ///
   /// - Returns: The names removed.
   @discardableResult
@@ -75,10 +77,15 @@ enum TemporaryFiles {
     for entry in entries where entry.hasPrefix(prefix) {
       let numbers = entry.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
       guard numbers.count == 2, numbers.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }),
-        let pid = pid_t(numbers[0]), UInt32(numbers[1]) != nil, pid > 0, pid != own
+        let pid = pid_t(numbers[0]), UInt32(numbers[1]) != nil, pid > 0
       else { continue }
-      guard kill(pid, 0) == -1, errno == ESRCH else { continue }
-      if unlink(directory + "/" + entry) == 0 { removed.append(entry) }
+      let path = directory + "/" + entry
+      if pid == own {
+        guard !registeredPaths.contains(path) else { continue }
+      } else {
+        guard kill(pid, 0) == -1, errno == ESRCH else { continue }
+      }
+      if unlink(path) == 0 { removed.append(entry) }
     }
     return removed
   }

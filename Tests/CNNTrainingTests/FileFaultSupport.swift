@@ -18,6 +18,10 @@ enum FileFaults {
   /// Whether this process is such a child (then the tests that spawn children do nothing).
   static var isChild: Bool { ProcessInfo.processInfo.environment[childVariable] != nil }
 
+  /// Whether tests may start children: not inside a child, and where the running test binary
+  /// can be found again (`/proc/self/exe`, Linux).
+  static var canStartChild: Bool { !isChild && FileManager.default.fileExists(atPath: "/proc/self/exe") }
+
   /// Runs a program to completion; returns its exit status (-1 when it could not start).
   @discardableResult
   static func run(_ executable: String, _ arguments: [String]) -> Int32 {
