@@ -170,3 +170,10 @@ extension Checkpoint {
     return TrainingState.generator(words)
   }
 }
+
+extension Checkpoint {
+  /// Whether a CNNKit file's metadata holds a training state (either format version).
+  static func hasTrainingState(_ metadata: [String: String]) -> Bool {
+    metadata[MetadataKey.state] != nil || legacyHasTraining(metadata)
+  }
+}

@@ -57,6 +57,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
   case optimizerState(OptimizerStateError)
   /// A file-system call failed.
   case fileSystem(operation: String, path: String, reason: String)
+  /// The file was not written: its target, the disk, or a guard refused (see `FileWriteError`).
+  case fileWrite(FileWriteError)
 
   public var description: String {
     "\(problem)\n---> HINT: \(hint)"
@@ -111,6 +113,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
       return "The saved optimizer state does not fit: \(error.description.split(separator: "\n").first ?? "")"
     case .fileSystem(let operation, let path, let reason):
       return "Could not \(operation) \(path): \(reason)."
+    case .fileWrite(let error):
+      return error.problem
     }
   }
 
@@ -148,6 +152,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
         + "from its weights alone."
     case .fileSystem:
       return "check that the directory exists, is writable and has free space."
+    case .fileWrite(let error):
+      return error.hint
     }
   }
 }

@@ -21,6 +21,7 @@ public enum Console {
         let written = write(descriptor, base + offset, buffer.count - offset)
         if written <= 0 {
           if written < 0 && errno == EINTR { continue }
+          if written < 0 { recordFailure(errno, descriptor: descriptor) }
           return
         }
         offset += written

@@ -38,6 +38,9 @@ struct Predict: ParsableCommand {
   @Flag(help: "Invert the grey levels first (for dark digits on a light background; MNIST's are light on dark).")
   var invert = false
 
+  @Flag(help: "Let --output replace a CNNKit checkpoint.")
+  var force = false
+
   @Argument(help: "PNG, PGM or PPM images to classify.")
   var images: [String] = []
 
@@ -49,6 +52,11 @@ struct Predict: ParsableCommand {
   }
 
   func run() throws {
+    if let output {
+      try OutputGuard.check(
+        output: output, inputs: [checkpoint] + [input].compactMap { $0 }, writing: .other, force: force,
+        forceOption: "--force")
+    }
     let restored = try RestoredModel(
       contentsOf: URL(fileURLWithPath: checkpoint), model: model, inputShape: inputShape?.shape)
     if let input, let output {

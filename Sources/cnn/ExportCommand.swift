@@ -22,6 +22,9 @@ struct Export: ParsableCommand {
   @Option(name: [.customShort("o"), .long], help: "Where to write the weights (.safetensors).")
   var output: String
 
+  @Flag(help: "Let --output replace a checkpoint that holds training state.")
+  var force = false
+
   func validate() throws {
     try checkOutputName(
       output, option: "--output", extensions: ["safetensors"], content: "the weights are written as safetensors")
@@ -32,6 +35,7 @@ struct Export: ParsableCommand {
   }
 
   func run() throws {
+    try OutputGuard.check(output: output, inputs: [checkpoint], writing: .weights, force: force, forceOption: "--force")
     let full = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
     // Build the model and load every tensor strictly: missing, extra or mis-shaped keys are refused here.
     _ = try RestoredModel(checkpoint: full, source: checkpoint)

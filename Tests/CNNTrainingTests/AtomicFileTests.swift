@@ -40,10 +40,9 @@ import Testing
     #expect(file.metadata == ["epoch": "1"])
   }
 
-  /// A checkpoint whose tensors cannot all be written keeps the previous checkpoint: the
-  /// failure comes from the file system (the target is a directory, so the rename fails
-  /// after every byte went to the temporary file).
-  @Test func failedRenameLeavesNoTemporaryFile() throws {
+  /// A directory is refused before anything is written: no temporary file, the directory and
+  /// its contents as they were, and a message naming the path, what it is, and a hint.
+  @Test func directoryTargetIsRefusedUpFront() throws {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let target = directory.appendingPathComponent("occupied")
@@ -55,14 +54,12 @@ import Testing
     } catch {
       failure = error
     }
-    let error = try #require(failure, "writing over a non-empty directory should fail")
-    guard case .fileSystem(let operation, _, _) = error else {
-      Issue.record("expected a file-system error, got \(error)")
-      return
-    }
-    #expect(operation.contains("rename"))
-    #expect(error.description.hasSuffix("check that the directory exists, is writable and has free space."))
+    let error = try #require(failure, "writing over a directory should fail")
+    #expect(error == .fileWrite(.unsuitableTarget(path: target.path, kind: .directory)))
+    #expect(error.description.contains("\(target.path): it is a directory, not a file"))
+    #expect(error.description.contains("---> HINT: name a file inside it"))
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["occupied"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: target.path) == ["child"])
   }
 
   @Test func missingDirectory() {
