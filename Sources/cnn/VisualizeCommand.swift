@@ -36,6 +36,15 @@ struct ModelSource: ParsableArguments {
 
   /// The network, the image shape `[C, H, W]` it takes, its class names, and a description.
   func load() throws -> (network: any Layer, inputShape: Shape, classNames: [String], origin: String) {
+    try Self.load(checkpoint: checkpoint, model: model, seed: seed)
+  }
+
+  /// `load()` for options parsed elsewhere. (A `ModelSource` built with `init()` and filled in
+  /// by assignment does not work: `cnn visualize confusion --model NAME` stopped with
+  /// ArgumentParser's "Can't read a value from a parsable argument definition".)
+  static func load(
+    checkpoint: String?, model: ModelName?, seed: UInt64
+  ) throws -> (network: any Layer, inputShape: Shape, classNames: [String], origin: String) {
     if let checkpoint {
       let loaded = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint))
       let (network, configuration) = try loaded.makeModelAndConfiguration(model)
@@ -301,8 +310,7 @@ extension Visualize {
       if let matrix {
         confusion = try ConfusionMatrix.read(from: matrix)
       } else {
-        let source = ModelSource(checkpoint: checkpoint, model: model, seed: seed)
-        let (network, shape, classNames, origin) = try source.load()
+        let (network, shape, classNames, origin) = try ModelSource.load(checkpoint: checkpoint, model: model, seed: seed)
         let data = try dataDir.map { try MNIST(directory: URL(fileURLWithPath: $0)) } ?? MNIST.bundledSample()
         var test = data.test
         if let limit { test = test.prefix(limit) }
@@ -402,14 +410,5 @@ extension Visualize {
       try writePicture(SampleGrid.picture(rows: rows, columnTitles: titles, scale: pixelScale), to: output)
       print("\(chosen.count) images, \(copies) copies each, augmented with \(pipeline)")
     }
-  }
-}
-
-extension ModelSource {
-  init(checkpoint: String?, model: ModelName?, seed: UInt64) {
-    self.init()
-    self.checkpoint = checkpoint
-    self.model = model
-    self.seed = seed
   }
 }
