@@ -65,6 +65,9 @@ let package = Package(
     .testTarget(name: "CNNModelsTests", dependencies: ["CNNModels"]),
     .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CNNVisualizationTests", dependencies: ["CNNVisualization", "CNNData"]),
+    /// Runs the built `cnn` executable as a subprocess. Depending on the executable target makes
+    /// `swift test` build `cnn` first; the tests do not import it.
+    .testTarget(name: "CLITests", dependencies: ["cnn"]),
   ],
   swiftLanguageModes: [.v6]
 )

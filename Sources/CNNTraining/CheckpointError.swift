@@ -55,7 +55,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
   case invalidConfiguration(String)
   /// The saved optimizer state does not fit the optimizer or the model.
   case optimizerState(OptimizerStateError)
-  /// A file-system call failed.
+  /// A file could not be read: it does not exist, is a directory, or may not be read.
+  case unreadableFile(path: String, reason: String)
+  /// A file-system call failed while writing.
   case fileSystem(operation: String, path: String, reason: String)
   /// The file was not written: its target, the disk, or a guard refused (see `FileWriteError`).
   case fileWrite(FileWriteError)
@@ -111,8 +113,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
       return "The model cannot be built from the checkpoint: \(reason)."
     case .optimizerState(let error):
       return "The saved optimizer state does not fit: \(error.description.split(separator: "\n").first ?? "")"
+    case .unreadableFile(let path, let reason):
+      return "Could not read \(path): \(sentence(reason))"
     case .fileSystem(let operation, let path, let reason):
-      return "Could not \(operation) \(path): \(reason)."
+      return "Could not \(operation) \(path): \(sentence(reason))"
     case .fileWrite(let error):
       return error.problem
     }
@@ -150,10 +154,20 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
     case .optimizerState:
       return "resume with the optimizer and model the checkpoint was saved with, or start a fresh run "
         + "from its weights alone."
+    case .unreadableFile:
+      return "check the path (relative paths start from the current directory) and that it names a "
+        + "readable file, not a directory."
     case .fileSystem:
       return "check that the directory exists, is writable and has free space."
     case .fileWrite(let error):
       return error.hint
     }
   }
+}
+
+/// `reason` ending with exactly one period: system messages often bring their own.
+private func sentence(_ reason: String) -> String {
+  var text = Substring(reason)
+  while let last = text.last, last == "." || last.isWhitespace { text = text.dropLast() }
+  return text + "."
 }

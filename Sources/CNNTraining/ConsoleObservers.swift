@@ -50,7 +50,8 @@ public final class JSONLinesObserver: TrainingObserver {
 }
 
 /// The human view of a run: a header, a live progress bar on standard error (batches, loss,
-/// images/s, ETA), and one line per epoch on standard output.
+/// images/s, ETA), one line per epoch on standard output, then either a "Finished" line or,
+/// when `TrainingHealth` stopped the run, the reason and its hint on standard error.
 public final class ProgressBar: TrainingObserver {
   private let live: Bool
   private let width = 24
@@ -89,10 +90,16 @@ public final class ProgressBar: TrainingObserver {
       line += "  \(summary.seconds.formatted(2))s  \(Int(summary.imagesPerSecond).grouped) img/s\n"
       Console.out(line)
     case .finished(let result):
+      // A stopped run did not finish, even when it stopped in its last epoch: it ends with the
+      // reason and the hint on standard error, as other failing commands do, and nothing else.
+      if let stop = result.stop {
+        if live { Console.error("\r\u{1B}[2K") }
+        Console.error("Error: \(stop)\n")
+        return
+      }
       var line = "Finished in \(result.totalSeconds.formatted(1))s (training \(result.trainingSeconds.formatted(1))s)"
       if let accuracy = result.finalTestAccuracy { line += "; test accuracy \((accuracy * 100).formatted(2))%" }
       Console.out(line + "\n")
-      if let stop = result.stop { Console.out("Stopped early: \(stop)\n") }
     }
   }
 }

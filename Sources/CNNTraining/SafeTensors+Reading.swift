@@ -25,7 +25,7 @@ public struct SafeTensorsFile: Sendable {
     do {
       data = try Data(contentsOf: url, options: .mappedIfSafe)
     } catch {
-      throw .fileSystem(operation: "read", path: url.path, reason: Self.reason(error))
+      throw .unreadableFile(path: url.path, reason: Self.reason(error, reading: url))
     }
     try self.init(bytes: [UInt8](data))
   }
@@ -188,7 +188,14 @@ public struct SafeTensorsFile: Sendable {
     guard end == dataLength else { throw .dataLengthMismatch(covered: end, dataLength: dataLength) }
   }
 
-  private static func reason(_ error: any Error) -> String {
+  /// Why `url` could not be read: it is missing, a directory or unreadable, else the system's words.
+  private static func reason(_ error: any Error, reading url: URL) -> String {
+    var isDirectory: ObjCBool = false
+    if !FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+      return "the file does not exist"
+    }
+    if isDirectory.boolValue { return "it is a directory, not a file" }
+    if !FileManager.default.isReadableFile(atPath: url.path) { return "it may not be read (permission denied)" }
     if let cocoa = error as? CocoaError, let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError {
       return underlying.localizedDescription
     }

@@ -37,6 +37,13 @@ struct ModelSource: ParsableArguments {
   /// The network with everything needed to feed it (shape, class names, normalization), and
   /// a description for messages.
   func load() throws -> (restored: RestoredModel, origin: String) {
+    try Self.load(checkpoint: checkpoint, model: model, seed: seed)
+  }
+
+  /// `load()` for options parsed elsewhere. (A `ModelSource` built with `init()` and filled in
+  /// by assignment does not work: ArgumentParser stops with "Can't read a value from a
+  /// parsable argument definition".)
+  static func load(checkpoint: String?, model: ModelName?, seed: UInt64) throws -> (restored: RestoredModel, origin: String) {
     if let checkpoint {
       let restored = try RestoredModel(contentsOf: URL(fileURLWithPath: checkpoint), model: model)
       let epochs = restored.checkpoint.training.map { ", \($0.epochsCompleted) epochs" } ?? ""
@@ -305,8 +312,7 @@ extension Visualize {
       if let matrix {
         confusion = try ConfusionMatrix.read(from: matrix)
       } else {
-        let source = ModelSource(checkpoint: checkpoint, model: model, seed: seed)
-        let (restored, origin) = try source.load()
+        let (restored, origin) = try ModelSource.load(checkpoint: checkpoint, model: model, seed: seed)
         let saved = checkpoint == nil ? DatasetSpecification.mnistSample : restored.run?.dataset
         var test = try restored.data(data.specification(saved: saved)).test
         if let limit { test = test.prefix(limit) }
@@ -399,14 +405,5 @@ extension Visualize {
       try writePicture(SampleGrid.picture(rows: rows, columnTitles: titles, scale: pixelScale), to: output)
       print("\(chosen.count) images, \(copies) copies each, augmented with \(pipeline)")
     }
-  }
-}
-
-extension ModelSource {
-  init(checkpoint: String?, model: ModelName?, seed: UInt64) {
-    self.init()
-    self.checkpoint = checkpoint
-    self.model = model
-    self.seed = seed
   }
 }

@@ -8,8 +8,11 @@ private func record(label: UInt8, fill: UInt8 = 0) -> [UInt8] {
   [label] + (0..<3).flatMap { c in [UInt8](repeating: fill &+ UInt8(c), count: 1024) }
 }
 
-private let exactTrain = "/work/shared/datasets/cifar10-sample/exact/train_first200.bin"
-private let sampleDirectory = "/work/shared/datasets/cifar10-sample"
+/// The CIFAR-10 sample of `../shared/datasets/cifar10-sample/` (next to the package), if present.
+private let sampleDirectory = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+  .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  .deletingLastPathComponent().appendingPathComponent("shared/datasets/cifar10-sample").path
+private let exactTrain = sampleDirectory + "/exact/train_first200.bin"
 
 @Suite struct CIFAR10Tests {
   @Test func decodesRecordsAsPlanarImages() throws {
@@ -68,7 +71,7 @@ private let sampleDirectory = "/work/shared/datasets/cifar10-sample"
     }
   }
 
-  @Test(.enabled(if: FileManager.default.fileExists(atPath: exactTrain)))
+  @Test(.enabled(if: FileManager.default.fileExists(atPath: exactTrain), "needs ../shared/datasets/cifar10-sample/exact"))
   func exactSampleMatchesTheReferenceValues() throws {
     let dataset = try CIFAR10.load(contentsOf: URL(fileURLWithPath: exactTrain))
     #expect(dataset.count == 200)
@@ -80,7 +83,10 @@ private let sampleDirectory = "/work/shared/datasets/cifar10-sample"
     #expect(abs(mean - 118.5958) < 0.00005)
   }
 
-  @Test(.enabled(if: FileManager.default.fileExists(atPath: sampleDirectory + "/data_batch_1.bin")))
+  @Test(
+    .enabled(
+      if: FileManager.default.fileExists(atPath: sampleDirectory + "/data_batch_1.bin"),
+      "needs ../shared/datasets/cifar10-sample"))
   func sampleDirectoryLoads() throws {
     let cifar = try CIFAR10(directory: URL(fileURLWithPath: sampleDirectory))
     #expect(cifar.training.count == 10_000)

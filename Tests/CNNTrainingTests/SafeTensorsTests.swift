@@ -206,11 +206,29 @@ func readError(_ bytes: [UInt8]) -> CheckpointError? {
       .missingTensor("w"), .invalidMetadata(key: "k", value: nil, expected: "v"),
       .stateMismatch(model: "m", missing: ["a"], unexpected: [], mismatched: []), .modelNameRequired,
       .modelMismatch(checkpoint: "a", requested: "b"), .invalidConfiguration("x"),
-      .optimizerState(.missingKey("0.step")), .fileSystem(operation: "read", path: "/x", reason: "gone"),
+      .optimizerState(.missingKey("0.step")), .unreadableFile(path: "/x", reason: "gone"),
+      .fileSystem(operation: "write", path: "/x", reason: "disk full."),
     ]
     for error in errors {
       let lines = error.description.split(separator: "\n")
       #expect(lines.count >= 2 && lines.last?.hasPrefix("---> HINT: ") == true, "\(error)")
+      #expect(!error.description.contains(".."), "\(error)")
+    }
+  }
+
+  /// Bug 9: reading a missing checkpoint said "doesn't exist.." and hinted at free space.
+  @Test func readFailuresSayWhyAndHintAtReading() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let missing = directory.appendingPathComponent("missing.safetensors")
+    for (url, why) in [(missing, "the file does not exist"), (directory, "it is a directory, not a file")] {
+      var failure: CheckpointError?
+      do { _ = try SafeTensorsFile(contentsOf: url) } catch { failure = error }
+      let error = try #require(failure)
+      #expect(error == .unreadableFile(path: url.path, reason: why))
+      #expect(error.problem == "Could not read \(url.path): \(why).")
+      #expect(error.hint.contains("check the path"))
+      #expect(!error.description.contains("writable") && !error.description.contains("free space"))
     }
   }
 }
