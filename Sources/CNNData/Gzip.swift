@@ -27,7 +27,7 @@ public enum Gzip {
   ///   `DatasetError.decompressedSizeExceedsLimit` if the output would exceed `maxOutputBytes`.
   public static func decompress(
     _ bytes: [UInt8], file: String = "<memory>", maxOutputBytes: Int = .max
-  ) throws(DatasetError) -> [UInt8] {
+  ) throws -> [UInt8] {
     let result = try decompress(bytes, file: file, limit: maxOutputBytes)
     if result.reachedLimit {
       throw DatasetError.decompressedSizeExceedsLimit(file: file, limit: maxOutputBytes)

@@ -27,7 +27,7 @@ enum InflateError: Error, Equatable {
 /// zlib checks the headers, the header CRC and the trailers (Adler-32; CRC-32 and size).
 /// Gzip members are decoded back to back into one output, as `gunzip` does; zero bytes after
 /// the last member (tape padding) are ignored, anything else there is an error. A zlib stream
-/// ends with its checksum and ``trailingByteCount`` says how many bytes followed it.
+/// ends with its checksum; bytes after it are left unread.
 ///
 /// zlib keeps its state (about 7 KB plus a window of at most 32 KB) behind a pointer that must
 /// not move, hence a class; `deinit` frees it. Output goes straight into the caller's array.
@@ -68,9 +68,6 @@ final class Inflater {
     stream.deinitialize(count: 1)
     stream.deallocate()
   }
-
-  /// Bytes after the end of a zlib stream (0 before the end, and always 0 for gzip).
-  var trailingByteCount: Int { isAtEnd && format == .zlib ? input.count - consumed : 0 }
 
   /// Decodes into `output[start...]` until it is full or the stream ends; returns how many
   /// bytes it wrote. Fewer than asked means the stream ended (``isAtEnd``).
