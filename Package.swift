@@ -33,9 +33,11 @@ let package = Package(
     .target(
       name: "CNNOptimizers",
       dependencies: ["CNNKernels", "CNNLayers", .product(name: "RealModule", package: "swift-numerics")]),
+    /// The system zlib (inflate, deflate, CRC-32), for gzip'd IDX files and PNG.
+    .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
     /// Datasets: IDX (MNIST format, plain or gzip), the bundled MNIST sample, batching.
     .target(
-      name: "CNNData", dependencies: ["CNNTensor"],
+      name: "CNNData", dependencies: ["CNNTensor", "CZlib"],
       resources: [.copy("Resources/mnist-sample")]),
     /// The networks of the seeds.
     .target(name: "CNNModels", dependencies: ["CNNKernels", "CNNLayers"]),

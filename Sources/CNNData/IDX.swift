@@ -22,7 +22,8 @@ public struct IDXArray: Sendable, Equatable {
 /// MNIST images are `0x00000803` (count × rows × columns) and labels `0x00000801` (count).
 /// Gzip is recognised by its magic bytes, not by the file name. The header is checked before
 /// anything large is allocated: the size it claims must match the data exactly, and for gzip
-/// decompression stops at that size, so a damaged header cannot cause a huge allocation.
+/// it is inflated first, then exactly the data it describes (no more), so a damaged header
+/// cannot cause a huge allocation and extra data is found without inflating it.
 public enum IDX {
   /// The magic number of an MNIST images file (unsigned bytes, 3 dimensions).
   public static let imagesMagic: UInt32 = 0x0000_0803
@@ -74,27 +75,47 @@ public enum IDX {
       }
       return IDXArray(dimensions: header.dimensions, bytes: Array(bytes[header.size...]))
     }
-    // The longest possible header (255 dimensions) first, then exactly what it describes.
-    let prefix = try Gzip.decompress(bytes, file: file, limit: 4 + 4 * 255).bytes
-    let header = try Header(prefix, file: file, expectedMagic: expectedMagic)
-    let (bound, overflow) = bytes.count.multipliedReportingOverflow(by: 1032)
-    if !overflow && header.totalBytes > bound + 1024 {
+    return try decodeGzip(bytes, file: file, expectedMagic: expectedMagic)
+  }
+
+  /// Inflates the header, checks it, then inflates exactly the data it describes into one
+  /// array of that size: decoding stops there, so a file holding more is found out without
+  /// inflating the rest, and nothing larger than the header's total is ever allocated.
+  static func decodeGzip(_ bytes: [UInt8], file: String, expectedMagic: UInt32?) throws -> IDXArray {
+    let inflater = try inflating(file) { () throws(InflateError) in try Inflater(bytes, format: .gzip) }
+    var prefix = [UInt8](repeating: 0, count: 4)  // the magic, whose last byte is the rank
+    var count = try inflating(file) { () throws(InflateError) in try inflater.read(into: &prefix, from: 0) }
+    if count == 4 {
+      prefix += repeatElement(0, count: 4 * Int(prefix[3]))
+      count += try inflating(file) { () throws(InflateError) in try inflater.read(into: &prefix, from: 4) }
+    }
+    let header = try Header(Array(prefix[..<count]), file: file, expectedMagic: expectedMagic)
+    let bound = Zlib.maxDecompressedCount(compressedCount: bytes.count)
+    if header.totalBytes > bound {
       throw DatasetError.implausibleHeader(
         file: file,
         reason: "it claims \(header.dimensionText) = \(header.totalBytes) bytes, but "
-          + "\(bytes.count) gzip bytes decompress to at most about \(bound) bytes")
+          + "\(bytes.count) gzip bytes decompress to at most \(bound) bytes")
     }
-    var (data, reachedLimit) = try Gzip.decompress(bytes, file: file, limit: header.totalBytes)
-    if reachedLimit {
-      throw DatasetError.trailingBytes(
-        file: file, expectedBytes: header.totalBytes, actualBytes: nil)
-    }
-    guard data.count == header.totalBytes else {
+    var data = [UInt8](repeating: 0, count: header.totalBytes - header.size)
+    let dataCount = try inflating(file) { () throws(InflateError) in try inflater.read(into: &data, from: 0) }
+    guard dataCount == data.count else {
       throw DatasetError.truncated(
-        file: file, expectedBytes: header.totalBytes, actualBytes: data.count)
+        file: file, expectedBytes: header.totalBytes, actualBytes: header.size + dataCount)
     }
-    data.removeFirst(header.size)
+    if try inflating(file, { () throws(InflateError) in try inflater.hasMoreData() }) {
+      throw DatasetError.trailingBytes(file: file, expectedBytes: header.totalBytes, actualBytes: nil)
+    }
     return IDXArray(dimensions: header.dimensions, bytes: data)
+  }
+
+  /// What `body` returns, an `InflateError` becoming `DatasetError.corruptCompressedData`.
+  private static func inflating<T>(_ file: String, _ body: () throws(InflateError) -> T) throws(DatasetError) -> T {
+    do {
+      return try body()
+    } catch {
+      throw DatasetError.corruptCompressedData(file: file, reason: error.reason)
+    }
   }
 
   /// A validated IDX header.

@@ -11,6 +11,7 @@ import Testing
     #expect(plain.bytes == Array(file[16...]))
     #expect(plain.magic == IDX.imagesMagic)
     #expect(try IDX.decode(storedGzip(file, blockSize: 7)) == plain)
+    #expect(try IDX.decode(gzip(file)) == plain)
     let labels = try IDX.decode(labelsFile([1, 2, 3]), expectedMagic: IDX.labelsMagic)
     #expect(labels.dimensions == [3] && labels.bytes == [1, 2, 3])
   }
@@ -83,6 +84,31 @@ import Testing
     #expect(plain?.hint.contains("more data than its header describes") == true)
     let gzip = datasetError { try IDX.decode(storedGzip(file), file: "g") }
     #expect(gzip == .trailingBytes(file: "g", expectedBytes: file.count - 3, actualBytes: nil))
+  }
+
+  /// Decoding stops at the size the header declares: what follows is never inflated, so
+  /// damage there (here a wrong CRC-32) goes unseen and the error is the extra data.
+  @Test func gzipHoldingMoreThanItsHeaderStopsAtTheDeclaredSize() throws {
+    let file = imagesFile(count: 2)
+    var gz = storedGzip(file + [UInt8](repeating: 5, count: 100_000))
+    gz[gz.count - 8] ^= 0xFF  // the CRC-32: checked only if everything is inflated
+    #expect(datasetError { try IDX.decode(gz, file: "m.gz") } == .trailingBytes(file: "m.gz", expectedBytes: file.count, actualBytes: nil))
+    // The same damage in a file of the declared size is found.
+    var exact = storedGzip(file)
+    exact[exact.count - 8] ^= 0xFF
+    guard case .corruptCompressedData(_, let reason) = datasetError({ try IDX.decode(exact) }) else {
+      Issue.record("expected corruptCompressedData")
+      return
+    }
+    #expect(reason.contains("CRC-32 mismatch"))
+  }
+
+  @Test func truncatedGzipIsReported() {
+    let gz = gzip(imagesFile(count: 50, height: 28, width: 28), level: 1)
+    for length in [5, 12, gz.count / 2, gz.count - 5] {
+      let error = datasetError { try IDX.decode(Array(gz[..<length]), file: "t.gz") }
+      #expect(error == .corruptCompressedData(file: "t.gz", reason: InflateError.truncated.reason), "cut at \(length)")
+    }
   }
 
   /// A header claiming 10⁹ images must fail fast, without allocating 784 GB.

@@ -31,11 +31,6 @@ private func writeFixed(_ symbol: Int, to writer: inout BitWriter) {
     #expect(String(decoding: output, as: UTF8.self) == "hello, hello, hello world\n")
   }
 
-  @Test func crc32MatchesTheCheckValue() {
-    #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
-    #expect(CRC32.checksum([]) == 0)
-  }
-
   @Test func storedGzipRoundTrips() throws {
     let data = (0..<5000).map { UInt8(truncatingIfNeeded: $0 * 7) }
     #expect(try Gzip.decompress(storedGzip(data)) == data)
@@ -128,6 +123,27 @@ private func writeFixed(_ symbol: Int, to writer: inout BitWriter) {
     #expect(!reachedLimit && whole == sample)
   }
 
+  @Test func multipleMembersAndPaddingDecodeAsGunzipDoes() throws {
+    let (a, b) = (Array("first member, ".utf8), Array(repeating: UInt8(ascii: "z"), count: 70_000))
+    let twoMembers = gzip(a) + gzip(b, level: 9)
+    #expect(try Gzip.decompress(twoMembers) == a + b)
+    #expect(try Gzip.decompress(twoMembers + [0, 0, 0]) == a + b)
+    #expect(try Gzip.decompress(gzip([]) + gzip(a)) == a)
+    // Cut just after the first member's magic byte: the second member is truncated.
+    let cut = datasetError { try Gzip.decompress(gzip(a) + [0x1F]) }
+    #expect(cut == .corruptCompressedData(file: "<memory>", reason: InflateError.truncated.reason))
+  }
+
+  @Test func limitStopsBeforeAHugeOutput() throws {
+    // 64 MB of zeros in about 64 KB: the limit stops decoding after 1 KB.
+    let bomb = gzip([UInt8](repeating: 0, count: 64 << 20), level: 9)
+    #expect(bomb.count < 100_000)
+    let (prefix, reachedLimit) = try Gzip.decompress(bomb, file: "bomb.gz", limit: 1024)
+    #expect(reachedLimit && prefix == [UInt8](repeating: 0, count: 1024))
+    let error = datasetError { try Gzip.decompress(bomb, file: "bomb.gz", maxOutputBytes: 1 << 20) }
+    #expect(error == .decompressedSizeExceedsLimit(file: "bomb.gz", limit: 1 << 20))
+  }
+
   @Test func backReferencesRepeatOverlappingPatterns() throws {
     var writer = BitWriter()
     writer.write(1, bits: 1)  // BFINAL
@@ -138,37 +154,31 @@ private func writeFixed(_ symbol: Int, to writer: inout BitWriter) {
     writer.write(1, bits: 1)  // → 12
     writer.writeCode(1, length: 5)  // distance 2
     writeFixed(256, to: &writer)
-    #expect(try inflateRaw(writer.bytes) == Array("abababababababab".utf8.prefix(14)))
+    let expected = Array("abababababababab".utf8.prefix(14))
+    #expect(try Zlib.decompress(zlibStream(deflate: writer.bytes, output: expected)) == expected)
   }
 
-  @Test func distanceTooFarBackIsAnError() {
-    var writer = BitWriter()
-    writer.write(1, bits: 1)
-    writer.write(1, bits: 2)
-    writeFixed(Int(UInt8(ascii: "a")), to: &writer)
-    writeFixed(257, to: &writer)  // length 3
-    writer.writeCode(1, length: 5)  // distance 2, but only 1 byte so far
-    writeFixed(256, to: &writer)
-    #expect(throws: InflateError.corrupt("distance 2 too far back (only 1 bytes)")) {
-      try inflateRaw(writer.bytes)
-    }
-  }
+  /// Hand-made DEFLATE streams that break RFC 1951: each is a `corruptCompressedData` error
+  /// that keeps zlib's reason.
+  @Test func brokenDeflateStreamsKeepZlibsReason() {
+    var farBack = BitWriter()
+    farBack.write(1, bits: 1)
+    farBack.write(1, bits: 2)
+    writeFixed(Int(UInt8(ascii: "a")), to: &farBack)
+    writeFixed(257, to: &farBack)  // length 3
+    farBack.writeCode(1, length: 5)  // distance 2, but only 1 byte so far
+    writeFixed(256, to: &farBack)
 
-  @Test func invalidSymbolsAndBlockTypesAreErrors() {
     var badType = BitWriter()
     badType.write(1, bits: 1)
     badType.write(3, bits: 2)
     badType.write(0, bits: 13)
-    #expect(throws: InflateError.corrupt("invalid block type 3")) { try inflateRaw(badType.bytes) }
 
     var badLength = BitWriter()
     badLength.write(1, bits: 1)
     badLength.write(1, bits: 2)
     writeFixed(286, to: &badLength)
     badLength.write(0, bits: 24)
-    #expect(throws: InflateError.corrupt("invalid length symbol 286")) {
-      try inflateRaw(badLength.bytes)
-    }
 
     var badNLEN = BitWriter()
     badNLEN.write(1, bits: 3)  // final stored block
@@ -176,44 +186,41 @@ private func writeFixed(_ symbol: Int, to writer: inout BitWriter) {
     badNLEN.write(5, bits: 16)
     badNLEN.write(5, bits: 16)
     badNLEN.write(0, bits: 40)
-    #expect(throws: InflateError.corrupt("stored block length 5 does not match its complement")) {
-      try inflateRaw(badNLEN.bytes)
-    }
 
     var tooManyCodes = BitWriter()
     tooManyCodes.write(1, bits: 1)
     tooManyCodes.write(2, bits: 2)
     tooManyCodes.write(30, bits: 5)  // HLIT 287
     tooManyCodes.write(0, bits: 40)
-    #expect(throws: InflateError.self) { try inflateRaw(tooManyCodes.bytes) }
+
+    let cases: [(BitWriter, String)] = [
+      (farBack, "invalid distance too far back"), (badType, "invalid block type"),
+      (badLength, "invalid literal/length code"), (badNLEN, "invalid stored block lengths"),
+      (tooManyCodes, "too many length or distance symbols"),
+    ]
+    for (writer, reason) in cases {
+      let error = datasetError { try Zlib.decompress(zlibStream(deflate: writer.bytes, output: []), file: "z") }
+      guard case .corruptCompressedData(let file, let found) = error else {
+        Issue.record("\(reason): got \(String(describing: error))")
+        continue
+      }
+      #expect(file == "z" && found.hasPrefix(reason), "\(found)")
+      #expect(error?.hint.contains("download it again") == true)
+    }
   }
 
-  @Test func emptyAndTruncatedRawStreams() {
-    #expect(throws: InflateError.truncated) { try inflateRaw([]) }
+  @Test func emptyAndTruncatedStreamsAreTruncated() {
     var stored = BitWriter()
     stored.write(1, bits: 3)
     stored.write(0, bits: 5)
     stored.write(100, bits: 16)
     stored.write(~100 & 0xFFFF, bits: 16)
-    #expect(throws: InflateError.truncated) { try inflateRaw(stored.bytes + [1, 2, 3]) }
-  }
-
-  @Test func huffmanTablesRejectBadCodeLengths() throws {
-    #expect(throws: InflateError.corrupt("over-subscribed Huffman code")) {
-      try HuffmanTable(lengths: [1, 1, 1] as [UInt8], rootBits: 4)
+    let truncated = DatasetError.corruptCompressedData(file: "<memory>", reason: InflateError.truncated.reason)
+    for bytes in [[], [0x78], [0x78, 0x01], [0x78, 0x01] + stored.bytes + [1, 2, 3]] {
+      #expect(datasetError { try Zlib.decompress(bytes) } == truncated, "\(bytes.count) bytes")
     }
-    #expect(throws: InflateError.corrupt("incomplete Huffman code")) {
-      try HuffmanTable(lengths: [1, 2] as [UInt8], rootBits: 4)
+    for bytes in [[], [0x1F], [0x1F, 0x8B], Array(storedGzip([1, 2, 3]).dropLast(1))] {
+      #expect(datasetError { try Gzip.decompress(bytes) } == truncated, "\(bytes.count) bytes")
     }
-    #expect(throws: InflateError.corrupt("incomplete Huffman code")) {
-      try HuffmanTable(lengths: [1] as [UInt8], rootBits: 4, allowSingleCode: false)
-    }
-    _ = try HuffmanTable(lengths: [1, 2, 2] as [UInt8], rootBits: 4)
-    _ = try HuffmanTable(lengths: [0, 1] as [UInt8], rootBits: 4)  // one code: allowed
-    _ = try HuffmanTable(lengths: [0, 0] as [UInt8], rootBits: 4)  // no codes: allowed
-    // Codes longer than the root use subtables: lengths 1, 2, …, 14, 15, 15.
-    let long = (1...15).map(UInt8.init) + [15]
-    let table = try HuffmanTable(lengths: long, rootBits: 4)
-    #expect(table.count > 16)
   }
 }

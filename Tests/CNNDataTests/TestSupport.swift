@@ -56,7 +56,7 @@ func labelsFile(_ labels: [UInt8]) -> [UInt8] {
   idxFile(magic: IDX.labelsMagic, dimensions: [labels.count], data: labels)
 }
 
-/// A gzip file of stored (uncompressed) DEFLATE blocks, so tests can gzip without zlib.
+/// A gzip file of stored (uncompressed) DEFLATE blocks, so tests can place every byte.
 func storedGzip(_ data: [UInt8], blockSize: Int = 1000) -> [UInt8] {
   var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3]
   var start = 0
@@ -68,7 +68,20 @@ func storedGzip(_ data: [UInt8], blockSize: Int = 1000) -> [UInt8] {
     out += data[start..<end]
     start = end
   } while start < data.count
-  return out + littleEndian(CRC32.checksum(data)) + littleEndian(UInt32(data.count))
+  return out + littleEndian(Zlib.crc32(data)) + littleEndian(UInt32(truncatingIfNeeded: data.count))
+}
+
+/// A one-member gzip file compressed by zlib: the zlib stream's DEFLATE data between a plain
+/// 10-byte gzip header and the CRC-32 and size trailer.
+func gzip(_ data: [UInt8], level: Int = 6) -> [UInt8] {
+  let deflate = Zlib.compress(data, level: level).dropFirst(2).dropLast(4)
+  return [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3] + deflate + littleEndian(Zlib.crc32(data))
+    + littleEndian(UInt32(truncatingIfNeeded: data.count))
+}
+
+/// A raw DEFLATE stream in a zlib wrapper (`78 01`, the data, the Adler-32 of `output`).
+func zlibStream(deflate: [UInt8], output: [UInt8]) -> [UInt8] {
+  [0x78, 0x01] + deflate + bigEndian(Zlib.adler32(output))
 }
 
 /// Writes DEFLATE bits: values least significant bit first, Huffman codes most significant first.
@@ -87,23 +100,6 @@ struct BitWriter {
   mutating func writeCode(_ code: Int, length: Int) {
     for i in stride(from: length - 1, through: 0, by: -1) { write((code >> i) & 1, bits: 1) }
   }
-}
-
-/// Runs the inflater on a raw DEFLATE stream.
-func inflateRaw(_ bytes: [UInt8], limit: Int = 1 << 20) throws(InflateError) -> [UInt8] {
-  let result = bytes.withUnsafeBufferPointer { buffer in
-    Result { () throws(InflateError) -> [UInt8] in
-      var inflater = Inflater(input: buffer, limit: limit, capacityHint: 16)
-      do throws(InflateError) {
-        try inflater.inflate(from: 0)
-      } catch {
-        inflater.deallocate()
-        throw error
-      }
-      return inflater.takeOutput()
-    }
-  }
-  return try result.get()
 }
 
 /// A fresh temporary directory, removed by `remove()`.

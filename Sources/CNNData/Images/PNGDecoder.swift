@@ -136,15 +136,22 @@ public enum PNGDecoder {
 
   // MARK: - Image data
 
-  /// Concatenates the IDAT chunks and inflates them to exactly `height · (1 + rowBytes)` bytes.
+  /// Concatenates the IDAT chunks and inflates them to exactly `height · (1 + rowBytes)` bytes,
+  /// allocated once, after checking that the compressed data could hold that many.
   static func inflate(_ chunks: [Chunk], header: Header, file: String) throws(PNGError) -> [UInt8] {
     var stream: [UInt8] = []
     for chunk in chunks where chunk.type == "IDAT" { stream += chunk.data }
     let expected = header.height * (header.rowBytes + 1)
     guard expected <= PNG.maxDataBytes else { throw .tooLarge(file: file, width: header.width, height: header.height) }
+    let most = Zlib.maxDecompressedCount(compressedCount: stream.count)
+    guard expected <= most else {
+      throw .corruptImageData(
+        file: file, reason: "a \(header.width)×\(header.height) image needs \(expected) bytes, but \(stream.count) "
+          + "bytes of IDAT data decompress to at most \(most)")
+    }
     let data: [UInt8]
     do {
-      data = try Zlib.decompress(stream, file: file, maxOutputBytes: expected)
+      data = try Zlib.decompress(stream, file: file, maxOutputBytes: expected, expectedBytes: expected)
     } catch .corruptCompressedData(_, let reason) {
       throw .corruptImageData(file: file, reason: reason)
     } catch .decompressedSizeExceedsLimit {

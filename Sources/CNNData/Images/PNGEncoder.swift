@@ -4,7 +4,8 @@ import CNNData
 ///
 /// Each row gets the filter (None, Sub, Up, Average or Paeth) whose output has the smallest
 /// sum of absolute values, the heuristic the PNG standard recommends (§12.8); the filtered
-/// rows are compressed by ``Deflater``. No system zlib is needed.
+/// rows are compressed by the system zlib at its default level 6 with its `Z_FILTERED`
+/// strategy, as libpng does (`CNNData.Zlib.compress`).
 public struct PNGEncoder: Sendable {
   /// Whether to write a palette image (colour type 3) when the picture has at most 256
   /// distinct colours; decoding gives back the same RGB or RGBA pixels.
@@ -41,7 +42,7 @@ public struct PNGEncoder: Sendable {
     if let palette { appendChunk("PLTE", palette, to: &out) }
     if let alphas { appendChunk("tRNS", alphas, to: &out) }
     let filtered = filterRows(samples, width: width, height: height, bytesPerPixel: bytesPerPixel, forcing: forced)
-    appendChunk("IDAT", Deflater.zlib(filtered), to: &out)
+    appendChunk("IDAT", Zlib.compress(filtered, strategy: .filtered), to: &out)
     appendChunk("IEND", [], to: &out)
     return out
   }
@@ -122,7 +123,7 @@ public struct PNGEncoder: Sendable {
   static func appendChunk(_ type: String, _ data: [UInt8], to out: inout [UInt8]) {
     appendBigEndian(UInt32(data.count), to: &out)
     let typeBytes = Array(type.utf8)
-    let crc = (typeBytes + data).withUnsafeBufferPointer { Zlib.crc32($0) }
+    let crc = Zlib.crc32(data, continuing: Zlib.crc32(typeBytes))
     out += typeBytes
     out += data
     appendBigEndian(crc, to: &out)

@@ -1,3 +1,4 @@
+import CNNData
 import Testing
 
 @testable import CNNData
@@ -5,7 +6,7 @@ import Testing
 @Suite struct PNGErrorTests {
   static let good = testImage(width: 6, height: 4, channels: 3).pngData()
   static let header: [UInt8] = [0, 0, 0, 6, 0, 0, 0, 4, 8, 2, 0, 0, 0]
-  static let idat = Deflater.zlib([UInt8](repeating: 0, count: 4 * 19))
+  static let idat = Zlib.compress([UInt8](repeating: 0, count: 4 * 19))
 
   @Test func rejectsABadSignature() {
     let error = pngError { try PNGDecoder.decode(Array("GIF89a....".utf8), file: "x.png") }
@@ -67,7 +68,7 @@ import Testing
   }
 
   @Test func rejectsTooLittleImageData() {
-    let short = Deflater.zlib([UInt8](repeating: 0, count: 3 * 19))
+    let short = Zlib.compress([UInt8](repeating: 0, count: 3 * 19))
     let bytes = PNG.signature + chunk("IHDR", Self.header) + chunk("IDAT", short) + chunk("IEND", [])
     guard case .corruptImageData(_, let reason) = pngError({ try PNGDecoder.decode(bytes) }) else {
       Issue.record("expected corruptImageData"); return
@@ -75,10 +76,30 @@ import Testing
     #expect(reason.contains("57") && reason.contains("76"))
   }
 
+  /// 30000×30000 grey needs 900 MB, which 70-odd bytes of IDAT cannot hold: rejected before
+  /// anything that size is allocated or inflated.
+  @Test func rejectsImageDataTooSmallForTheHeader() {
+    let header: [UInt8] = [0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 0, 0, 0, 0]
+    let bytes = PNG.signature + chunk("IHDR", header) + chunk("IDAT", Self.idat) + chunk("IEND", [])
+    guard case .corruptImageData(_, let reason) = pngError({ try PNGDecoder.decode(bytes) }) else {
+      Issue.record("expected corruptImageData"); return
+    }
+    #expect(reason.contains("900030000") && reason.contains("at most"))
+  }
+
+  @Test func rejectsTooMuchImageData() {
+    let long = Zlib.compress([UInt8](repeating: 0, count: 5 * 19))
+    let bytes = PNG.signature + chunk("IHDR", Self.header) + chunk("IDAT", long) + chunk("IEND", [])
+    guard case .corruptImageData(_, let reason) = pngError({ try PNGDecoder.decode(bytes) }) else {
+      Issue.record("expected corruptImageData"); return
+    }
+    #expect(reason.contains("holds more than the 76 bytes"))
+  }
+
   @Test func rejectsABadFilterType() {
     var raw = [UInt8](repeating: 0, count: 4 * 19)
     raw[19] = 9
-    let bytes = PNG.signature + chunk("IHDR", Self.header) + chunk("IDAT", Deflater.zlib(raw)) + chunk("IEND", [])
+    let bytes = PNG.signature + chunk("IHDR", Self.header) + chunk("IDAT", Zlib.compress(raw)) + chunk("IEND", [])
     #expect(pngError { try PNGDecoder.decode(bytes) } == .badFilterType(file: "<memory>", row: 1, filter: 9))
   }
 
