@@ -41,8 +41,9 @@ let package = Package(
     .target(name: "CNNModels", dependencies: ["CNNKernels", "CNNLayers"]),
     /// `Trainer`, training events, progress bar, JSON lines.
     .target(name: "CNNTraining", dependencies: ["CNNLayers", "CNNOptimizers", "CNNData", "CNNModels"]),
-    /// PNG and SVG writers, filter grids, feature maps, charts.
-    .target(name: "CNNVisualization", dependencies: ["CNNLayers", "CNNData"]),
+    /// PNG and SVG writers, filter grids, feature maps, charts (training curves read
+    /// `CNNTraining`'s events).
+    .target(name: "CNNVisualization", dependencies: ["CNNLayers", "CNNData", "CNNTraining"]),
     /// Umbrella: `import CNNKit` brings in every library module.
     .target(
       name: "CNNKit",
@@ -64,7 +65,7 @@ let package = Package(
     .testTarget(name: "CNNDataTests", dependencies: ["CNNData"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CNNModelsTests", dependencies: ["CNNModels"]),
     .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "CNNVisualizationTests", dependencies: ["CNNVisualization"]),
+    .testTarget(name: "CNNVisualizationTests", dependencies: ["CNNVisualization", "CNNTraining"]),
   ],
   swiftLanguageModes: [.v6]
 )

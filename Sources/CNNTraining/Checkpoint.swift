@@ -198,12 +198,7 @@ public struct Checkpoint: Sendable {
   private static func parseClassNames(_ text: String) throws(CheckpointError) -> [String] {
     let invalid = CheckpointError.invalidMetadata(
       key: MetadataKey.classNames, value: text, expected: "a JSON array of strings")
-    guard case .array(let elements)? = try? JSONValue.parse(ArraySlice(text.utf8)) else { throw invalid }
-    var names: [String] = []
-    for element in elements {
-      guard case .string(let name) = element else { throw invalid }
-      names.append(name)
-    }
+    guard let names = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else { throw invalid }
     return names
   }
 

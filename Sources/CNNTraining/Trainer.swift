@@ -168,7 +168,8 @@ public final class Trainer {
         epoch: epoch, trainLoss: batchIndex > 0 ? Float(lossSum / Double(batchIndex)) : 0,
         trainAccuracy: seen > 0 ? Float(correct) / Float(seen) : 0, testLoss: evaluation?.loss,
         testAccuracy: evaluation?.accuracy, seconds: seconds,
-        evaluationSeconds: (clock.now - evaluationStart).seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9))
+        evaluationSeconds: (clock.now - evaluationStart).seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9),
+        learningRate: optimizer.learningRate)
       summaries.append(summary)
       observers.forEach { $0.receive(.epoch(summary)) }
       schedule?.endOfEpoch(loss: evaluation?.loss ?? summary.trainLoss)
