@@ -1,10 +1,11 @@
 import Foundation
 
-/// One value of a safetensors header, as Foundation's `JSONDecoder` reads it.
+/// One value of a safetensors header, as Foundation's `JSONSerialization` reads it.
 ///
-/// Whole numbers that fit in `Int` are `.integer`, so offsets and shapes stay exact; every
-/// other number is `.number`.
-enum SafeTensorsHeaderValue: Decodable, Equatable, CustomStringConvertible {
+/// Whole numbers written without a fraction or exponent that fit in `Int` are `.integer`, so
+/// offsets and shapes are exact (`4` is an integer, `4.0` is not, as in the reference
+/// implementation); every other number is `.number`.
+enum SafeTensorsHeaderValue: Equatable, CustomStringConvertible {
   case object([String: SafeTensorsHeaderValue])
   case array([SafeTensorsHeaderValue])
   case string(String)
@@ -13,35 +14,26 @@ enum SafeTensorsHeaderValue: Decodable, Equatable, CustomStringConvertible {
   case bool(Bool)
   case null
 
-  private struct Key: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-  }
-
-  init(from decoder: any Decoder) throws {
-    if let object = try? decoder.container(keyedBy: Key.self) {
-      var members: [String: SafeTensorsHeaderValue] = [:]
-      for key in object.allKeys { members[key.stringValue] = try object.decode(Self.self, forKey: key) }
-      self = .object(members)
-    } else if var array = try? decoder.unkeyedContainer() {
-      var elements: [SafeTensorsHeaderValue] = []
-      while !array.isAtEnd { elements.append(try array.decode(Self.self)) }
-      self = .array(elements)
-    } else {
-      let single = try decoder.singleValueContainer()
-      if single.decodeNil() {
-        self = .null
-      } else if let value = try? single.decode(Bool.self) {
-        self = .bool(value)
-      } else if let value = try? single.decode(Int.self) {
-        self = .integer(value)
-      } else if let value = try? single.decode(Double.self) {
-        self = .number(value)
+  /// The value of what `JSONSerialization` returns.
+  init(_ value: Any) {
+    switch value {
+    case let number as NSNumber:
+      // The number's storage type tells how it was written: `c` for true and false, `d` for
+      // a fraction or exponent, an integer type otherwise (NSDecimalNumber when out of range).
+      let type = String(cString: number.objCType)
+      if type == "c" {
+        self = .bool(number.boolValue)
+      } else if number is NSDecimalNumber || type == "d" || type == "f" {
+        self = .number(number.doubleValue)
+      } else if type == "Q" && number.uint64Value > UInt64(Int.max) {
+        self = .number(number.doubleValue)
       } else {
-        self = .string(try single.decode(String.self))
+        self = .integer(number.intValue)
       }
+    case let text as String: self = .string(text)
+    case let object as [String: Any]: self = .object(object.mapValues(Self.init))
+    case let array as [Any]: self = .array(array.map(Self.init))
+    default: self = .null
     }
   }
 
@@ -70,42 +62,33 @@ enum SafeTensorsHeaderValue: Decodable, Equatable, CustomStringConvertible {
     }
   }
 
-  /// Parses a header: UTF-8 JSON with no key twice in one object.
+  /// Parses a header: UTF-8 JSON with no key twice in one object and no trailing commas.
   ///
   /// - Throws: A message for ``CheckpointError/malformedHeader(_:)``.
   static func parse(_ header: ArraySlice<UInt8>) throws(SafeTensorsHeaderError) -> SafeTensorsHeaderValue {
     guard String(validating: header, as: UTF8.self) != nil else { throw .init("it is not valid UTF-8") }
-    let value: SafeTensorsHeaderValue
+    let object: Any
     do {
-      value = try JSONDecoder().decode(Self.self, from: Data(header))
+      object = try JSONSerialization.jsonObject(with: Data(header))
     } catch {
-      let detail = (error as? DecodingError).flatMap(Self.underlyingMessage) ?? "\(error)"
+      let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
       throw .init("invalid JSON (\(detail))")
     }
-    if let key = firstDuplicateKey(in: Array(header)) {
-      throw .init("duplicate key \"\(key)\" (two entries under one name are ambiguous)")
-    }
-    return value
+    if let problem = strictnessProblem(in: Array(header)) { throw .init("invalid JSON (\(problem))") }
+    return SafeTensorsHeaderValue(object)
   }
 
-  private static func underlyingMessage(_ error: DecodingError) -> String? {
-    guard case .dataCorrupted(let context) = error else { return nil }
-    if let underlying = context.underlyingError as NSError?,
-      let text = underlying.userInfo[NSDebugDescriptionErrorKey] as? String
-    {
-      return text
-    }
-    return context.debugDescription
-  }
-
-  /// The first key that occurs twice in one object of `json`, which must be valid JSON
-  /// (the decoder keeps one of the two values silently).
-  static func firstDuplicateKey(in json: [UInt8]) -> String? {
+  /// What Foundation accepts but strict JSON does not: a key that occurs twice in one object
+  /// (`JSONSerialization` keeps the last value silently), or a comma before `}` or `]`.
+  /// `json` must be otherwise valid JSON.
+  static func strictnessProblem(in json: [UInt8]) -> String? {
     var open: [Set<String>?] = []  // one per enclosing container: the keys of an object, nil for an array
     var expectingKey = false
+    var previous: UInt8 = 0  // the last byte outside strings and whitespace
     var i = 0
     while i < json.count {
-      switch json[i] {
+      let byte = json[i]
+      switch byte {
       case UInt8(ascii: "{"):
         open.append([])
         expectingKey = true
@@ -113,6 +96,7 @@ enum SafeTensorsHeaderValue: Decodable, Equatable, CustomStringConvertible {
         open.append(nil)
         expectingKey = false
       case UInt8(ascii: "}"), UInt8(ascii: "]"):
+        if previous == UInt8(ascii: ",") { return "a comma before '\(Character(Unicode.Scalar(byte)))' at byte \(i)" }
         _ = open.popLast()
         expectingKey = false
       case UInt8(ascii: ","):
@@ -127,12 +111,13 @@ enum SafeTensorsHeaderValue: Decodable, Equatable, CustomStringConvertible {
             token.contains(UInt8(ascii: "\\"))
             ? (try? JSONDecoder().decode(String.self, from: Data(token))) ?? String(decoding: token, as: UTF8.self)
             : String(decoding: token.dropFirst().dropLast(), as: UTF8.self)
-          if open[open.count - 1]?.insert(key).inserted == false { return key }
+          if open[open.count - 1]?.insert(key).inserted == false { return "duplicate key \"\(key)\" at byte \(start)" }
         }
         expectingKey = false
       default:
         break
       }
+      if byte != 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D { previous = json[min(i, json.count - 1)] }
       i += 1
     }
     return nil
