@@ -55,6 +55,11 @@ public final class Trainer {
   public var gradientClipNorm: Float?
   /// The checks that stop a failing run; its state is updated after each epoch.
   public var health = TrainingHealth()
+  /// The dataset's name for reports (`fashion-mnist`), if known: ``TrainingStart/dataset``.
+  public var datasetName: String?
+  /// Lines for observers to print before the run (``TrainingStart/notes``), e.g. how a resumed
+  /// run re-planned its schedule.
+  public var notes: [String] = []
 
   /// Also asks the allocator to reuse large blocks (`MemoryTuning.reuseLargeAllocations()`),
   /// which saves a page fault per 4 KB of every tensor of every step.
@@ -117,7 +122,7 @@ public final class Trainer {
       seed: seed,
       augmentation: configuration.preparation.augmentation.isEmpty
         ? "none" : configuration.preparation.augmentation.description,
-      schedule: schedule?.description ?? "constant")
+      schedule: schedule?.description ?? "constant", notes: notes, dataset: datasetName)
     observers.forEach { $0.receive(.started(start)) }
     var summaries: [EpochSummary] = []
     var trainingSeconds = 0.0

@@ -141,6 +141,7 @@ struct Train: ParsableCommand {
     trainer.schedule = run.schedule
     trainer.gradientClipNorm = run.clipNorm
     trainer.health = run.health
+    trainer.datasetName = source.name.rawValue
     let observers: [any TrainingObserver] = json ? [JSONLinesObserver()] : [ProgressBar()]
     let saveTo = checkpoint ?? resume
     let configuration = TrainingConfiguration(
