@@ -23,7 +23,7 @@ extension TrainingEvent: Codable {
   }
 
   /// The event without its kind: what is encoded next to `event`.
-  public var payload: any Encodable {
+  var payload: any Encodable {
     switch self {
     case .started(let start): return start
     case .batch(let progress): return progress

@@ -256,7 +256,8 @@ extension Visualize {
       discussion: """
         Either evaluates a network on a test set (--checkpoint or --model, with --data-dir or \
         the bundled MNIST sample), or draws a matrix saved as JSON (--matrix FILE, as written by \
-        --save-json): {"class_names": [...], "matrix": [[...], ...]}, rows the true classes.
+        --save-json or by `cnn evaluate --json`): {"class_names": [...], "matrix": [[...], ...]}, \
+        rows the true classes.
         """)
 
     @Option(help: "A checkpoint (.safetensors) to evaluate.")
@@ -274,7 +275,7 @@ extension Visualize {
     @Option(help: "Evaluate only the first N test images.")
     var limit: Int?
 
-    @Option(help: "Draw this JSON matrix instead of evaluating a network.")
+    @Option(help: "Draw this JSON matrix (from --save-json or `cnn evaluate --json`) instead of evaluating a network.")
     var matrix: String?
 
     @Option(help: "Also save the matrix as JSON here.")

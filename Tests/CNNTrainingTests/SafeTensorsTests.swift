@@ -95,6 +95,8 @@ func readError(_ bytes: [UInt8]) -> CheckpointError? {
     (#"{"a": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]}"#, "invalid JSON"),
     (#"{"a": 1, "a": 2}"#, "duplicate key"),
     (#"{"a": 1, "\u0061": 2}"#, "duplicate key \"a\""),
+    ("{\"a\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}",
+     "invalid JSON (Too many nested"),
     (#"{"a": {"dtype": "F32", "dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, "duplicate key \"dtype\""),
     (#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},}"#, "a comma before '}'"),
     (#"{"a": {"dtype": "F32", "shape": [1, ], "data_offsets": [0, 4]}}"#, "a comma before ']'"),
