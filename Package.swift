@@ -43,8 +43,9 @@ let package = Package(
     .target(name: "CNNModels", dependencies: ["CNNKernels", "CNNLayers"]),
     /// `Trainer`, training events, progress bar, JSON lines.
     .target(name: "CNNTraining", dependencies: ["CNNLayers", "CNNOptimizers", "CNNData", "CNNModels"]),
-    /// PNG and SVG writers, filter grids, feature maps, charts.
-    .target(name: "CNNVisualization", dependencies: ["CNNLayers", "CNNData"]),
+    /// PNG and SVG writers, filter grids, feature maps, charts (training curves read
+    /// `CNNTraining`'s events).
+    .target(name: "CNNVisualization", dependencies: ["CNNLayers", "CNNData", "CNNTraining"]),
     /// Umbrella: `import CNNKit` brings in every library module.
     .target(
       name: "CNNKit",
@@ -66,7 +67,7 @@ let package = Package(
     .testTarget(name: "CNNDataTests", dependencies: ["CNNData"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CNNModelsTests", dependencies: ["CNNModels"]),
     .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "CNNVisualizationTests", dependencies: ["CNNVisualization", "CNNData"]),
+    .testTarget(name: "CNNVisualizationTests", dependencies: ["CNNVisualization", "CNNData", "CNNTraining"]),
     /// Runs the built `cnn` executable as a subprocess. Depending on the executable target makes
     /// `swift test` build `cnn` first; the tests do not import it.
     .testTarget(name: "CLITests", dependencies: ["cnn"]),

@@ -24,7 +24,7 @@ public struct ClassificationReport: Sendable, Equatable {
   /// Samples whose label is among the `topK` largest logits (ties count in the label's favour).
   public var topKCorrect: Int?
   /// `confusion[actual][predicted]`: how many samples of class `actual` were predicted as
-  /// `predicted`.
+  /// `predicted` (the `matrix` of the JSON form).
   public var confusion: [[Int]]
 
   /// `correct / count`.
@@ -70,7 +70,8 @@ public struct ClassificationReport: Sendable, Equatable {
     lossSum = 0
   }
 
-  private var lossSum: Double
+  /// The sum of the batch losses (each times its batch size), from which ``loss`` is kept.
+  var lossSum: Double
 
   /// Adds a batch of logits `[B, classCount]` and their labels.
   public mutating func add(logits: Tensor, labels: [Int]) {
@@ -122,22 +123,6 @@ public struct ClassificationReport: Sendable, Equatable {
       lines.append(pad(String(c), 3) + "  " + row.map { pad($0.grouped, width) }.joined())
     }
     return lines.joined(separator: "\n") + "\n"
-  }
-
-  /// The report as one JSON object on one line:
-  /// `{"event":"evaluation","count":…,"accuracy":…,"per_class_accuracy":[…],"confusion":[[…]]}`.
-  public var json: String {
-    var line = JSONLine()
-    line.append("event", "evaluation")
-    line.append("count", count)
-    line.append("loss", loss)
-    line.append("accuracy", accuracy)
-    if let k = topK { line.append("top\(k)_accuracy", topKAccuracy) }
-    let names = classNames.map(JSONText.quoted).joined(separator: ",")
-    let perClass = perClassAccuracy.map { $0.map { JSONLine.render(.float($0)) } ?? "null" }.joined(separator: ",")
-    let matrix = confusion.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",")
-    return String(line.description.dropLast())
-      + ",\"class_names\":[\(names)],\"per_class_accuracy\":[\(perClass)],\"confusion\":[\(matrix)]}"
   }
 }
 

@@ -33,8 +33,9 @@ public enum Console {
   public static var errorIsTerminal: Bool { isatty(2) != 0 }
 }
 
-/// Writes every event as one JSON object per line on standard output (`cnn train --json`).
-/// Batch events are thinned to about 20 per epoch.
+/// Writes every event as one JSON object per line on standard output (`cnn train --json`),
+/// encoded by Foundation's `JSONEncoder` (``TrainingEvent/jsonLine``: `event` first, the other
+/// keys sorted). Batch events are thinned to about 20 per epoch.
 public final class JSONLinesObserver: TrainingObserver {
   private let write: (String) -> Void
 
@@ -45,7 +46,7 @@ public final class JSONLinesObserver: TrainingObserver {
       let every = max(1, progress.batchesPerEpoch / 20)
       guard progress.batch % every == 0 || progress.batch == progress.batchesPerEpoch else { return }
     }
-    write(event.jsonLine.description + "\n")
+    write(event.jsonLine + "\n")
   }
 }
 
@@ -57,14 +58,22 @@ public final class ProgressBar: TrainingObserver {
   private let width = 24
   private var lastDraw: ContinuousClock.Instant?
 
-  /// - Parameter live: Whether to redraw a bar after each batch; by default, when standard
-  ///   error is a terminal.
-  public init(live: Bool = Console.errorIsTerminal) { self.live = live }
+  private let out: (String) -> Void
+
+  /// - Parameters:
+  ///   - live: Whether to redraw a bar after each batch; by default, when standard error is a
+  ///     terminal.
+  ///   - out: Where the notes, the header and the epoch lines go; standard output by default.
+  public init(live: Bool = Console.errorIsTerminal, out: @escaping (String) -> Void = Console.out) {
+    self.live = live
+    self.out = out
+  }
 
   public func receive(_ event: TrainingEvent) {
     switch event {
     case .started(let start):
-      Console.out(
+      for note in start.notes { out(note + "\n") }
+      out(
         "Training \(start.model) (\(start.parameterCount.grouped) parameters) on \(start.trainingSamples.grouped) images, "
           + "testing on \(start.testSamples.grouped); \(start.epochs) epochs of \(start.batchesPerEpoch) batches of "
           + "\(start.batchSize), \(start.optimizer) lr \(start.learningRate), schedule \(start.schedule), "
@@ -87,19 +96,24 @@ public final class ProgressBar: TrainingObserver {
       var line = "epoch \(summary.epoch)  train loss \(summary.trainLoss.formatted(4))"
         + "  train acc \((summary.trainAccuracy * 100).formatted(2))%"
       if let accuracy = summary.testAccuracy { line += "  test acc \((accuracy * 100).formatted(2))%" }
+      line += "  lr \(summary.learningRate.formatted(6))"
       line += "  \(summary.seconds.formatted(2))s  \(Int(summary.imagesPerSecond).grouped) img/s\n"
-      Console.out(line)
+      out(line)
     case .finished(let result):
       // A stopped run did not finish, even when it stopped in its last epoch: it ends with the
       // reason and the hint on standard error, as other failing commands do, and nothing else.
       if let stop = result.stop {
         if live { Console.error("\r\u{1B}[2K") }
-        Console.error("Error: \(stop)\n")
+        if case .requested = stop {
+          out("Stopped: \(stop)\n")  // asked for, not a failure
+        } else {
+          Console.error("Error: \(stop)\n")
+        }
         return
       }
       var line = "Finished in \(result.totalSeconds.formatted(1))s (training \(result.trainingSeconds.formatted(1))s)"
       if let accuracy = result.finalTestAccuracy { line += "; test accuracy \((accuracy * 100).formatted(2))%" }
-      Console.out(line + "\n")
+      out(line + "\n")
     }
   }
 }

@@ -84,13 +84,9 @@ public enum OutputGuard {
     guard length >= 2, length <= UInt64(SafeTensors.maximumHeaderLength),
       let header = try? handle.read(upToCount: Int(length)), header.count == Int(length),
       header.first == UInt8(ascii: "{"),
-      case .object(let members)? = try? JSONValue.parse(ArraySlice(header))
+      let members = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any]
     else { return nil }
-    guard case .object(let entries)? = members.first(where: { $0.key == "__metadata__" })?.value else { return [:] }
-    var metadata: [String: String] = [:]
-    for (key, value) in entries {
-      if case .string(let text) = value { metadata[key] = text }
-    }
-    return metadata
+    guard let entries = members["__metadata__"] as? [String: Any] else { return [:] }
+    return entries.compactMapValues { $0 as? String }
   }
 }

@@ -42,17 +42,17 @@ public struct SafeTensorsFile: Sendable {
     guard header.first == UInt8(ascii: "{") else {
       throw .malformedHeader("it does not start with '{'")
     }
-    let json: JSONValue
+    let json: SafeTensorsHeaderValue
     do {
-      json = try JSONValue.parse(header)
+      json = try SafeTensorsHeaderValue.parse(header)
     } catch {
-      throw .malformedHeader("invalid JSON (\(error.message))")
+      throw .malformedHeader(error.message)
     }
     guard case .object(let members) = json else { throw .malformedHeader("it is not a JSON object") }
 
     var metadata: [String: String] = [:]
     var tensors: [SafeTensors.TensorInfo] = []
-    for (key, value) in members {
+    for (key, value) in members.sorted(by: { $0.key < $1.key }) {
       if key == "__metadata__" {
         metadata = try Self.metadata(from: value)
       } else {
@@ -99,13 +99,13 @@ public struct SafeTensorsFile: Sendable {
 
   // MARK: - Validation
 
-  private static func metadata(from value: JSONValue) throws(CheckpointError) -> [String: String] {
+  private static func metadata(from value: SafeTensorsHeaderValue) throws(CheckpointError) -> [String: String] {
     if value == .null { return [:] }
     guard case .object(let entries) = value else {
       throw .malformedHeader("__metadata__ is \(value.kind), not an object of strings")
     }
     var metadata: [String: String] = [:]
-    for (key, entry) in entries {
+    for (key, entry) in entries.sorted(by: { $0.key < $1.key }) {
       guard case .string(let text) = entry else {
         throw .malformedHeader("__metadata__ entry \"\(key)\" is \(entry.kind), not a string")
       }
@@ -114,17 +114,15 @@ public struct SafeTensorsFile: Sendable {
     return metadata
   }
 
-  private static func tensorInfo(named name: String, from value: JSONValue, dataLength: Int) throws(CheckpointError)
+  private static func tensorInfo(named name: String, from value: SafeTensorsHeaderValue, dataLength: Int) throws(CheckpointError)
     -> SafeTensors.TensorInfo
   {
     guard case .object(let fields) = value else {
       throw .malformedHeader("tensor \"\(name)\" is \(value.kind), not an object with dtype, shape and data_offsets")
     }
-    func field(_ key: String) throws(CheckpointError) -> JSONValue {
-      guard let found = fields.first(where: { $0.key == key }) else {
-        throw .malformedHeader("tensor \"\(name)\" has no \"\(key)\"")
-      }
-      return found.value
+    func field(_ key: String) throws(CheckpointError) -> SafeTensorsHeaderValue {
+      guard let found = fields[key] else { throw .malformedHeader("tensor \"\(name)\" has no \"\(key)\"") }
+      return found
     }
     func integers(_ key: String) throws(CheckpointError) -> [Int] {
       guard case .array(let elements) = try field(key) else {

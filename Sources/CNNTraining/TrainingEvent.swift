@@ -27,9 +27,10 @@ public struct TrainingStart: Sendable, Equatable {
   public var augmentation: String = "none"
   /// The learning-rate schedule, as `--schedule` spells it (`cosine=12,min=0.0`), or `constant`.
   public var schedule: String = "constant"
-  /// Lines to show before the run starts (a resume and what it re-planned).
+  /// Lines the run wants printed before anything else, e.g. "resumed at epoch 3 of 5; cosine
+  /// schedule re-planned to end at epoch 5". Empty for most runs.
   public var notes: [String] = []
-  /// The data, as a short description (`cifar10 (/data/cifar)`), if known.
+  /// The dataset trained on, as `--dataset` names it (`mnist`, `cifar10`), if known.
   public var dataset: String? = nil
 }
 
@@ -66,7 +67,8 @@ public struct EpochSummary: Sendable, Equatable {
   public var evaluationSeconds: Double
   /// Training images per second this epoch.
   public var imagesPerSecond: Double
-  /// The learning rate of the epoch's last step.
+  /// The learning rate in effect at the epoch's last step (0 in logs written before it was
+  /// recorded).
   public var learningRate: Float = 0
 }
 

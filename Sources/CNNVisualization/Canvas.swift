@@ -97,6 +97,22 @@ public struct Canvas: Sendable {
     }
   }
 
+  /// Draws `text` turned a quarter-turn anticlockwise, reading bottom to top, so that it fits
+  /// a narrow column: it starts at the bottom, `y` is its lowest pixel row plus one, and its
+  /// glyphs' tops face left, at column `x`. It covers `x..<x + 9·scale` across (descenders
+  /// included) and `textWidth(text, scale:)` up from `y`.
+  public mutating func verticalText(_ text: String, x: Int, y: Int, color: RGB = .black, scale: Int = 1) {
+    var along = 0
+    for character in text {
+      for (row, bits) in BitmapFont.rows(character).enumerated() {
+        for column in 0..<BitmapFont.glyphWidth where bits >> (BitmapFont.glyphWidth - 1 - column) & 1 == 1 {
+          fill(x: x + row * scale, y: y - along - (column + 1) * scale, width: scale, height: scale, color: color)
+        }
+      }
+      along += BitmapFont.advance * scale
+    }
+  }
+
   /// The width of `text` in pixels at `scale`.
   public static func textWidth(_ text: String, scale: Int = 1) -> Int { BitmapFont.width(of: text, scale: scale) }
 }

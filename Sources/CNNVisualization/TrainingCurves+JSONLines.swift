@@ -1,4 +1,5 @@
 import CNNData
+import CNNTraining
 import Foundation
 
 /// Why a training log could not be read.
@@ -14,45 +15,50 @@ public struct TrainingLogError: Error, CustomStringConvertible, Sendable, Equata
 }
 
 extension TrainingCurves {
-  /// Reads the `epoch` events of a JSON-lines training log (`cnn train --json > run.jsonl`):
-  /// `{"event":"epoch","epoch":3,"train_loss":0.12,"train_accuracy":0.96,"test_loss":…,"test_accuracy":0.97,…}`.
+  /// Reads the `epoch` events of a JSON-lines training log (`cnn train --json > run.jsonl`),
+  /// decoding each line as a ``TrainingEvent`` with Foundation's decoder:
+  /// `{"event":"epoch","epoch":3,"train_loss":0.12,"train_accuracy":0.96,"test_loss":…,…}`.
   ///
   /// Other events are skipped, except `started`, whose model, optimizer and learning rate
   /// become the subtitle. `null` and the strings `"NaN"`/`"Infinity"` are missing values.
   ///
-  /// - Throws: ``TrainingLogError`` for a line that is not a JSON object, or a log without
-  ///   epoch events.
+  /// - Throws: ``TrainingLogError`` for a line that is not a JSON object, a `started` or
+  ///   `epoch` line that lacks a key the event needs, or a log without epoch events.
   public static func parse(jsonLines text: String, file: String = "<log>") throws -> TrainingCurves {
     var epochs: [Epoch] = []
     var subtitle: String?
+    let decoder = JSONLines.decoder()
     for (index, line) in text.split(whereSeparator: \.isNewline).enumerated() {
       let trimmed = line.trimmingCharacters(in: .whitespaces)
       if trimmed.isEmpty { continue }
-      guard
-        let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any]
-      else {
+      let data = Data(trimmed.utf8)
+      guard let header = try? decoder.decode(EventHeader.self, from: data) else {
         throw TrainingLogError(
           file: file, problem: "line \(index + 1) is not a JSON object: \(trimmed.prefix(60))",
           hint: "pass the output of `cnn train --json` (one JSON object per line), not the progress-bar output.")
       }
-      switch object["event"] as? String {
-      case "started":
+      guard header.event == "started" || header.event == "epoch" else { continue }
+      let event: TrainingEvent
+      do {
+        event = try decoder.decode(TrainingEvent.self, from: data)
+      } catch {
+        throw TrainingLogError(
+          file: file,
+          problem: "line \(index + 1) is not a complete \"\(header.event ?? "")\" event: \(JSONLines.summary(of: error))",
+          hint: "pass the output of `cnn train --json` unchanged; each line is one event.")
+      }
+      switch event {
+      case .started(let start):
         let parts = [
-          object["model"] as? String,
-          (object["optimizer"] as? String).map { optimizer in
-            number(object["learning_rate"]).map { "\(optimizer), learning rate \(shortest($0))" } ?? optimizer
-          },
-          number(object["batch_size"]).map { "batches of \(Int($0))" },
-          number(object["train_samples"]).map { "\(Int($0)) training images" },
-        ].compactMap { $0 }
-        if !parts.isEmpty { subtitle = parts.joined(separator: " · ") }
-      case "epoch":
-        guard let epoch = number(object["epoch"]) else { continue }
+          start.model, "\(start.optimizer), learning rate \(start.learningRate)", "batches of \(start.batchSize)",
+          "\(start.trainingSamples) training images",
+        ]
+        subtitle = ([start.dataset].compactMap { $0 } + parts).joined(separator: " · ")
+      case .epoch(let summary):
         epochs.append(
           Epoch(
-            epoch: Int(epoch), trainLoss: number(object["train_loss"]),
-            trainAccuracy: number(object["train_accuracy"]), testLoss: number(object["test_loss"]),
-            testAccuracy: number(object["test_accuracy"])))
+            epoch: summary.epoch, trainLoss: decimal(summary.trainLoss), trainAccuracy: decimal(summary.trainAccuracy),
+            testLoss: summary.testLoss.flatMap(decimal), testAccuracy: summary.testAccuracy.flatMap(decimal)))
       default:
         continue
       }
@@ -71,14 +77,21 @@ extension TrainingCurves {
     return try parse(jsonLines: String(decoding: bytes, as: UTF8.self), file: path)
   }
 
-  /// A finite JSON number, or `nil` (for `null`, strings and absent keys).
-  private static func number(_ value: Any?) -> Double? {
-    guard let number = value as? NSNumber else { return nil }
-    let double = number.doubleValue
-    return double.isFinite ? double : nil
+  /// The decimal that the log wrote for `value` (`0.9`, not `0.8999999761581421`), or `nil`
+  /// when it is not finite.
+  private static func decimal(_ value: Float) -> Double? {
+    value.isFinite ? Double(value.description) : nil
   }
+}
 
-  private static func shortest(_ value: Double) -> String {
-    String(Float(value))
+/// Just the kind of a log line, read before the whole event.
+private struct EventHeader: Decodable {
+  var event: String?
+
+  private enum CodingKeys: String, CodingKey { case event }
+
+  init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    event = try? container.decodeIfPresent(String.self, forKey: .event)
   }
 }

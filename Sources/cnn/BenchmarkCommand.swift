@@ -42,11 +42,8 @@ struct Benchmark: ParsableCommand {
     where filters.isEmpty || filters.contains(where: { suite.name.contains($0) }) {
       let measurement = suite.run()
       if json {
-        var line = JSONLine()
-        line.append("name", measurement.name)
-        line.append("value", (measurement.value * 10).rounded() / 10)
-        line.append("unit", measurement.unit)
-        Console.out(line.description + "\n")
+        let line = BenchmarkLine(name: measurement.name, value: (measurement.value * 10).rounded() / 10, unit: measurement.unit)
+        Console.out(String(decoding: (try? JSONLines.encoder().encode(line)) ?? Data("{}".utf8), as: UTF8.self) + "\n")
       } else {
         Console.out(
           measurement.name.padding(toLength: 52, withPad: " ", startingAt: 0)
@@ -54,4 +51,11 @@ struct Benchmark: ParsableCommand {
       }
     }
   }
+}
+
+/// One measurement of `cnn benchmark --json`: `{"name":"GEMM 784×25×6 (LeNet C1 im2col)","unit":"GFLOP/s","value":41.3}`.
+private struct BenchmarkLine: Encodable {
+  var name: String
+  var value: Double
+  var unit: String
 }

@@ -268,7 +268,7 @@ extension Visualize {
         Either evaluates a network on a test set (a --checkpoint on the data it was trained on, \
         an untrained --model on the bundled MNIST sample, or --dataset/--data-dir), normalised \
         as in training, or draws a matrix saved as JSON (--matrix FILE, as written by \
-        --save-json): {"class_names": [...], "matrix": [[...], ...]}, rows the true classes.
+        --save-json or `cnn evaluate --json`): {"class_names": [...], "matrix": [[...], ...]}, rows the true classes.
         """)
 
     @Option(help: "A checkpoint (.safetensors) to evaluate.")
@@ -285,7 +285,7 @@ extension Visualize {
     @Option(help: "Evaluate only the first N test images.")
     var limit: Int?
 
-    @Option(help: "Draw this JSON matrix instead of evaluating a network.")
+    @Option(help: "Draw this JSON matrix (from --save-json or `cnn evaluate --json`) instead of evaluating a network.")
     var matrix: String?
 
     @Option(help: "Also save the matrix as JSON here.")

@@ -94,6 +94,17 @@ func readError(_ bytes: [UInt8]) -> CheckpointError? {
     (#"{"a": }"#, "invalid JSON"),
     (#"{"a": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]}"#, "invalid JSON"),
     (#"{"a": 1, "a": 2}"#, "duplicate key"),
+    (#"{"a": 1, "\u0061": 2}"#, "duplicate key \"a\""),
+    ("{\"a\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}",
+     "invalid JSON (Too many nested"),
+    (#"{"a": {"dtype": "F32", "dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, "duplicate key \"dtype\""),
+    (#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},}"#, "a comma before '}'"),
+    (#"{"a": {"dtype": "F32", "shape": [1, ], "data_offsets": [0, 4]}}"#, "a comma before ']'"),
+    (#"{"a": {"dtype": "F32", "shape": [1.0], "data_offsets": [0, 4]}}"#, "not a non-negative integer"),
+    (#"{"a": {"dtype": "F32", "shape": [true], "data_offsets": [0, 4]}}"#, "not a non-negative integer"),
+    (#"{"a": {"dtype": "F32", "shape": [99999999999999999999], "data_offsets": [0, 4]}}"#, "not a non-negative integer"),
+    (#"{"a": {"dtype": "F32", "shape": [18446744073709551615], "data_offsets": [0, 4]}}"#, "not a non-negative integer"),
+    (#"{"a": {"dtype": 5, "shape": [1], "data_offsets": [0, 4]}}"#, "\"dtype\" of tensor \"a\" is not a string"),
     (#"{"__metadata__": {"k": 5}}"#, "not a string"),
     (#"{"__metadata__": [1]}"#, "not an object"),
     (#"{"a": 5}"#, "not an object with dtype"),
@@ -113,6 +124,18 @@ func readError(_ bytes: [UInt8]) -> CheckpointError? {
     }
     #expect(reason.contains(message), "\(reason)")
     #expect(error?.description.contains("\n---> HINT: ") == true)
+  }
+
+  /// The strictness checks (duplicate keys, trailing commas) look only at JSON structure.
+  @Test func punctuationInsideStringsIsNotStructure() throws {
+    let header =
+      #"{"__metadata__": {"x": "a,}", "y": "[\"a\", ]", "z\\": "\\"}, "w,}": "#
+      + #"{"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "v": {"dtype": "F32", "shape": [], "#
+      + #""data_offsets": [4, 8]}}"#
+    let file = try SafeTensorsFile(bytes: safetensorsFile(header, data: [0, 0, 128, 63, 0, 0, 0, 64]))
+    #expect(file.metadata == ["x": "a,}", "y": "[\"a\", ]", "z\\": "\\"])
+    #expect(file.names == ["w,}", "v"])
+    #expect(try file.tensor(named: "v").scalars == [2])
   }
 
   @Test func notUTF8() {

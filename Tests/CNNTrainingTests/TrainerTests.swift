@@ -66,11 +66,13 @@ final class Recorder: TrainingObserver {
     let json = JSONLinesObserver(write: { lines.append($0) })
     let trainer = Trainer(model: smallNetwork(using: &g), optimizer: SGD(learningRate: 0.1))
     trainer.schedule = try LearningRateSchedule(parsing: "cosine", baseLearningRate: 0.1, epochs: 2)
+    trainer.datasetDescription = "mnist-sample"
+    trainer.notes = ["resumed at epoch 1 of 2"]
     let preparation = BatchPreparation(augmentation: try AugmentationPipeline(parsing: "flip,crop=2"))
     trainer.fit(
       mnist.training.prefix(250), test: mnist.test.prefix(100),
       configuration: TrainingConfiguration(epochs: 2, batchSize: 100, preparation: preparation), using: &g,
-      observers: [recorder, json])
+      seed: 2, observers: [recorder, json])
     // 250 images in batches of 100: 3 batches per epoch, the last one partial.
     let batchCount = recorder.events.filter { if case .batch = $0 { return true } else { return false } }.count
     #expect(batchCount == 6)
@@ -89,5 +91,16 @@ final class Recorder: TrainingObserver {
     let started = try #require(objects.first)
     #expect(started["augmentation"] as? String == "flip,crop=2")
     #expect((started["schedule"] as? String)?.hasPrefix("cosine") == true)
+    #expect(started["dataset"] as? String == "mnist-sample")
+    #expect(started["notes"] as? [String] == ["resumed at epoch 1 of 2"])
+    #expect(started["seed"] as? Int == 2)
+    // Each epoch reports the learning rate of its last step (batch index 2 of 3).
+    let schedule = try #require(trainer.schedule)
+    for (index, epoch) in epochs.enumerated() {
+      let expected = schedule.learningRate(epoch: index + 1, batch: 2, batchesPerEpoch: 3)
+      #expect((epoch["learning_rate"] as? NSNumber)?.floatValue == expected)
+    }
+    // Every line decodes back to its event (durations at the log's precision).
+    #expect(try lines.map { try TrainingEvent(jsonLine: $0).kind } == recorder.events.map(\.kind))
   }
 }

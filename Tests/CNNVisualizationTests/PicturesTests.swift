@@ -1,5 +1,6 @@
 import CNNData
 import CNNLayers
+@testable import CNNTraining
 import CNNTensor
 import Testing
 
@@ -127,11 +128,12 @@ import Testing
 
   @Test func trainingCurvesFromAJSONLinesLog() throws {
     let log = """
-      {"event":"started","model":"simple-convnet","parameters":433890,"optimizer":"adam","learning_rate":0.001,"batch_size":100,"train_samples":4000}
+      {"event":"started","model":"simple-convnet","parameters":433890,"train_samples":4000,"test_samples":1000,"epochs":2,"batch_size":100,"batches_per_epoch":40,"optimizer":"adam","learning_rate":0.001,"seed":"42"}
       {"event":"batch","epoch":1,"batch":1,"batches":40,"loss":2.3}
-      {"event":"epoch","epoch":1,"train_loss":0.9,"train_accuracy":0.71,"test_loss":0.5,"test_accuracy":0.85,"seconds":1.2}
-      {"event":"epoch","epoch":2,"train_loss":0.4,"train_accuracy":0.88,"test_loss":null,"test_accuracy":"NaN","seconds":1.1}
+      {"event":"epoch","epoch":1,"train_loss":0.9,"train_accuracy":0.71,"test_loss":0.5,"test_accuracy":0.85,"seconds":1.2,"images_per_second":3300.0}
+      {"event":"epoch","epoch":2,"train_loss":0.4,"train_accuracy":0.88,"test_loss":null,"test_accuracy":"NaN","seconds":1.1,"images_per_second":3600.0}
       {"event":"finished","epochs":2,"test_accuracy":0.85}
+      {"event":"evaluation","count":1000}
       """
     let curves = try TrainingCurves.parse(jsonLines: log)
     #expect(curves.epochs == [
@@ -145,6 +147,40 @@ import Testing
     }
     #expect(throws: TrainingLogError.self) { try TrainingCurves.parse(jsonLines: "epoch 1 loss 0.3") }
     #expect(throws: TrainingLogError.self) { try TrainingCurves.parse(jsonLines: "{\"event\":\"started\"}") }
+  }
+
+  /// The log `cnn train --json` writes now (`JSONLinesObserver`) draws as it is.
+  @Test func trainingCurvesFromTheObserversOwnLines() throws {
+    var log = ""
+    let observer = JSONLinesObserver(write: { log += $0 })
+    observer.receive(
+      .started(TrainingStart(
+        model: "lenet5", parameterCount: 61_706, trainingSamples: 60_000, testSamples: 10_000, epochs: 2,
+        batchSize: 100, batchesPerEpoch: 600, optimizer: "Adam", learningRate: 0.001, seed: 7, dataset: "mnist")))
+    let first = EpochSummary(
+      epoch: 1, trainLoss: 0.3, trainAccuracy: 0.91, testLoss: 0.2, testAccuracy: 0.94, seconds: 3,
+      evaluationSeconds: 0.2, imagesPerSecond: 20_000, learningRate: 0.001)
+    var second = first
+    second.epoch = 2
+    second.trainLoss = .infinity
+    second.testAccuracy = nil
+    observer.receive(.epoch(first))
+    observer.receive(.epoch(second))
+    observer.receive(.finished(TrainingResult(epochs: [first, second], trainingSeconds: 6, totalSeconds: 6.5)))
+    let curves = try TrainingCurves.parse(jsonLines: log)
+    #expect(curves.epochs == [
+      .init(epoch: 1, trainLoss: 0.3, trainAccuracy: 0.91, testLoss: 0.2, testAccuracy: 0.94),
+      .init(epoch: 2, trainAccuracy: 0.91, testLoss: 0.2),
+    ])
+    #expect(curves.subtitle == "mnist · lenet5 · Adam, learning rate 0.001 · batches of 100 · 60000 training images")
+    // An epoch line without a key the event needs is an error that names the key.
+    let broken = #"{"event":"epoch","epoch":1,"train_accuracy":0.5,"seconds":1,"images_per_second":2}"#
+    #expect(throws: TrainingLogError.self) { try TrainingCurves.parse(jsonLines: broken) }
+    do {
+      _ = try TrainingCurves.parse(jsonLines: broken)
+    } catch let error as TrainingLogError {
+      #expect(error.problem == "line 1 is not a complete \"epoch\" event: no \"train_loss\"")
+    }
   }
 
   @Test func confusionMatrixCountsAndPictures() {
