@@ -62,9 +62,9 @@ public final class BatchNorm2D: Layer {
     self.batchesTracked = Buffer(.zeros([]))
   }
 
-  public var namedParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
+  public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
 
-  public var namedBuffers: [(name: String, buffer: Buffer)] {
+  public var ownBuffers: [(name: String, buffer: Buffer)] {
     [("running_mean", runningMean), ("running_var", runningVariance), ("num_batches_tracked", batchesTracked)]
   }
 
@@ -75,14 +75,16 @@ public final class BatchNorm2D: Layer {
     return nil
   }
 
-  public func outputShape(for input: Shape) -> Shape {
-    if let problem = validationError(for: input) { preconditionFailure("BatchNorm2D \(problem)") }
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    if let problem = validationError(for: input) {
+      throw ShapeError(layer: "BatchNorm2D", expected: "[N, \(featureCount), H, W]", got: input, reason: problem)
+    }
     return input
   }
 
   /// Normalizes with the running statistics.
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    _ = outputShape(for: input.shape)
+    _ = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let mean = runningMean.value.scalars
     let inverseDeviation = runningVariance.value.scalars.map { 1 / Float.sqrt($0 + epsilon) }
     return normalize(input, mean: mean, inverseDeviation: inverseDeviation)
@@ -110,7 +112,7 @@ public final class BatchNorm2D: Layer {
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
-    _ = outputShape(for: input.shape)
+    _ = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let (batch, channels, plane) = (input.shape[0], featureCount, input.shape[2] * input.shape[3])
     let count = batch * plane
     precondition(

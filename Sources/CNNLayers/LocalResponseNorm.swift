@@ -34,15 +34,17 @@ public final class LocalResponseNorm: Layer {
     self.k = k
   }
 
-  public var namedParameters: [(name: String, parameter: Parameter)] { [] }
-
-  public func outputShape(for input: Shape) -> Shape {
-    precondition(input.rank >= 3, "LocalResponseNorm expects [N, C, H, W] (or [N, C, L]), got \(input)")
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    guard input.rank >= 3 else {
+      throw ShapeError(
+        layer: "LocalResponseNorm", expected: "[N, C, H, W] (or [N, C, L])", got: input,
+        reason: "expects channels, got \(input)")
+    }
     return input
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
-    let shape = outputShape(for: input.shape)
+    let shape = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let (batch, channels) = (shape[0], shape[1])
     let plane = shape.scalarCount / max(1, batch * channels)
     let (before, after) = (size / 2, (size - 1) / 2)
