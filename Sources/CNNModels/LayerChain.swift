@@ -8,7 +8,8 @@ import CNNTensor
 /// so the structural names are torchvision's `state_dict` keys (`conv1.weight`,
 /// `features.0.weight`) where a `Sequential` would number its children instead. `chain`
 /// lists the layers in the order they run: by default the children in order, but a layer may
-/// appear more than once (ResNet's bottleneck applies its one `relu` three times).
+/// appear more than once (ResNet's bottleneck applies its one `relu` three times). Every
+/// layer of `chain` must be a child (a debug build asserts it in `forward`).
 public protocol LayerChain: Layer {
   /// The sublayers, in the order `forward` applies them.
   var chain: [any Layer] { get }
@@ -38,6 +39,14 @@ extension LayerChain {
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
-    Sequential(chain).forward(input, needsInputGradient: needsInputGradient)
+    assert(chainIsAmongChildren, "\(type(of: self)) runs a layer that is not among its children: declare `children`")
+    return Sequential(chain).forward(input, needsInputGradient: needsInputGradient)
+  }
+
+  /// Whether every layer of `chain` is one of `children` (otherwise its parameters would be
+  /// trained but neither named nor saved). Checked in debug builds.
+  var chainIsAmongChildren: Bool {
+    let named = Set(children.map { ObjectIdentifier($0.layer) })
+    return chain.allSatisfy { named.contains(ObjectIdentifier($0)) }
   }
 }
