@@ -155,22 +155,20 @@ public final class BatchNorm2D: Layer {
         // Per channel: Σ dy and Σ dy·x̂.
         var sumGradient = [Float](repeating: 0, count: channels)
         var sumGradientNormalized = [Float](repeating: 0, count: channels)
-        input.withPointer { x in
-          dOutput.withPointer { dy in
-            for c in 0..<channels {
-              var sum: Double = 0
-              var sumNormalized: Double = 0
-              let (mu, inverse) = (mean[c], inverseDeviation[c])
-              for n in 0..<batch {
-                let base = (n * channels + c) * plane
-                for i in base..<(base + plane) {
-                  sum += Double(dy[i])
-                  sumNormalized += Double(dy[i]) * Double((x[i] - mu) * inverse)
-                }
+        withPointers(input, dOutput) { x, dy in
+          for c in 0..<channels {
+            var sum: Double = 0
+            var sumNormalized: Double = 0
+            let (mu, inverse) = (mean[c], inverseDeviation[c])
+            for n in 0..<batch {
+              let base = (n * channels + c) * plane
+              for i in base..<(base + plane) {
+                sum += Double(dy[i])
+                sumNormalized += Double(dy[i]) * Double((x[i] - mu) * inverse)
               }
-              sumGradient[c] = Float(sum)
-              sumGradientNormalized[c] = Float(sumNormalized)
             }
+            sumGradient[c] = Float(sum)
+            sumGradientNormalized[c] = Float(sumNormalized)
           }
         }
         bias.accumulateGradient(Tensor(shape: [channels], scalars: sumGradient))
@@ -179,18 +177,16 @@ public final class BatchNorm2D: Layer {
         return Tensor(
           shape: input.shape,
           writingWith: { dx in
-            input.withPointer { x in
-              dOutput.withPointer { dy in
-                let m = Float(count)
-                for n in 0..<batch {
-                  for c in 0..<channels {
-                    let scale = gamma[c] * inverseDeviation[c] / m
-                    let (mu, inverse) = (mean[c], inverseDeviation[c])
-                    let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])
-                    let base = (n * channels + c) * plane
-                    for i in base..<(base + plane) {
-                      dx[i] = scale * (m * dy[i] - sum - (x[i] - mu) * inverse * sumNormalized)
-                    }
+            withPointers(input, dOutput) { x, dy in
+              let m = Float(count)
+              for n in 0..<batch {
+                for c in 0..<channels {
+                  let scale = gamma[c] * inverseDeviation[c] / m
+                  let (mu, inverse) = (mean[c], inverseDeviation[c])
+                  let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])
+                  let base = (n * channels + c) * plane
+                  for i in base..<(base + plane) {
+                    dx[i] = scale * (m * dy[i] - sum - (x[i] - mu) * inverse * sumNormalized)
                   }
                 }
               }

@@ -78,37 +78,27 @@ public final class LocalResponseNorm: Layer {
         let t = Tensor(
           shape: shape,
           writingWith: { t in
-            input.withPointer { x in
-              dOutput.withPointer { dy in
-                denominatorBase.withPointer { b in
-                  for i in 0..<shape.scalarCount { t[i] = dy[i] * x[i] * Float.exp((-beta - 1) * Float.log(b[i])) }
-                }
-              }
+            withPointers(input, dOutput, denominatorBase) { x, dy, b in
+              for i in 0..<shape.scalarCount { t[i] = dy[i] * x[i] * Float.exp((-beta - 1) * Float.log(b[i])) }
             }
           })
         let factor = 2 * alpha * beta / Float(size)
         return Tensor(
           shape: shape,
           writingWith: { dx in
-            input.withPointer { x in
-              dOutput.withPointer { dy in
-                denominatorBase.withPointer { b in
-                  t.withPointer { t in
-                    for n in 0..<batch {
-                      for j in 0..<channels {
-                        let base = (n * channels + j) * plane
-                        for i in 0..<plane { dx[base + i] = 0 }
-                        // Channels c whose window holds j: j − after … j + before.
-                        for c in max(0, j - after)...min(channels - 1, j + before) {
-                          let source = (n * channels + c) * plane
-                          for i in 0..<plane { dx[base + i] += t[source + i] }
-                        }
-                        for i in 0..<plane {
-                          let e = base + i
-                          dx[e] = dy[e] * Float.exp(-beta * Float.log(b[e])) - factor * x[e] * dx[e]
-                        }
-                      }
-                    }
+            withPointers(input, dOutput, denominatorBase, t) { x, dy, b, t in
+              for n in 0..<batch {
+                for j in 0..<channels {
+                  let base = (n * channels + j) * plane
+                  for i in 0..<plane { dx[base + i] = 0 }
+                  // Channels c whose window holds j: j − after … j + before.
+                  for c in max(0, j - after)...min(channels - 1, j + before) {
+                    let source = (n * channels + c) * plane
+                    for i in 0..<plane { dx[base + i] += t[source + i] }
+                  }
+                  for i in 0..<plane {
+                    let e = base + i
+                    dx[e] = dy[e] * Float.exp(-beta * Float.log(b[e])) - factor * x[e] * dx[e]
                   }
                 }
               }
