@@ -103,6 +103,10 @@ import Testing
     }
     #expect(channels.layer == "0")
     #expect(channels.reason == "expects 1 channels, got 3")
+    // The layer's own error, with the batch dimension, rides along.
+    #expect(
+      channels.shapeError
+        == ShapeError(layer: "Conv2D", expected: "[N, 1, H, W]", got: [1, 3, 28, 28], reason: "expects 1 channels, got 3"))
 
     // GoogLeNet's smallest image is 15×15, as torchvision's: 15 → 8 → 4 → 2 → 1 (a ceil-mode
     // window may hang over the edge) → 1. At 14×14: 14 → 7 → 3 → 1, and no 3×3 window of
