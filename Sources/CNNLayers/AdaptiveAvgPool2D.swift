@@ -21,8 +21,6 @@ public final class AdaptiveAvgPool2D: Layer {
     self.outputSize = outputSize
   }
 
-  public var namedParameters: [(name: String, parameter: Parameter)] { [] }
-
   /// The input rows (or columns) `start ..< end` averaged into output `index` of `outputCount`
   /// from `inputCount`: `⌊index·in/out⌋ ..< ⌈(index+1)·in/out⌉`.
   public static func window(_ index: Int, outputCount: Int, inputCount: Int) -> Range<Int> {
@@ -31,14 +29,19 @@ public final class AdaptiveAvgPool2D: Layer {
     return start..<end
   }
 
-  public func outputShape(for input: Shape) -> Shape {
-    precondition(input.rank == 4, "AdaptiveAvgPool2D expects an NCHW input [N, C, H, W], got \(input)")
-    precondition(input[2] > 0 && input[3] > 0, "AdaptiveAvgPool2D needs a non-empty image, got \(input)")
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    guard input.rank == 4 else {
+      throw ShapeError(
+        layer: "AdaptiveAvgPool2D", expected: "[N, C, H, W]", got: input, reason: "expects an image C×H×W, got \(input)")
+    }
+    guard input[2] > 0 && input[3] > 0 else {
+      throw ShapeError(layer: "AdaptiveAvgPool2D", expected: "[N, C, H, W]", got: input, reason: "needs a non-empty image")
+    }
     return [input[0], input[1], outputSize.height, outputSize.width]
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
-    let outputShape = outputShape(for: input.shape)
+    let outputShape = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let planes = input.shape[0] * input.shape[1]
     let (height, width) = (input.shape[2], input.shape[3])
     let (outputHeight, outputWidth) = (outputSize.height, outputSize.width)

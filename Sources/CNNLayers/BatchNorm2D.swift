@@ -62,9 +62,9 @@ public final class BatchNorm2D: Layer {
     self.batchesTracked = Buffer(.zeros([]))
   }
 
-  public var namedParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
+  public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
 
-  public var namedBuffers: [(name: String, buffer: Buffer)] {
+  public var ownBuffers: [(name: String, buffer: Buffer)] {
     [("running_mean", runningMean), ("running_var", runningVariance), ("num_batches_tracked", batchesTracked)]
   }
 
@@ -75,14 +75,16 @@ public final class BatchNorm2D: Layer {
     return nil
   }
 
-  public func outputShape(for input: Shape) -> Shape {
-    if let problem = validationError(for: input) { preconditionFailure("BatchNorm2D \(problem)") }
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    if let problem = validationError(for: input) {
+      throw ShapeError(layer: "BatchNorm2D", expected: "[N, \(featureCount), H, W]", got: input, reason: problem)
+    }
     return input
   }
 
   /// Normalizes with the running statistics.
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    _ = outputShape(for: input.shape)
+    _ = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let mean = runningMean.value.scalars
     let inverseDeviation = runningVariance.value.scalars.map { 1 / Float.sqrt($0 + epsilon) }
     return normalize(input, mean: mean, inverseDeviation: inverseDeviation)
@@ -110,7 +112,7 @@ public final class BatchNorm2D: Layer {
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
-    _ = outputShape(for: input.shape)
+    _ = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let (batch, channels, plane) = (input.shape[0], featureCount, input.shape[2] * input.shape[3])
     let count = batch * plane
     precondition(
@@ -153,22 +155,20 @@ public final class BatchNorm2D: Layer {
         // Per channel: Σ dy and Σ dy·x̂.
         var sumGradient = [Float](repeating: 0, count: channels)
         var sumGradientNormalized = [Float](repeating: 0, count: channels)
-        input.withPointer { x in
-          dOutput.withPointer { dy in
-            for c in 0..<channels {
-              var sum: Double = 0
-              var sumNormalized: Double = 0
-              let (mu, inverse) = (mean[c], inverseDeviation[c])
-              for n in 0..<batch {
-                let base = (n * channels + c) * plane
-                for i in base..<(base + plane) {
-                  sum += Double(dy[i])
-                  sumNormalized += Double(dy[i]) * Double((x[i] - mu) * inverse)
-                }
+        withPointers(input, dOutput) { x, dy in
+          for c in 0..<channels {
+            var sum: Double = 0
+            var sumNormalized: Double = 0
+            let (mu, inverse) = (mean[c], inverseDeviation[c])
+            for n in 0..<batch {
+              let base = (n * channels + c) * plane
+              for i in base..<(base + plane) {
+                sum += Double(dy[i])
+                sumNormalized += Double(dy[i]) * Double((x[i] - mu) * inverse)
               }
-              sumGradient[c] = Float(sum)
-              sumGradientNormalized[c] = Float(sumNormalized)
             }
+            sumGradient[c] = Float(sum)
+            sumGradientNormalized[c] = Float(sumNormalized)
           }
         }
         bias.accumulateGradient(Tensor(shape: [channels], scalars: sumGradient))
@@ -177,18 +177,16 @@ public final class BatchNorm2D: Layer {
         return Tensor(
           shape: input.shape,
           writingWith: { dx in
-            input.withPointer { x in
-              dOutput.withPointer { dy in
-                let m = Float(count)
-                for n in 0..<batch {
-                  for c in 0..<channels {
-                    let scale = gamma[c] * inverseDeviation[c] / m
-                    let (mu, inverse) = (mean[c], inverseDeviation[c])
-                    let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])
-                    let base = (n * channels + c) * plane
-                    for i in base..<(base + plane) {
-                      dx[i] = scale * (m * dy[i] - sum - (x[i] - mu) * inverse * sumNormalized)
-                    }
+            withPointers(input, dOutput) { x, dy in
+              let m = Float(count)
+              for n in 0..<batch {
+                for c in 0..<channels {
+                  let scale = gamma[c] * inverseDeviation[c] / m
+                  let (mu, inverse) = (mean[c], inverseDeviation[c])
+                  let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])
+                  let base = (n * channels + c) * plane
+                  for i in base..<(base + plane) {
+                    dx[i] = scale * (m * dy[i] - sum - (x[i] - mu) * inverse * sumNormalized)
                   }
                 }
               }

@@ -31,16 +31,9 @@ public final class Concatenate: Layer {
   /// `branch1`, `branch2`, …
   static func branchName(_ index: Int) -> String { "branch\(index + 1)" }
 
-  public var namedParameters: [(name: String, parameter: Parameter)] {
-    branches.enumerated().flatMap { index, branch in
-      branch.namedParameters.map { ("\(Self.branchName(index)).\($0.name)", $0.parameter) }
-    }
-  }
-
-  public var namedBuffers: [(name: String, buffer: Buffer)] {
-    branches.enumerated().flatMap { index, branch in
-      branch.namedBuffers.map { ("\(Self.branchName(index)).\($0.name)", $0.buffer) }
-    }
+  /// The branches under `branch1`, `branch2`, …
+  public var children: [(name: String, layer: any Layer)] {
+    branches.enumerated().map { (Self.branchName($0.offset), $0.element) }
   }
 
   /// The concatenated shape of the branch outputs, or a message saying why they do not join.
@@ -57,10 +50,15 @@ public final class Concatenate: Layer {
     return .success(Shape(dimensions))
   }
 
-  public func outputShape(for input: Shape) -> Shape {
-    switch Self.joinedShape(branches.map { $0.outputShape(for: input) }) {
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    var outputs: [Shape] = []
+    for branch in branches { outputs.append(try branch.outputShape(for: input)) }
+    switch Self.joinedShape(outputs) {
     case .success(let shape): return shape
-    case .failure(let error): preconditionFailure("Concatenate: \(error) for input \(input)")
+    case .failure(let error):
+      throw ShapeError(
+        layer: "Concatenate", expected: "branch outputs that differ only in channels", got: input,
+        reason: error.description)
     }
   }
 

@@ -52,59 +52,42 @@ public final class Conv2D: Layer {
     }
   }
 
-  func geometry(for input: Shape) -> ConvGeometry {
-    windowGeometry("Conv2D", input: input, channels: inputChannels, kernel: kernelSize, stride: stride, padding: padding)
+  /// The parameters `weight`, then `bias` when there is one.
+  public var ownParameters: [(name: String, parameter: Parameter)] {
+    [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
   }
 
-  public func outputShape(for input: Shape) -> Shape {
-    let g = geometry(for: input)
+  /// The window geometry for an input of shape `input`.
+  /// - Throws: `ShapeError` unless `input` is `[N, C, H, W]` with this layer's `C` and the
+  ///   kernel fits inside the padded image.
+  public func geometry(for input: Shape) throws(ShapeError) -> ConvGeometry {
+    try windowGeometry("Conv2D", input: input, channels: inputChannels, kernel: kernelSize, stride: stride, padding: padding)
+  }
+
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    let g = try geometry(for: input)
     return [g.batch, outputChannels, g.outputHeight, g.outputWidth]
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
-    let g = geometry(for: input.shape)
+    let g = trappingOnShapeError { () throws(ShapeError) in try geometry(for: input.shape) }
     let output = Tensor(shape: [g.batch, outputChannels, g.outputHeight, g.outputWidth], writingWith: { out in
-      input.withPointer { x in
-        weight.value.withPointer { w in
-          withOptionalPointer(bias?.value) { b in
-            conv2DForward(
-              input: x, weight: w, bias: b, output: out,
-              geometry: g, outputChannels: outputChannels, groups: groups)
-          }
-        }
+      withPointers(input, weight.value, bias?.value) { x, w, b in
+        conv2DForward(
+          input: x, weight: w, bias: b, output: out, geometry: g, outputChannels: outputChannels, groups: groups)
       }
     })
     return (output, { [weight, bias, outputChannels, groups] dOutput in
       dOutput.expectShape(output.shape, "Conv2D pullback")
       var dInput = needsInputGradient ? Tensor.zeros(input.shape) : Tensor.zeros([0])
-      input.withPointer { x in
-        weight.value.withPointer { w in
-          dOutput.withPointer { dy in
-            dInput.withMutablePointer { dx in
-              weight.gradient.withMutablePointer { dw in
-                withOptionalGradientPointer(bias) { db in
-                  conv2DBackward(
-                    input: x, weight: w, dOutput: dy, dInput: needsInputGradient ? dx : nil,
-                    dWeight: dw, dBias: db, geometry: g, outputChannels: outputChannels, groups: groups)
-                }
-              }
-            }
-          }
+      withPointers(input, weight.value, dOutput) { x, w, dy in
+        withGradientPointers(&dInput, weight, bias) { dx, dw, db in
+          conv2DBackward(
+            input: x, weight: w, dOutput: dy, dInput: needsInputGradient ? dx : nil,
+            dWeight: dw, dBias: db, geometry: g, outputChannels: outputChannels, groups: groups)
         }
       }
       return dInput
     })
   }
-}
-
-/// Calls `body` with a pointer to the tensor's elements, or with `nil`.
-func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-  guard let tensor else { return body(nil) }
-  return tensor.withPointer { body($0) }
-}
-
-/// Calls `body` with a pointer to the parameter's gradient, or with `nil`.
-func withOptionalGradientPointer<R>(_ parameter: Parameter?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
-  guard let parameter else { return body(nil) }
-  return parameter.gradient.withMutablePointer { body($0) }
 }

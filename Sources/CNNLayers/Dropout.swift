@@ -23,9 +23,7 @@ public final class Dropout: Layer {
     self.init(rate: rate, seed: generator.next())
   }
 
-  public var namedParameters: [(name: String, parameter: Parameter)] { [] }
-
-  public func outputShape(for input: Shape) -> Shape { input }
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape { input }
 
   public func callAsFunction(_ input: Tensor) -> Tensor { input }
 

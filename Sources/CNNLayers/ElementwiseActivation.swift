@@ -14,9 +14,7 @@ protocol ElementwiseActivation: Layer {
 }
 
 extension ElementwiseActivation {
-  public var namedParameters: [(name: String, parameter: Parameter)] { [] }
-
-  public func outputShape(for input: Shape) -> Shape { input }
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape { input }
 
   public func callAsFunction(_ input: Tensor) -> Tensor {
     Tensor(shape: input.shape, writingWith: { y in
@@ -30,8 +28,8 @@ extension ElementwiseActivation {
     return (output, { dOutput in
       dOutput.expectShape(saved.shape, "\(Self.self) pullback")
       return Tensor(shape: saved.shape, writingWith: { dx in
-        saved.withPointer { s in
-          dOutput.withPointer { dy in Self.differentiate(saved: s, dOutput: dy, dInput: dx, count: saved.scalarCount) }
+        withPointers(saved, dOutput) { s, dy in
+          Self.differentiate(saved: s, dOutput: dy, dInput: dx, count: saved.scalarCount)
         }
       })
     })

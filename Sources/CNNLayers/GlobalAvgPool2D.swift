@@ -11,16 +11,19 @@ import CNNTensor
 public final class GlobalAvgPool2D: Layer {
   public init() {}
 
-  public var namedParameters: [(name: String, parameter: Parameter)] { [] }
-
-  public func outputShape(for input: Shape) -> Shape {
-    precondition(input.rank == 4, "GlobalAvgPool2D expects an NCHW input [N, C, H, W], got \(input)")
-    precondition(input[2] > 0 && input[3] > 0, "GlobalAvgPool2D needs a non-empty image, got \(input)")
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    guard input.rank == 4 else {
+      throw ShapeError(
+        layer: "GlobalAvgPool2D", expected: "[N, C, H, W]", got: input, reason: "expects an image C×H×W, got \(input)")
+    }
+    guard input[2] > 0 && input[3] > 0 else {
+      throw ShapeError(layer: "GlobalAvgPool2D", expected: "[N, C, H, W]", got: input, reason: "needs a non-empty image")
+    }
     return [input[0], input[1]]
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
-    let outputShape = outputShape(for: input.shape)
+    let outputShape = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let rows = outputShape.scalarCount
     let plane = input.shape[2] * input.shape[3]
     let output = Tensor(

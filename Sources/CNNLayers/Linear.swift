@@ -28,35 +28,38 @@ public final class Linear: Layer {
     self.bias = bias ? Parameter(initialization.biases([outputFeatures], fanIn: inputFeatures, using: &generator)) : nil
   }
 
-  public func outputShape(for input: Shape) -> Shape {
-    precondition(
-      input.rank == 2 && input[1] == inputFeatures,
-      "Linear expects [N, \(inputFeatures)], got \(input)\(input.rank == 4 ? " (add Flatten() before it)" : "")")
+  /// The parameters `weight`, then `bias` when there is one.
+  public var ownParameters: [(name: String, parameter: Parameter)] {
+    [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+  }
+
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    func failure(_ reason: String) -> ShapeError {
+      ShapeError(layer: "Linear", expected: "[N, \(inputFeatures)]", got: input, reason: reason)
+    }
+    guard input.rank == 2 else {
+      throw failure("expects a vector of \(inputFeatures) features, got an image (flatten it first)")
+    }
+    guard input[1] == inputFeatures else { throw failure("expects \(inputFeatures) features, got \(input[1])") }
     return [input[0], outputFeatures]
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
-    let outputShape = outputShape(for: input.shape)
+    let outputShape = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let batch = input.shape[0], f = inputFeatures, o = outputFeatures
     let output = Tensor(shape: outputShape, writingWith: { y in
-      input.withPointer { x in
-        weight.value.withPointer { w in
-          if let bias {
-            bias.value.withPointer { b in
-              for n in 0..<batch { (y + n * o).update(from: b, count: o) }
-            }
-          }
-          gemm(transposeB: true, m: batch, n: o, k: f, a: x, lda: f, b: w, ldb: f, beta: bias == nil ? 0 : 1, c: y, ldc: o)
+      withPointers(input, weight.value, bias?.value) { x, w, b in
+        if let b {
+          for n in 0..<batch { (y + n * o).update(from: b, count: o) }
         }
+        gemm(transposeB: true, m: batch, n: o, k: f, a: x, lda: f, b: w, ldb: f, beta: b == nil ? 0 : 1, c: y, ldc: o)
       }
     })
     return (output, { [weight, bias] dOutput in
       dOutput.expectShape(outputShape, "Linear pullback")
-      dOutput.withPointer { dy in
-        input.withPointer { x in
-          weight.gradient.withMutablePointer { dw in
-            gemm(transposeA: true, m: o, n: f, k: batch, a: dy, lda: o, b: x, ldb: f, beta: 1, c: dw, ldc: f)
-          }
+      withPointers(dOutput, input) { dy, x in
+        weight.gradient.withMutablePointer { dw in
+          gemm(transposeA: true, m: o, n: f, k: batch, a: dy, lda: o, b: x, ldb: f, beta: 1, c: dw, ldc: f)
         }
         if let bias {
           bias.gradient.withMutablePointer { db in
@@ -68,10 +71,8 @@ public final class Linear: Layer {
       }
       guard needsInputGradient else { return .zeros([0]) }
       return Tensor(shape: input.shape, writingWith: { dx in
-        dOutput.withPointer { dy in
-          weight.value.withPointer { w in
-            gemm(m: batch, n: f, k: o, a: dy, lda: o, b: w, ldb: f, c: dx, ldc: f)
-          }
+        withPointers(dOutput, weight.value) { dy, w in
+          gemm(m: batch, n: f, k: o, a: dy, lda: o, b: w, ldb: f, c: dx, ldc: f)
         }
       })
     })

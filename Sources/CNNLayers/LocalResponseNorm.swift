@@ -34,15 +34,17 @@ public final class LocalResponseNorm: Layer {
     self.k = k
   }
 
-  public var namedParameters: [(name: String, parameter: Parameter)] { [] }
-
-  public func outputShape(for input: Shape) -> Shape {
-    precondition(input.rank >= 3, "LocalResponseNorm expects [N, C, H, W] (or [N, C, L]), got \(input)")
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    guard input.rank >= 3 else {
+      throw ShapeError(
+        layer: "LocalResponseNorm", expected: "[N, C, H, W] (or [N, C, L])", got: input,
+        reason: "expects channels, got \(input)")
+    }
     return input
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
-    let shape = outputShape(for: input.shape)
+    let shape = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let (batch, channels) = (shape[0], shape[1])
     let plane = shape.scalarCount / max(1, batch * channels)
     let (before, after) = (size / 2, (size - 1) / 2)
@@ -76,37 +78,27 @@ public final class LocalResponseNorm: Layer {
         let t = Tensor(
           shape: shape,
           writingWith: { t in
-            input.withPointer { x in
-              dOutput.withPointer { dy in
-                denominatorBase.withPointer { b in
-                  for i in 0..<shape.scalarCount { t[i] = dy[i] * x[i] * Float.exp((-beta - 1) * Float.log(b[i])) }
-                }
-              }
+            withPointers(input, dOutput, denominatorBase) { x, dy, b in
+              for i in 0..<shape.scalarCount { t[i] = dy[i] * x[i] * Float.exp((-beta - 1) * Float.log(b[i])) }
             }
           })
         let factor = 2 * alpha * beta / Float(size)
         return Tensor(
           shape: shape,
           writingWith: { dx in
-            input.withPointer { x in
-              dOutput.withPointer { dy in
-                denominatorBase.withPointer { b in
-                  t.withPointer { t in
-                    for n in 0..<batch {
-                      for j in 0..<channels {
-                        let base = (n * channels + j) * plane
-                        for i in 0..<plane { dx[base + i] = 0 }
-                        // Channels c whose window holds j: j − after … j + before.
-                        for c in max(0, j - after)...min(channels - 1, j + before) {
-                          let source = (n * channels + c) * plane
-                          for i in 0..<plane { dx[base + i] += t[source + i] }
-                        }
-                        for i in 0..<plane {
-                          let e = base + i
-                          dx[e] = dy[e] * Float.exp(-beta * Float.log(b[e])) - factor * x[e] * dx[e]
-                        }
-                      }
-                    }
+            withPointers(input, dOutput, denominatorBase, t) { x, dy, b, t in
+              for n in 0..<batch {
+                for j in 0..<channels {
+                  let base = (n * channels + j) * plane
+                  for i in 0..<plane { dx[base + i] = 0 }
+                  // Channels c whose window holds j: j − after … j + before.
+                  for c in max(0, j - after)...min(channels - 1, j + before) {
+                    let source = (n * channels + c) * plane
+                    for i in 0..<plane { dx[base + i] += t[source + i] }
+                  }
+                  for i in 0..<plane {
+                    let e = base + i
+                    dx[e] = dy[e] * Float.exp(-beta * Float.log(b[e])) - factor * x[e] * dx[e]
                   }
                 }
               }

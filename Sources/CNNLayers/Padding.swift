@@ -47,16 +47,22 @@ public enum Padding: Hashable, Sendable, ExpressibleByIntegerLiteral, CustomStri
   }
 }
 
-/// The geometry of a window of `kernel`/`stride`/`padding` sliding over an NCHW `input`,
-/// or a message saying why `input` does not fit (`layer` names the layer).
+/// The geometry of a window of `kernel`/`stride`/`padding` sliding over an NCHW `input`.
+/// - Throws: `ShapeError` (naming `layer`) when `input` is not `[N, channels, H, W]` or the
+///   window does not fit inside the padded image.
 func windowGeometry(
   _ layer: String, input: Shape, channels: Int?, kernel: Size2D, stride: Size2D, padding: Padding
-) -> ConvGeometry {
-  precondition(input.rank == 4, "\(layer) expects an NCHW input [N, C, H, W], got \(input)")
-  if let channels {
-    precondition(
-      input[1] == channels,
-      "\(layer) expects [N, \(channels), H, W], got \(input)")
+) throws(ShapeError) -> ConvGeometry {
+  let expected = "[N, \(channels.map(String.init) ?? "C"), H, W]"
+  func failure(_ reason: String) -> ShapeError {
+    ShapeError(layer: layer, expected: expected, got: input, reason: reason)
+  }
+  guard input.rank == 4 else {
+    throw failure(
+      "expects an image C×H×W, got a vector of \(input.dimensions.dropFirst().map(String.init).joined(separator: "×"))")
+  }
+  if let channels, input[1] != channels {
+    throw failure("expects \(channels) channels, got \(input[1])")
   }
   let pad = padding.resolved(height: input[2], width: input[3], kernel: kernel, stride: stride)
   let geometry = ConvGeometry(
@@ -64,8 +70,9 @@ func windowGeometry(
     kernelHeight: kernel.height, kernelWidth: kernel.width,
     strideHeight: stride.height, strideWidth: stride.width,
     padTop: pad.top, padBottom: pad.bottom, padLeft: pad.left, padRight: pad.right)
-  if let problem = geometry.validationError {
-    preconditionFailure("\(layer) cannot take input \(input): \(problem)")
+  if let problem = geometry.validationError { throw failure(problem) }
+  if geometry.outputHeight <= 0 || geometry.outputWidth <= 0 {
+    throw failure("the output would be \(geometry.outputHeight)×\(geometry.outputWidth)")
   }
   return geometry
 }

@@ -24,8 +24,6 @@ public class Pool2D: Layer {
     self.padding = padding
   }
 
-  public var namedParameters: [(name: String, parameter: Parameter)] { [] }
-
   var layerName: String {
     switch mode {
     case .max: return "MaxPool2D"
@@ -34,24 +32,27 @@ public class Pool2D: Layer {
     }
   }
 
-  func geometry(for input: Shape) -> ConvGeometry {
-    windowGeometry(layerName, input: input, channels: nil, kernel: kernelSize, stride: stride, padding: padding)
+  /// The window geometry for an input of shape `input`.
+  /// - Throws: `ShapeError` unless `input` is `[N, C, H, W]` and the window fits inside the
+  ///   padded image.
+  public func geometry(for input: Shape) throws(ShapeError) -> ConvGeometry {
+    try windowGeometry(layerName, input: input, channels: nil, kernel: kernelSize, stride: stride, padding: padding)
   }
 
-  public func outputShape(for input: Shape) -> Shape {
-    let g = geometry(for: input)
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    let g = try geometry(for: input)
     return [g.batch, g.inputChannels, g.outputHeight, g.outputWidth]
   }
 
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    let g = geometry(for: input.shape)
+    let g = trappingOnShapeError { () throws(ShapeError) in try geometry(for: input.shape) }
     return Tensor(shape: [g.batch, g.inputChannels, g.outputHeight, g.outputWidth], writingWith: { out in
       input.withPointer { x in pool2DForward(input: x, output: out, geometry: g, mode: mode, argIndex: nil) }
     })
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
-    let g = geometry(for: input.shape)
+    let g = trappingOnShapeError { () throws(ShapeError) in try geometry(for: input.shape) }
     let outputShape: Shape = [g.batch, g.inputChannels, g.outputHeight, g.outputWidth]
     let mode = mode
     var winners = mode == .average ? [] : [Int32](repeating: 0, count: outputShape.scalarCount)
@@ -65,10 +66,8 @@ public class Pool2D: Layer {
     return (output, { [winners] dOutput in
       dOutput.expectShape(outputShape, "\(mode.rawValue) pooling pullback")
       return Tensor(shape: input.shape, writingWith: { dx in
-        dOutput.withPointer { dy in
-          winners.withUnsafeBufferPointer { indices in
-            pool2DBackward(dOutput: dy, dInput: dx, geometry: g, mode: mode, argIndex: indices.baseAddress)
-          }
+        withPointers(dOutput, winners) { dy, indices in
+          pool2DBackward(dOutput: dy, dInput: dx, geometry: g, mode: mode, argIndex: indices)
         }
       })
     })

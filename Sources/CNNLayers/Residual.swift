@@ -39,26 +39,25 @@ public final class Residual: Layer {
     self.init(body: Sequential(body()), downsample: downsample, activation: activation)
   }
 
-  public var namedParameters: [(name: String, parameter: Parameter)] {
-    body.namedParameters
-      + (downsample?.namedParameters ?? []).map { ("downsample.\($0.name)", $0.parameter) }
-      + (activation?.namedParameters ?? []).map { ("activation.\($0.name)", $0.parameter) }
+  /// The body under `""` (its names are the residual's own), then `downsample` and
+  /// `activation` when present.
+  public var children: [(name: String, layer: any Layer)] {
+    var result: [(name: String, layer: any Layer)] = [("", body)]
+    if let downsample { result.append(("downsample", downsample)) }
+    if let activation { result.append(("activation", activation)) }
+    return result
   }
 
-  public var namedBuffers: [(name: String, buffer: Buffer)] {
-    body.namedBuffers
-      + (downsample?.namedBuffers ?? []).map { ("downsample.\($0.name)", $0.buffer) }
-      + (activation?.namedBuffers ?? []).map { ("activation.\($0.name)", $0.buffer) }
-  }
-
-  public func outputShape(for input: Shape) -> Shape {
-    let main = body.outputShape(for: input)
-    let skip = downsample?.outputShape(for: input) ?? input
-    precondition(
-      main == skip,
-      "Residual body gives \(main) but the \(downsample == nil ? "identity shortcut" : "downsample") gives \(skip) "
-        + "for input \(input)\(downsample == nil ? " (add a projection)" : "")")
-    return activation?.outputShape(for: main) ?? main
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    let main = try body.outputShape(for: input)
+    let skip = try downsample?.outputShape(for: input) ?? input
+    guard main == skip else {
+      throw ShapeError(
+        layer: "Residual", expected: "a body output equal to the shortcut's \(skip)", got: input,
+        reason: "the body gives \(main) but the \(downsample == nil ? "identity shortcut" : "downsample") gives \(skip)"
+          + (downsample == nil ? " (add a projection)" : ""))
+    }
+    return try activation?.outputShape(for: main) ?? main
   }
 
   public func callAsFunction(_ input: Tensor) -> Tensor {

@@ -74,5 +74,7 @@ public final class AlexNet: LayerChain {
     }
   }
 
-  public var chain: [any Layer] { [features, avgpool, flatten, classifier] }
+  public var children: [(name: String, layer: any Layer)] {
+    [("features", features), ("avgpool", avgpool), ("flatten", flatten), ("classifier", classifier)]
+  }
 }

@@ -25,8 +25,6 @@ public final class CeilModeMaxPool2D: Layer {
     self.padding = padding
   }
 
-  public var namedParameters: [(name: String, parameter: Parameter)] { [] }
-
   /// `⌈(size + 2P − K)/S⌉ + 1`, corrected as PyTorch does (`pooling_output_shape`); not
   /// positive when no window fits. The last window may hang over the bottom edge as long as
   /// it starts inside the input or its top padding.
@@ -52,7 +50,18 @@ public final class CeilModeMaxPool2D: Layer {
       padding: .explicit(top: padding, bottom: padding + bottom, left: padding, right: padding + right))
   }
 
-  public func outputShape(for input: Shape) -> Shape { pool(for: input).outputShape(for: input) }
+  public func outputShape(for input: Shape) throws(ShapeError) -> Shape {
+    func failure(_ reason: String) -> ShapeError {
+      ShapeError(layer: "CeilModeMaxPool2D", expected: "[N, C, H, W]", got: input, reason: reason)
+    }
+    guard input.rank == 4 else { throw failure("expects an image C×H×W, got \(input)") }
+    guard outputSize(for: input[2]) > 0, outputSize(for: input[3]) > 0 else {
+      throw failure(
+        "kernel \(kernelSize)x\(kernelSize) leaves no output from the padded input "
+          + "\(input[2] + 2 * padding)x\(input[3] + 2 * padding)")
+    }
+    return try pool(for: input).outputShape(for: input)
+  }
 
   public func callAsFunction(_ input: Tensor) -> Tensor { pool(for: input.shape)(input) }
 

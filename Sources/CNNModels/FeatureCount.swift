@@ -5,6 +5,9 @@ import CNNTensor
 /// first dense layer of a network sized by its input. Traps, naming the layer, when the image
 /// does not fit (`ModelName.summary` checks first and throws instead).
 func flattenedFeatures(after layers: [any Layer], inputShape: Shape) -> Int {
-  let output = layers.reduce([1] + inputShape) { $1.outputShape(for: $0) }
-  return output.scalarCount
+  do {
+    return try Sequential(layers).outputShape(for: [1] + inputShape).scalarCount
+  } catch {
+    preconditionFailure(error.description)
+  }
 }

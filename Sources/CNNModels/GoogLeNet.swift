@@ -47,7 +47,9 @@ public final class GoogLeNet: LayerChain {
       bn = BatchNorm2D(featureCount: outputChannels, epsilon: 0.001)
     }
 
-    public var chain: [any Layer] { [conv, bn, relu] }
+    public var children: [(name: String, layer: any Layer)] {
+      [("conv", conv), ("bn", bn), ("relu", relu)]
+    }
   }
 
   /// An inception module: `Concatenate` of the four branches, `branch1`…`branch4`, with
@@ -140,11 +142,14 @@ public final class GoogLeNet: LayerChain {
     fc = Linear(inputFeatures: 1024, outputFeatures: classCount, initialization: initialization, using: &generator)
   }
 
-  public var chain: [any Layer] {
+  public var children: [(name: String, layer: any Layer)] {
     [
-      conv1, maxpool1, conv2, conv3, maxpool2, inception3a, inception3b, maxpool3,
-      inception4a, inception4b, inception4c, inception4d, inception4e, maxpool4,
-      inception5a, inception5b, avgpool, dropout, fc,
+      ("conv1", conv1), ("maxpool1", maxpool1), ("conv2", conv2), ("conv3", conv3), ("maxpool2", maxpool2),
+      ("inception3a", inception3a), ("inception3b", inception3b), ("maxpool3", maxpool3),
+      ("inception4a", inception4a), ("inception4b", inception4b), ("inception4c", inception4c),
+      ("inception4d", inception4d), ("inception4e", inception4e), ("maxpool4", maxpool4),
+      ("inception5a", inception5a), ("inception5b", inception5b), ("avgpool", avgpool), ("dropout", dropout),
+      ("fc", fc),
     ]
   }
 }

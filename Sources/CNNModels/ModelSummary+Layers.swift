@@ -2,9 +2,10 @@ import CNNKernels
 import CNNLayers
 import CNNTensor
 
-// How each kind of leaf layer explains itself in a `ModelSummary`: its settings, the
-// arithmetic of its output size and parameters, and a check of its input that throws
-// instead of trapping. Window sizes come from `ConvGeometry`, as everywhere else.
+// How each kind of leaf layer explains itself in a `ModelSummary`: its settings and the
+// arithmetic of its output size and parameters. Whether an input fits, and the output
+// shape, are the layer's own `outputShape(for:)` (its `ShapeError` becomes the summary's
+// `ModelSummaryError`); window sizes come from `ConvGeometry`, as everywhere else.
 
 /// One leaf layer's contribution to a summary, for an input with its batch dimension.
 struct LeafSummary {
@@ -19,25 +20,20 @@ struct LeafSummary {
   var inexact: String?
 }
 
-/// Why an input does not fit a layer.
-struct LayerShapeProblem: Error {
-  var reason: String
-  init(_ reason: String) { self.reason = reason }
-}
-
 /// A layer that can describe itself to `ModelSummary`.
 protocol SummarizableLayer: Layer {
   /// The type and settings, e.g. `Conv2D 3→96 11x11 s4 valid`.
   var summaryKind: String { get }
-  /// The summary for `input` (with the batch dimension), or the reason it does not fit.
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary
+  /// The summary for `input` (with the batch dimension); throws the layer's own `ShapeError`
+  /// when the input does not fit.
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary
 }
 
 extension SummarizableLayer {
-  /// A layer whose output has the input's shape and which has no parameters.
-  func shapePreserving(_ input: Shape) -> LeafSummary {
+  /// A layer with no parameters and no formula to show: its output shape and nothing else.
+  func shapeOnly(_ input: Shape) throws(ShapeError) -> LeafSummary {
     LeafSummary(
-      kind: summaryKind, output: input, shapeFormula: "", parameters: 0, parameterFormula: "",
+      kind: summaryKind, output: try outputShape(for: input), shapeFormula: "", parameters: 0, parameterFormula: "",
       multiplyAccumulates: 0, inexact: nil)
   }
 }
@@ -54,29 +50,6 @@ func grouped(_ value: Int) -> String {
 }
 
 // MARK: - Sliding windows
-
-/// The geometry of a window over `input` (`[N, C, H, W]`), or why it does not fit.
-func checkedWindow(
-  input: Shape, channels: Int?, kernel: Size2D, stride: Size2D, padding: Padding
-) throws(LayerShapeProblem) -> ConvGeometry {
-  guard input.rank == 4 else {
-    throw LayerShapeProblem(
-      "expects an image C×H×W, got a vector of \(input.dimensions.dropFirst().map(String.init).joined(separator: "×"))")
-  }
-  if let channels, input[1] != channels {
-    throw LayerShapeProblem("expects \(channels) channels, got \(input[1])")
-  }
-  let pad = padding.resolved(height: input[2], width: input[3], kernel: kernel, stride: stride)
-  let geometry = ConvGeometry(
-    batch: input[0], inputChannels: input[1], inputHeight: input[2], inputWidth: input[3],
-    kernelHeight: kernel.height, kernelWidth: kernel.width, strideHeight: stride.height, strideWidth: stride.width,
-    padTop: pad.top, padBottom: pad.bottom, padLeft: pad.left, padRight: pad.right)
-  if let problem = geometry.validationError { throw LayerShapeProblem(problem) }
-  if geometry.outputHeight <= 0 || geometry.outputWidth <= 0 {
-    throw LayerShapeProblem("the output would be \(geometry.outputHeight)×\(geometry.outputWidth)")
-  }
-  return geometry
-}
 
 /// The output-size arithmetic of one dimension: `(227 + 2·0 − 11)/4 + 1 = 55`, with `⌊ ⌋`
 /// when the division is not exact, and the remark to make then.
@@ -135,9 +108,9 @@ extension Conv2D: SummarizableLayer {
       + (groups > 1 ? " g\(groups)" : "") + (bias == nil ? " no-bias" : "")
   }
 
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary {
-    let g = try checkedWindow(
-      input: input, channels: inputChannels, kernel: kernelSize, stride: stride, padding: padding)
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary {
+    let output = try outputShape(for: input)
+    let g = try geometry(for: input)
     let (formula, inexact) = windowFormulas(g)
     let perGroup = inputChannels / groups
     let weights = kernelSize.height * kernelSize.width * perGroup * outputChannels
@@ -145,8 +118,7 @@ extension Conv2D: SummarizableLayer {
     if bias != nil { arithmetic += " + \(outputChannels)" }
     let parameters = weights + (bias == nil ? 0 : outputChannels)
     return LeafSummary(
-      kind: summaryKind, output: [g.batch, outputChannels, g.outputHeight, g.outputWidth], shapeFormula: formula,
-      parameters: parameters, parameterFormula: "\(arithmetic) = \(grouped(parameters))",
+      kind: summaryKind, output: output, shapeFormula: formula, parameters: parameters, parameterFormula: "\(arithmetic) = \(grouped(parameters))",
       multiplyAccumulates: weights * g.outputHeight * g.outputWidth, inexact: inexact)
   }
 }
@@ -162,11 +134,11 @@ extension Pool2D: SummarizableLayer {
     return "\(name) \(windowSettings(kernel: kernelSize, stride: stride, padding: padding))"
   }
 
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary {
-    let g = try checkedWindow(input: input, channels: nil, kernel: kernelSize, stride: stride, padding: padding)
-    let (formula, inexact) = windowFormulas(g)
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary {
+    let output = try outputShape(for: input)
+    let (formula, inexact) = windowFormulas(try geometry(for: input))
     return LeafSummary(
-      kind: summaryKind, output: [g.batch, g.inputChannels, g.outputHeight, g.outputWidth], shapeFormula: formula,
+      kind: summaryKind, output: output, shapeFormula: formula,
       parameters: 0, parameterFormula: "", multiplyAccumulates: 0, inexact: inexact)
   }
 }
@@ -176,16 +148,9 @@ extension CeilModeMaxPool2D: SummarizableLayer {
     "MaxPool2D \(kernelSize)x\(kernelSize)\(stride != 1 ? " s\(stride)" : "") p\(padding) ceil"
   }
 
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary {
-    guard input.rank == 4 else { throw LayerShapeProblem("expects an image C×H×W, got \(input)") }
-    guard outputSize(for: input[2]) > 0, outputSize(for: input[3]) > 0 else {
-      throw LayerShapeProblem(
-        "kernel \(kernelSize)x\(kernelSize) leaves no output from the padded input "
-          + "\(input[2] + 2 * padding)x\(input[3] + 2 * padding)")
-    }
-    let pool = pool(for: input)
-    let g = try checkedWindow(
-      input: input, channels: nil, kernel: pool.kernelSize, stride: pool.stride, padding: pool.padding)
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary {
+    let output = try outputShape(for: input)
+    let g = try pool(for: input).geometry(for: input)
     func formula(_ size: Int, _ output: Int) -> String {
       var text = windowFormula(
         input: size, padBefore: padding, padAfter: padding, kernel: kernelSize, stride: stride, output: output,
@@ -201,8 +166,7 @@ extension CeilModeMaxPool2D: SummarizableLayer {
     }
     let (height, width) = (formula(input[2], g.outputHeight), formula(input[3], g.outputWidth))
     return LeafSummary(
-      kind: summaryKind, output: [g.batch, g.inputChannels, g.outputHeight, g.outputWidth],
-      shapeFormula: height == width ? height : "H: \(height); W: \(width)",
+      kind: summaryKind, output: output, shapeFormula: height == width ? height : "H: \(height); W: \(width)",
       parameters: 0, parameterFormula: "", multiplyAccumulates: 0, inexact: nil)
   }
 }
@@ -210,8 +174,8 @@ extension CeilModeMaxPool2D: SummarizableLayer {
 extension AdaptiveAvgPool2D: SummarizableLayer {
   var summaryKind: String { "AdaptiveAvgPool2D \(outputSize)" }
 
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary {
-    guard input.rank == 4 else { throw LayerShapeProblem("expects an image C×H×W, got \(input)") }
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary {
+    let output = try outputShape(for: input)
     func describe(_ inputCount: Int, _ outputCount: Int) -> String {
       let widths = (0..<outputCount).map { Self.window($0, outputCount: outputCount, inputCount: inputCount).count }
       let (low, high) = (widths.min() ?? 0, widths.max() ?? 0)
@@ -221,8 +185,7 @@ extension AdaptiveAvgPool2D: SummarizableLayer {
     let height = describe(input[2], outputSize.height)
     let width = describe(input[3], outputSize.width)
     return LeafSummary(
-      kind: summaryKind, output: [input[0], input[1], outputSize.height, outputSize.width],
-      shapeFormula: height == width ? height : "H: \(height); W: \(width)", parameters: 0, parameterFormula: "",
+      kind: summaryKind, output: output, shapeFormula: height == width ? height : "H: \(height); W: \(width)", parameters: 0, parameterFormula: "",
       multiplyAccumulates: 0, inexact: nil)
   }
 }
@@ -230,10 +193,10 @@ extension AdaptiveAvgPool2D: SummarizableLayer {
 extension GlobalAvgPool2D: SummarizableLayer {
   var summaryKind: String { "GlobalAvgPool2D" }
 
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary {
-    guard input.rank == 4 else { throw LayerShapeProblem("expects an image C×H×W, got \(input)") }
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary {
+    let output = try outputShape(for: input)
     return LeafSummary(
-      kind: summaryKind, output: [input[0], input[1]], shapeFormula: "mean over \(input[2])×\(input[3]) → \(input[1])",
+      kind: summaryKind, output: output, shapeFormula: "mean over \(input[2])×\(input[3]) → \(input[1])",
       parameters: 0, parameterFormula: "", multiplyAccumulates: 0, inexact: nil)
   }
 }
@@ -241,18 +204,13 @@ extension GlobalAvgPool2D: SummarizableLayer {
 extension Linear: SummarizableLayer {
   var summaryKind: String { "Linear \(inputFeatures)→\(outputFeatures)" + (bias == nil ? " no-bias" : "") }
 
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary {
-    guard input.rank == 2 else {
-      throw LayerShapeProblem("expects a vector of \(inputFeatures) features, got an image (flatten it first)")
-    }
-    guard input[1] == inputFeatures else {
-      throw LayerShapeProblem("expects \(inputFeatures) features, got \(input[1])")
-    }
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary {
+    let output = try outputShape(for: input)
     let weights = inputFeatures * outputFeatures
     let parameters = weights + (bias == nil ? 0 : outputFeatures)
     let arithmetic = "\(inputFeatures)·\(outputFeatures)" + (bias == nil ? "" : " + \(outputFeatures)")
     return LeafSummary(
-      kind: summaryKind, output: [input[0], outputFeatures], shapeFormula: "",
+      kind: summaryKind, output: output, shapeFormula: "",
       parameters: parameters, parameterFormula: "\(arithmetic) = \(grouped(parameters))",
       multiplyAccumulates: weights, inexact: nil)
   }
@@ -261,8 +219,8 @@ extension Linear: SummarizableLayer {
 extension Flatten: SummarizableLayer {
   var summaryKind: String { "Flatten" }
 
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary {
-    let output = outputShape(for: input)
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary {
+    let output = try outputShape(for: input)
     let factors = input.dimensions.dropFirst()
     return LeafSummary(
       kind: summaryKind, output: output,
@@ -274,9 +232,8 @@ extension Flatten: SummarizableLayer {
 extension BatchNorm2D: SummarizableLayer {
   var summaryKind: String { "BatchNorm2D \(featureCount)" + (epsilon != 1e-5 ? " ε=\(epsilon)" : "") }
 
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary {
-    if let problem = validationError(for: input) { throw LayerShapeProblem(problem) }
-    var leaf = shapePreserving(input)
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary {
+    var leaf = try shapeOnly(input)
     leaf.parameters = 2 * featureCount
     leaf.parameterFormula = "2·\(featureCount) = \(grouped(2 * featureCount))"
     return leaf
@@ -286,28 +243,27 @@ extension BatchNorm2D: SummarizableLayer {
 extension LocalResponseNorm: SummarizableLayer {
   var summaryKind: String { "LocalResponseNorm n=\(size)" }
 
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary {
-    guard input.rank >= 3 else { throw LayerShapeProblem("expects channels, got \(input)") }
-    return shapePreserving(input)
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary {
+    try shapeOnly(input)
   }
 }
 
 extension Dropout: SummarizableLayer {
   var summaryKind: String { "Dropout \(rate)" }
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary { shapePreserving(input) }
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary { try shapeOnly(input) }
 }
 
 extension ReLU: SummarizableLayer {
   var summaryKind: String { "ReLU" }
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary { shapePreserving(input) }
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary { try shapeOnly(input) }
 }
 
 extension Sigmoid: SummarizableLayer {
   var summaryKind: String { "Sigmoid" }
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary { shapePreserving(input) }
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary { try shapeOnly(input) }
 }
 
 extension Tanh: SummarizableLayer {
   var summaryKind: String { "Tanh" }
-  func summarize(input: Shape) throws(LayerShapeProblem) -> LeafSummary { shapePreserving(input) }
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary { try shapeOnly(input) }
 }

@@ -126,12 +126,16 @@ public struct ModelSummaryError: Error, CustomStringConvertible, Sendable, Equat
   public var input: Shape
   /// What does not fit.
   public var reason: String
+  /// The layer's own error, with the batch dimension, when the layer's `outputShape(for:)`
+  /// rejected the input (`nil` for the summary's own checks).
+  public var shapeError: ShapeError?
 
-  public init(layer: String?, kind: String?, input: Shape, reason: String) {
+  public init(layer: String?, kind: String?, input: Shape, reason: String, shapeError: ShapeError? = nil) {
     self.layer = layer
     self.kind = kind
     self.input = input
     self.reason = reason
+    self.shapeError = shapeError
   }
 
   public var description: String {
@@ -160,15 +164,14 @@ struct SummaryWalker {
     switch layer {
     case let sequential as Sequential:
       var shape = input
-      for (index, child) in sequential.layers.enumerated() {
-        shape = try walk(child, name: join(name, "\(index)"), input: shape)
+      for child in sequential.children {
+        shape = try walk(child.layer, name: join(name, child.name), input: shape)
       }
       return shape
     case let chain as any LayerChain:
-      let names = storedLayerNames(of: chain)
       var shape = input
-      for (index, child) in chain.chain.enumerated() {
-        shape = try walk(child, name: join(name, names[ObjectIdentifier(child)] ?? "\(index)"), input: shape)
+      for step in chain.namedChain {
+        shape = try walk(step.layer, name: join(name, step.name), input: shape)
       }
       return shape
     case let residual as Residual:
@@ -196,7 +199,12 @@ struct SummaryWalker {
           + "\(residual.downsample == nil ? "identity shortcut" : "downsample") gives \(dimensionsText(perImage(skip)))"
       )
     }
-    let output = residual.activation?.outputShape(for: main) ?? main
+    let output: Shape
+    do {
+      output = try residual.activation?.outputShape(for: main) ?? main
+    } catch {
+      throw ModelSummaryError(layer: name, kind: kind, input: perImage(input), reason: error.reason, shapeError: error)
+    }
     let shortcut = residual.downsample == nil ? "x" : "downsample(x)"
     rows.append(
       ModelSummary.Row(
@@ -237,13 +245,18 @@ struct SummaryWalker {
         leaf = try summarizable.summarize(input: input)
       } catch {
         throw ModelSummaryError(
-          layer: name, kind: summarizable.summaryKind, input: perImage(input), reason: error.reason)
+          layer: name, kind: summarizable.summaryKind, input: perImage(input), reason: error.reason, shapeError: error)
       }
     } else {
-      // A layer this walk does not know: its own shape inference (which traps on a misfit).
-      leaf = LeafSummary(
-        kind: typeName(layer), output: layer.outputShape(for: input), shapeFormula: "",
-        parameters: layer.parameterCount, parameterFormula: "", multiplyAccumulates: 0, inexact: nil)
+      // A layer this walk does not know: its own shape inference.
+      do {
+        leaf = LeafSummary(
+          kind: typeName(layer), output: try layer.outputShape(for: input), shapeFormula: "",
+          parameters: layer.parameterCount, parameterFormula: "", multiplyAccumulates: 0, inexact: nil)
+      } catch {
+        throw ModelSummaryError(
+          layer: name, kind: typeName(layer), input: perImage(input), reason: error.reason, shapeError: error)
+      }
     }
     if let inexact = leaf.inexact {
       if strict {
@@ -264,22 +277,6 @@ struct SummaryWalker {
   }
 
   private func perImage(_ shape: Shape) -> Shape { Shape(Array(shape.dimensions.dropFirst())) }
-}
-
-/// The names of the stored properties of `object` that hold layers, by the layer's identity
-/// (I/O-time reflection, as `namedParameters` does).
-func storedLayerNames(of object: AnyObject) -> [ObjectIdentifier: String] {
-  var names: [ObjectIdentifier: String] = [:]
-  var mirror: Mirror? = Mirror(reflecting: object)
-  while let current = mirror {
-    for child in current.children {
-      if let label = child.label, let layer = child.value as? any Layer, names[ObjectIdentifier(layer)] == nil {
-        names[ObjectIdentifier(layer)] = label
-      }
-    }
-    mirror = current.superclassMirror
-  }
-  return names
 }
 
 /// `Conv2D`, without module qualification.

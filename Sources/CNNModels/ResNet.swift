@@ -76,7 +76,9 @@ public final class ResNet: LayerChain {
       bn2 = BatchNorm2D(featureCount: channels)
     }
 
-    public var chain: [any Layer] { [conv1, bn1, relu, conv2, bn2] }
+    public var children: [(name: String, layer: any Layer)] {
+      [("conv1", conv1), ("bn1", bn1), ("relu", relu), ("conv2", conv2), ("bn2", bn2)]
+    }
   }
 
   /// The residual branch of torchvision's `Bottleneck`: conv 1×1 → BN → ReLU → conv 3×3
@@ -108,6 +110,11 @@ public final class ResNet: LayerChain {
       bn3 = BatchNorm2D(featureCount: channels * 4)
     }
 
+    public var children: [(name: String, layer: any Layer)] {
+      [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3), ("relu", relu)]
+    }
+
+    /// The run order, which applies the one `relu` three times.
     public var chain: [any Layer] { [conv1, bn1, relu, conv2, bn2, relu, conv3, bn3] }
   }
 
@@ -172,5 +179,7 @@ public final class ResNet: LayerChain {
       using: &generator)
   }
 
-  public var chain: [any Layer] { [conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4, avgpool, fc] }
+  public var children: [(name: String, layer: any Layer)] {
+    [("conv1", conv1), ("bn1", bn1), ("relu", relu), ("maxpool", maxpool), ("layer1", layer1), ("layer2", layer2), ("layer3", layer3), ("layer4", layer4), ("avgpool", avgpool), ("fc", fc)]
+  }
 }

@@ -29,8 +29,7 @@ public final class SimpleConvNet: Sequential {
       inputChannels: inputShape[0], outputChannels: filterCount, kernelSize: Size2D(filterSize),
       initialization: initialization, using: &generator)
     let pool = MaxPool2D(kernelSize: 2, stride: 2)
-    let pooled = pool.outputShape(for: conv.outputShape(for: [1] + inputShape))
-    let flattened = pooled.dimensions.dropFirst().reduce(1, *)
+    let flattened = flattenedFeatures(after: [conv, pool], inputShape: inputShape)
     super.init {
       conv
       ReLU()

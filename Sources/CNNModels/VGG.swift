@@ -104,5 +104,7 @@ public final class VGG: LayerChain {
     }
   }
 
-  public var chain: [any Layer] { [features, avgpool, flatten, classifier] }
+  public var children: [(name: String, layer: any Layer)] {
+    [("features", features), ("avgpool", avgpool), ("flatten", flatten), ("classifier", classifier)]
+  }
 }

@@ -59,19 +59,10 @@ struct ModelSource: ParsableArguments {
   }
 }
 
-/// The sublayers of the model zoo's `LayerChain`s (ResNet and friends), named by the stored
-/// property that holds each, so `FeatureMaps.trace` can look inside them.
+/// The sublayers of the model zoo's `LayerChain`s (ResNet and friends), in the order they
+/// run and named as in the layer tree, so `FeatureMaps.trace` can look inside them.
 func chainChildren(_ layer: any Layer) -> [(name: String, layer: any Layer)]? {
-  guard let container = layer as? any LayerChain else { return nil }
-  var labels: [ObjectIdentifier: String] = [:]
-  var mirror: Mirror? = Mirror(reflecting: layer)
-  while let current = mirror {
-    for child in current.children {
-      if let label = child.label, let sublayer = child.value as? any Layer { labels[ObjectIdentifier(sublayer)] = label }
-    }
-    mirror = current.superclassMirror
-  }
-  return container.chain.enumerated().map { index, sublayer in (labels[ObjectIdentifier(sublayer)] ?? "\(index)", sublayer) }
+  (layer as? any LayerChain)?.namedChain
 }
 
 /// A problem found while drawing (printed as `Error: …`, without the usage text).

@@ -4,13 +4,13 @@ import Testing
 @testable import CNNLayers
 
 /// Every layer's pullback against central differences. Float32 central differences with
-/// ε = 0.01 agree to about 1e-3 of the gradient's scale; the tolerance is 1e-2.
+/// the default ε = 1e-3 agree to about 1e-4–1e-3 of the gradient's scale; the tolerance is 1e-2.
 @Suite struct GradientCheckTests {
   let tolerance: Float = 1e-2
 
   func expectPasses(_ layer: any Layer, _ input: Tensor, prepare: () -> Void = {}, sourceLocation: SourceLocation = #_sourceLocation) {
     var generator = SeededGenerator(seed: 7)
-    let result = checkGradients(of: layer, input: input, epsilon: 1e-2, using: &generator, prepare: prepare)
+    let result = checkGradients(of: layer, input: input, using: &generator, prepare: prepare)
     #expect(result.maxError < tolerance, "\(type(of: layer)): \(result)", sourceLocation: sourceLocation)
     // The check must actually see gradients: a zero pullback would fail on a non-zero numeric one.
     #expect(result.parameterErrors.count == layer.namedParameters.count, sourceLocation: sourceLocation)
@@ -31,10 +31,10 @@ import Testing
     expectPasses(conv, .randomNormal([2, 2, 5, 7], using: &g))
   }
 
-  @Test func conv2DSamePaddingAndGroups() {
+  @Test func conv2DSamePaddingAndGroups() throws {
     var g = SeededGenerator(seed: 3)
     let conv = Conv2D(inputChannels: 4, outputChannels: 6, kernelSize: 3, padding: .same, groups: 2, using: &g)
-    #expect(conv.outputShape(for: [1, 4, 5, 5]) == [1, 6, 5, 5])
+    #expect(try conv.outputShape(for: [1, 4, 5, 5]) == [1, 6, 5, 5])
     expectPasses(conv, .randomNormal([2, 4, 5, 5], using: &g))
   }
 
@@ -88,6 +88,47 @@ import Testing
     #expect(relativeError(dLogits, numeric) < tolerance)
   }
 
+  /// The fused execution steps of `Sequential`, checked as layers of their own (2×2 pooling
+  /// runs the one-step kernel, 3×3 stride 2 the three layers).
+  @Test func fusedSteps() {
+    var g = SeededGenerator(seed: 12)
+    for pool in [MaxPool2D(kernelSize: 2, stride: 2), MaxPool2D(kernelSize: 3, stride: 2, padding: 1)] {
+      let conv = Conv2D(inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: 1, using: &g)
+      expectPasses(Conv2DMaxPoolReLU(convolution: conv, relu: ReLU(), pool: pool), .randomNormal([2, 2, 6, 6], using: &g))
+      expectPasses(PoolThenReLU(relu: ReLU(), pool: pool), spacedInput([2, 3, 6, 6], using: &g))
+    }
+  }
+
+  /// Regression: with the old default ε = 1e-2, correct conv → ReLU → conv stacks and
+  /// residual blocks reported relative errors of 0.02–0.14 (a probe crosses a hidden ReLU's
+  /// kink); the default ε = 1e-3 brings these to about 3e-4, and ε = 1e-2 still fails them, so
+  /// the test can fail. A kink can still fall within 1e-3 of a probe (in a probe of six seeds,
+  /// 2 of 12 such stacks gave 0.02–0.04), hence the fixed seed.
+  @Test func defaultEpsilonPassesCorrectStacksWithHiddenKinks() {
+    var g = SeededGenerator(seed: 2)
+    let stack = Sequential {
+      Conv2D(inputChannels: 2, outputChannels: 4, kernelSize: 3, padding: 1, using: &g)
+      ReLU()
+      Conv2D(inputChannels: 4, outputChannels: 3, kernelSize: 3, padding: 1, using: &g)
+    }
+    let block = Residual(activation: ReLU()) {
+      Conv2D(inputChannels: 3, outputChannels: 3, kernelSize: 3, padding: 1, using: &g)
+      ReLU()
+      Conv2D(inputChannels: 3, outputChannels: 3, kernelSize: 3, padding: 1, using: &g)
+    }
+    let cases: [(any Layer, Tensor)] = [
+      (stack, .randomNormal([2, 2, 6, 6], using: &g)), (block, .randomNormal([2, 3, 5, 5], using: &g)),
+    ]
+    for (layer, input) in cases {
+      var generator = SeededGenerator(seed: 7)
+      let result = checkGradients(of: layer, input: input, using: &generator)
+      #expect(result.maxError < 1e-3, "\(type(of: layer)): \(result)")
+      generator = SeededGenerator(seed: 7)
+      let coarse = checkGradients(of: layer, input: input, epsilon: 1e-2, using: &generator)
+      #expect(coarse.maxError > tolerance, "\(type(of: layer)) at ε = 1e-2: \(coarse)")
+    }
+  }
+
   /// The checker itself must fail on a wrong pullback.
   @Test func checkerCatchesAWrongGradient() {
     var g = SeededGenerator(seed: 11)
@@ -113,7 +154,6 @@ enum PoolingModeCase: CaseIterable, Sendable, CustomTestStringConvertible {
 
 /// `y = 2x` whose pullback wrongly returns `dy` instead of `2·dy`.
 final class DoublingWithWrongGradient: Layer {
-  var namedParameters: [(name: String, parameter: Parameter)] { [] }
   func outputShape(for input: Shape) -> Shape { input }
   func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
     (input * 2, { $0 })

@@ -13,22 +13,22 @@ import Testing
   }
 
   /// Seeds 002/003: 28×28×1 with F=4, S=2, P=1, K=64 gives 14×14×64.
-  @Test func seedOutputSize() {
+  @Test func seedOutputSize() throws {
     var g = SeededGenerator(seed: 1)
     let conv = Conv2D(inputChannels: 1, outputChannels: 64, kernelSize: 4, stride: 2, padding: 1, using: &g)
-    #expect(conv.outputShape(for: [8, 1, 28, 28]) == [8, 64, 14, 14])
+    #expect(try conv.outputShape(for: [8, 1, 28, 28]) == [8, 64, 14, 14])
     #expect(conv.forward(.zeros([2, 1, 28, 28])).output.shape == [2, 64, 14, 14])
   }
 
-  @Test func samePaddingKeepsSizeAndHalvesWithStride2() {
+  @Test func samePaddingKeepsSizeAndHalvesWithStride2() throws {
     #expect(Padding.same.resolved(height: 28, width: 28, kernel: 5, stride: 1) == (2, 2, 2, 2))
     // Keras 'same' with a 3×3 window at stride 2 on 32×32: 16×16, one extra row/column at the end.
     let pool = MaxPool2D(kernelSize: 3, stride: 2, padding: .same)
-    #expect(pool.outputShape(for: [1, 64, 32, 32]) == [1, 64, 16, 16])
+    #expect(try pool.outputShape(for: [1, 64, 32, 32]) == [1, 64, 16, 16])
     #expect(Padding.same.resolved(height: 32, width: 32, kernel: 3, stride: 2) == (0, 1, 0, 1))
   }
 
-  @Test func sequentialNamesParametersByPosition() {
+  @Test func sequentialNamesParametersByPosition() throws {
     var g = SeededGenerator(seed: 1)
     let network = Sequential {
       Conv2D(inputChannels: 1, outputChannels: 2, kernelSize: 3, using: &g)
@@ -37,23 +37,44 @@ import Testing
       Linear(inputFeatures: 2 * 4 * 4, outputFeatures: 3, bias: false, using: &g)
     }
     #expect(network.namedParameters.map(\.name) == ["0.weight", "0.bias", "3.weight"])
-    #expect(network.outputShape(for: [5, 1, 6, 6]) == [5, 3])
+    #expect(try network.outputShape(for: [5, 1, 6, 6]) == [5, 3])
     #expect(network.parameter(named: "3.weight")?.shape == [3, 32])
   }
 
-  @Test func reflectionNamesNestedLayers() {
+  @Test func childrenNameNestedLayers() {
     var g = SeededGenerator(seed: 1)
     final class Block: Layer {
+      let scale = Parameter(.zeros([1]))
       let conv1: Conv2D
       let extra: [Linear]
+      let dropout = Dropout(rate: 0.5, seed: 1)
       init(using g: inout SeededGenerator) {
         conv1 = Conv2D(inputChannels: 1, outputChannels: 1, kernelSize: 1, bias: false, using: &g)
         extra = [Linear(inputFeatures: 1, outputFeatures: 1, using: &g)]
       }
+      var ownParameters: [(name: String, parameter: Parameter)] { [("scale", scale)] }
+      var children: [(name: String, layer: any Layer)] {
+        [("conv1", conv1), ("extra", Sequential(extra)), ("dropout", dropout)]
+      }
       func outputShape(for input: Shape) -> Shape { input }
       func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) { (input, { $0 }) }
     }
-    #expect(Block(using: &g).namedParameters.map(\.name) == ["conv1.weight", "extra.0.weight", "extra.0.bias"])
+    let block = Block(using: &g)
+    #expect(block.namedParameters.map(\.name) == ["scale", "conv1.weight", "extra.0.weight", "extra.0.bias"])
+    #expect(block.parameters.count == 4 && zip(block.parameters, block.namedParameters).allSatisfy { $0 === $1.parameter })
+    #expect(block.parameterCount == 4)
+    #expect(block.namedDescendants.map(\.name) == ["", "conv1", "extra", "extra.0", "dropout"])
+    #expect(block.layers(ofType: Dropout.self).count == 1 && block.layers(ofType: Dropout.self)[0] === block.dropout)
+    #expect(block.layers(ofType: Linear.self)[0] === block.extra[0])
+
+    // A residual's body lends its names unprefixed; batch norm's buffers follow the same scheme.
+    let residual = Residual(downsample: BatchNorm2D(featureCount: 1)) { BatchNorm2D(featureCount: 1) }
+    #expect(residual.namedParameters.map(\.name) == ["0.weight", "0.bias", "downsample.weight", "downsample.bias"])
+    #expect(
+      residual.namedBuffers.map(\.name) == [
+        "0.running_mean", "0.running_var", "0.num_batches_tracked",
+        "downsample.running_mean", "downsample.running_var", "downsample.num_batches_tracked",
+      ])
   }
 
   @Test func dropoutIsIdentityInInferenceAndScalesInTraining() {

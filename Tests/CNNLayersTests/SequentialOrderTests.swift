@@ -3,18 +3,37 @@ import Testing
 
 @testable import CNNLayers
 
-/// `Sequential` runs a ReLU after the max-pooling that follows it; the results must be those
-/// of the layers run one by one in their own order, bit for bit.
+/// `Sequential` runs the plan of `fusionPass`: a Conv2D → ReLU → max-pool as one
+/// `Conv2DMaxPoolReLU` step, any other ReLU → max-pool as `PoolThenReLU` (pooling first).
+/// The results must be those of the layers run one by one in their own order, bit for bit,
+/// and the names those of the declared layers.
 @Suite struct SequentialOrderTests {
-  @Test func reluBeforeMaxPoolSwapsAndNothingElseDoes() {
+  @Test func fusionPassFusesExactlyTheReLUMaxPoolRuns() throws {
     var g = SeededGenerator(seed: 1)
+    let conv = Conv2D(inputChannels: 2, outputChannels: 2, kernelSize: 1, using: &g)
+    let fusedConv = Conv2D(inputChannels: 2, outputChannels: 2, kernelSize: 1, using: &g)
     let layers: [any Layer] = [
-      ReLU(), MaxPool2D(kernelSize: 2), Conv2D(inputChannels: 2, outputChannels: 2, kernelSize: 1, using: &g),
+      ReLU(), MaxPool2D(kernelSize: 2), conv,
       ReLU(), AvgPool2D(kernelSize: 2), ReLU(), MinPool2D(kernelSize: 2), Tanh(), MaxPool2D(kernelSize: 2),
-      ReLU(), MaxPool2D(kernelSize: 2), ReLU(),
+      ReLU(), MaxPool2D(kernelSize: 2), ReLU(), fusedConv, ReLU(), MaxPool2D(kernelSize: 3, stride: 2), Sigmoid(),
     ]
-    #expect(Sequential.executionOrder(of: layers) == [1, 0, 2, 3, 4, 5, 6, 7, 8, 10, 9, 11])
-    #expect(Sequential.executionOrder(of: []) == [])
+    let plan = Sequential.fusionPass(layers)
+    #expect(
+      plan.map { String(describing: type(of: $0)) } == [
+        "PoolThenReLU", "Conv2D", "ReLU", "AvgPool2D", "ReLU", "MinPool2D", "Tanh", "MaxPool2D",
+        "PoolThenReLU", "ReLU", "Conv2DMaxPoolReLU", "Sigmoid",
+      ])
+    #expect(plan[1] === conv)
+    let fused = try #require(plan[10] as? Conv2DMaxPoolReLU)
+    #expect(fused.convolution === fusedConv && fused.relu === layers[13] && fused.pool === layers[14])
+    #expect(Sequential.fusionPass([]).isEmpty)
+
+    // The names are the declared layers' positions, not the plan's.
+    let network = Sequential(layers)
+    #expect(network.plan.count == 12)
+    #expect(network.namedParameters.map(\.name) == ["2.weight", "2.bias", "12.weight", "12.bias"])
+    let expected: [Parameter?] = [conv.weight, conv.bias, fusedConv.weight, fusedConv.bias]
+    #expect(network.parameters.count == 4 && zip(network.parameters, expected).allSatisfy { $0 === $1 })
   }
 
   /// Layers run one after another in `layers`' order, with their pullbacks chained by hand.
@@ -33,8 +52,8 @@ import Testing
   /// Conv → ReLU → max-pool (2×2, and 3×3 stride 2 with padding, whose windows overlap) →
   /// flatten → linear: outputs, input gradient and every parameter gradient are identical.
   /// The input holds exact zeros and ties, and some windows are all negative.
-  /// With a 2×2 pool the convolution, pool and ReLU run as one step (`Conv2D.forwardMaxPoolReLU`,
-  /// image by image); 9×9 images give odd 7×7 convolution outputs, whose last row and column
+  /// With a 2×2 pool the convolution, pool and ReLU run as one kernel (`Conv2DMaxPoolReLU`,
+  /// image by image; otherwise the step runs the three layers); 9×9 images give odd 7×7 convolution outputs, whose last row and column
   /// no window covers; two groups split the channels.
   @Test(arguments: [(2, 2, Padding.valid, 8, 1), (2, 2, Padding.valid, 9, 2), (3, 2, Padding.same, 8, 1)])
   func swappedOrderGivesIdenticalResults(kernel: Int, step: Int, padding: Padding, side: Int, groups: Int) throws {
@@ -43,13 +62,14 @@ import Testing
       inputChannels: 2, outputChannels: 4, kernelSize: 3, padding: side == 8 ? .same : .valid, groups: groups,
       using: &g)
     let pool = MaxPool2D(kernelSize: Size2D(kernel), stride: Size2D(step), padding: padding)
-    let convolved = conv.outputShape(for: [2, 2, side, side])
-    let pooled = pool.outputShape(for: convolved)
+    let convolved = try conv.outputShape(for: [2, 2, side, side])
+    let pooled = try pool.outputShape(for: convolved)
     let linear = Linear(inputFeatures: pooled.scalarCount / 2, outputFeatures: 4, using: &g)
     let layers: [any Layer] = [conv, ReLU(), pool, Flatten(), linear]
     let network = Sequential(layers)
-    #expect(network.executionOrder == [0, 2, 1, 3, 4])
-    #expect((network.fusedConvolution(at: 0, input: [2, 2, side, side]) != nil) == (kernel == 2))
+    #expect(network.plan.count == 3)
+    let fused = try #require(network.plan.first as? Conv2DMaxPoolReLU)
+    #expect(fused.runsFused(input: [2, 2, side, side]) == (kernel == 2))
 
     var x = Tensor.randomNormal([2, 2, side, side], using: &g)
     for i in stride(from: 0, to: x.scalarCount, by: 5) { x[offset: i] = 0 }  // exact zeros

@@ -103,6 +103,10 @@ import Testing
     }
     #expect(channels.layer == "0")
     #expect(channels.reason == "expects 1 channels, got 3")
+    // The layer's own error, with the batch dimension, rides along.
+    #expect(
+      channels.shapeError
+        == ShapeError(layer: "Conv2D", expected: "[N, 1, H, W]", got: [1, 3, 28, 28], reason: "expects 1 channels, got 3"))
 
     // GoogLeNet's smallest image is 15×15, as torchvision's: 15 → 8 → 4 → 2 → 1 (a ceil-mode
     // window may hang over the edge) → 1. At 14×14: 14 → 7 → 3 → 1, and no 3×3 window of
@@ -143,7 +147,7 @@ import Testing
 
   /// `MaxPool2d(ceil_mode=True)` output sizes, from PyTorch, for (k, s, p) = (3, 2, 0),
   /// (2, 2, 0), (3, 1, 1), (3, 2, 1).
-  @Test func ceilModePoolingMatchesPyTorch() {
+  @Test func ceilModePoolingMatchesPyTorch() throws {
     let expected: [Int: [Int]] = [
       1: [0, 1, 1, 1], 2: [1, 1, 2, 2], 3: [1, 2, 3, 2], 4: [2, 2, 4, 3], 5: [2, 3, 5, 3], 6: [3, 3, 6, 4],
       7: [3, 4, 7, 4], 8: [4, 4, 8, 5], 13: [6, 7, 13, 7], 14: [7, 7, 14, 8], 15: [7, 8, 15, 8],
@@ -156,7 +160,7 @@ import Testing
     for (size, outputs) in expected {
       #expect(pools.map { $0.outputSize(for: size) } == outputs, "size \(size)")
       for (pool, output) in zip(pools, outputs) where output > 0 {
-        #expect(pool.outputShape(for: [1, 2, size, size]) == [1, 2, output, output])
+        #expect(try pool.outputShape(for: [1, 2, size, size]) == [1, 2, output, output])
       }
     }
     var generator = SeededGenerator(seed: 3)

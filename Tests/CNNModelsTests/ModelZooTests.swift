@@ -248,7 +248,7 @@ let zoo: [ZooCase] = [
     let summary = try ModelSummary(of: network, inputShape: model.defaultInputShape, modelName: model.rawValue)
     #expect(summary.totalParameters == entry.parameterCount)
     #expect(summary.outputShape == [model.defaultClassCount])
-    #expect(network.outputShape(for: [1] + model.defaultInputShape) == [1, model.defaultClassCount])
+    #expect(try network.outputShape(for: [1] + model.defaultInputShape) == [1, model.defaultClassCount])
 
     // One training step on a small batch (the smallest image some networks accept).
     guard trainingStep else { return }

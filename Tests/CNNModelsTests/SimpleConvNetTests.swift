@@ -15,11 +15,11 @@ import Testing
     #expect(model.parameter(named: "4.weight")?.shape == [100, 4320])
   }
 
-  @Test func shapesFlowThroughTheNetwork() {
+  @Test func shapesFlowThroughTheNetwork() throws {
     var g = SeededGenerator(seed: 1)
     let model = SimpleConvNet(using: &g)
-    #expect(model.outputShape(for: [7, 1, 28, 28]) == [7, 10])
-    let shapes = model.layers.reduce(into: [Shape([7, 1, 28, 28])]) { $0.append($1.outputShape(for: $0[$0.count - 1])) }
+    #expect(try model.outputShape(for: [7, 1, 28, 28]) == [7, 10])
+    let shapes = try model.layers.reduce(into: [Shape([7, 1, 28, 28])]) { $0.append(try $1.outputShape(for: $0[$0.count - 1])) }
     #expect(shapes.map(\.description) == [
       "[7, 1, 28, 28]", "[7, 30, 24, 24]", "[7, 30, 24, 24]", "[7, 30, 12, 12]", "[7, 4320]", "[7, 100]", "[7, 100]", "[7, 10]",
     ])
@@ -39,11 +39,11 @@ import Testing
     #expect(model.parameter(named: "4.bias")?.value.scalars.allSatisfy { $0 == 0 } == true)
   }
 
-  @Test func otherInputSizes() {
+  @Test func otherInputSizes() throws {
     var g = SeededGenerator(seed: 1)
     let model = SimpleConvNet(inputShape: [3, 32, 32], classCount: 5, using: &g)
     // 32 → conv 28 → pool 14: 30·14·14 = 5,880 features.
-    #expect(model.outputShape(for: [2, 3, 32, 32]) == [2, 5])
+    #expect(try model.outputShape(for: [2, 3, 32, 32]) == [2, 5])
     #expect(model.parameter(named: "4.weight")?.shape == [100, 5880])
   }
 }

@@ -112,7 +112,12 @@ final class TinyResNet: LayerChain {
     fc = Linear(inputFeatures: 16, outputFeatures: 10, using: &g)
   }
 
-  var chain: [any Layer] { [conv1, bn1, relu, maxpool, layer1, avgpool, fc] }
+  var children: [(name: String, layer: any Layer)] {
+    [
+      ("conv1", conv1), ("bn1", bn1), ("relu", relu), ("maxpool", maxpool), ("layer1", layer1), ("avgpool", avgpool),
+      ("fc", fc),
+    ]
+  }
 }
 
 /// `formula_tensor` of `Scripts/reference-fixtures.py`: element `i` of tensor `name` is
