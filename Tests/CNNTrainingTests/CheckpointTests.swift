@@ -205,3 +205,60 @@ import Testing
     #expect(Shape(parsing: "[1,,2]") == nil)
   }
 }
+
+/// Checkpoints of format version 1 kept the run as `training.*` strings; they still load as a
+/// typed run and state, and resume.
+@Suite struct LegacyCheckpointTests {
+  @Test func versionOneTrainingCheckpointResumes() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var g = SeededGenerator(seed: 1)
+    let model = ModelName.simpleConvNet.make(inputShape: [1, 12, 12], classCount: 10, using: &g)
+    let optimizer = Adam(learningRate: 0.0005)
+    let data = TrainingSessionTests.images(count: 16, seed: 2)
+    Trainer(model: model, optimizer: optimizer).fit(
+      data, test: nil, configuration: .init(epochs: 1, batchSize: 8), using: &g)
+    var tensors = model.namedParameters.map { ($0.name, $0.parameter.value) }
+    for (key, tensor) in optimizer.stateTensors(for: model.parameters) { tensors.append(("optimizer." + key, tensor)) }
+    let metadata = [
+      "format": "cnnkit", "format_version": "1", "model": "simple-convnet", "input_shape": "[1, 12, 12]",
+      "class_count": "10", "epochs_completed": "2", "optimizer": "adam", "learning_rate": "0.0005", "seed": "42",
+      "generator_state": "1,2,3,4", "batch_size": "8", "dropout_generators": "", "training.epochs": "3",
+      "training.schedule": "cosine=3,min=0.0", "training.base_learning_rate": "0.001", "training.augment": "crop=2",
+      "training.dataset": "mnist-sample", "training.threads": "2", "training.normalization": "mean=0.5;std=0.25",
+      "training.weight_decay": "0.0001", "training.stop_at_chance": "0",
+    ]
+    let url = directory.appendingPathComponent("old.safetensors")
+    try SafeTensors.write(tensors, metadata: metadata, to: url)
+
+    let loaded = try Checkpoint.load(from: url)
+    let run = try #require(loaded.run)
+    #expect(run.model == .simpleConvNet && run.inputShape == [1, 12, 12] && run.epochs == 3 && run.batchSize == 8)
+    #expect(run.schedule == ScheduleSpecification(decay: .cosine(epochs: nil, minimum: 0)), "a whole-run cosine")
+    #expect(run.optimizer == OptimizerSettings(kind: .adam, learningRate: 0.001, weightDecay: 0.0001))
+    #expect(run.augmentation.description == "crop=2" && run.dataset == .mnistSample && run.threads == 2)
+    #expect(run.normalization == Normalization(mean: [0.5], standardDeviation: [0.25]))
+    let state = try #require(loaded.training)
+    #expect(state.epochsCompleted == 2 && state.learningRate == 0.0005)
+    #expect(TrainingState.words(state.generator) == [1, 2, 3, 4])
+    #expect(loaded.otherMetadata.isEmpty)
+
+    let session = try TrainingSession(resuming: loaded, training: data, test: nil)
+    #expect(session.epochsCompleted == 2)
+    try session.run()
+    #expect(session.epochsCompleted == 3)
+  }
+
+  /// An all-zero generator state would shuffle forever: it is refused when read.
+  @Test func zeroGeneratorStateIsRefused() throws {
+    let metadata = [
+      "format": "cnnkit", "format_version": "1", "model": "simple-convnet", "input_shape": "[1, 12, 12]",
+      "class_count": "10", "epochs_completed": "1", "optimizer": "adam", "learning_rate": "0.001", "seed": "42",
+      "generator_state": "0,0,0,0", "batch_size": "8",
+    ]
+    let bytes = SafeTensors.encode([], metadata: metadata)
+    #expect {
+      _ = try Checkpoint(file: SafeTensorsFile(bytes: bytes))
+    } throws: { error in "\(error)".contains("generator_state") && "\(error)".contains("not all zero") }
+  }
+}
