@@ -24,28 +24,32 @@ let package = Package(
     /// `Tensor`, `Shape`, `SeededGenerator`.
     .target(
       name: "CNNTensor",
-      dependencies: ["CNNKernels", .product(name: "RealModule", package: "swift-numerics")]),
+      dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
     /// `Layer`, `Parameter`, layers, containers, losses, initializers, gradient check.
     .target(
       name: "CNNLayers",
-      dependencies: ["CNNTensor", .product(name: "RealModule", package: "swift-numerics")]),
+      dependencies: ["CNNKernels", "CNNTensor", .product(name: "RealModule", package: "swift-numerics")]),
     /// SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, Adadelta.
     .target(
       name: "CNNOptimizers",
-      dependencies: ["CNNKernels", "CNNLayers", .product(name: "RealModule", package: "swift-numerics")]),
+      dependencies: ["CNNKernels", "CNNTensor", "CNNLayers", .product(name: "RealModule", package: "swift-numerics")]),
     /// The system zlib (inflate, deflate, CRC-32), for gzip'd IDX files and PNG.
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
-    /// Datasets: IDX (MNIST format, plain or gzip), the bundled MNIST sample, batching.
+    /// Datasets: IDX (MNIST format, plain or gzip), CIFAR-10, image folders and image files
+    /// (PNG, netpbm), the bundled MNIST sample, `DatasetSpecification`, batching, augmentation.
     .target(
       name: "CNNData", dependencies: ["CNNTensor", "CZlib"],
       resources: [.copy("Resources/mnist-sample")]),
     /// The networks of the seeds.
-    .target(name: "CNNModels", dependencies: ["CNNKernels", "CNNLayers"]),
-    /// `Trainer`, training events, progress bar, JSON lines.
-    .target(name: "CNNTraining", dependencies: ["CNNLayers", "CNNOptimizers", "CNNData", "CNNModels"]),
+    .target(name: "CNNModels", dependencies: ["CNNKernels", "CNNTensor", "CNNLayers"]),
+    /// The run (`RunConfiguration`, `TrainingSession`), `Trainer`, checkpoints, events, reports.
+    .target(
+      name: "CNNTraining",
+      dependencies: ["CNNKernels", "CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels"]),
     /// PNG and SVG writers, filter grids, feature maps, charts (training curves read
     /// `CNNTraining`'s events).
-    .target(name: "CNNVisualization", dependencies: ["CNNLayers", "CNNData", "CNNTraining"]),
+    .target(
+      name: "CNNVisualization", dependencies: ["CNNKernels", "CNNTensor", "CNNLayers", "CNNData", "CNNTraining"]),
     /// Umbrella: `import CNNKit` brings in every library module.
     .target(
       name: "CNNKit",
@@ -62,12 +66,17 @@ let package = Package(
     // MARK: - Tests
     .testTarget(name: "CNNKernelsTests", dependencies: ["CNNKernels"]),
     .testTarget(name: "CNNTensorTests", dependencies: ["CNNTensor"]),
-    .testTarget(name: "CNNLayersTests", dependencies: ["CNNLayers"]),
-    .testTarget(name: "CNNOptimizersTests", dependencies: ["CNNOptimizers"]),
-    .testTarget(name: "CNNDataTests", dependencies: ["CNNData"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "CNNModelsTests", dependencies: ["CNNModels"]),
-    .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "CNNVisualizationTests", dependencies: ["CNNVisualization", "CNNData", "CNNTraining"]),
+    .testTarget(name: "CNNLayersTests", dependencies: ["CNNTensor", "CNNLayers"]),
+    .testTarget(name: "CNNOptimizersTests", dependencies: ["CNNTensor", "CNNLayers", "CNNOptimizers"]),
+    .testTarget(name: "CNNDataTests", dependencies: ["CNNTensor", "CNNData"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "CNNModelsTests", dependencies: ["CNNTensor", "CNNLayers", "CNNModels"]),
+    .testTarget(
+      name: "CNNTrainingTests",
+      dependencies: ["CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels", "CNNTraining"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "CNNVisualizationTests",
+      dependencies: ["CNNTensor", "CNNLayers", "CNNData", "CNNTraining", "CNNVisualization"]),
     /// Runs the built `cnn` executable as a subprocess. Depending on the executable target makes
     /// `swift test` build `cnn` first; the tests do not import it.
     .testTarget(name: "CLITests", dependencies: ["cnn"]),

@@ -204,8 +204,8 @@ public final class TrainingSession {
       if resumed.schedule.dependsOnRunLength {
         notes.append(
           "The run is \(change) from \(saved.epochs) to \(resumed.epochs) epochs: its \(resumed.schedule) schedule is "
-            + "re-planned to end at epoch \(resumed.epochs). Epochs 1–\(epochsCompleted) followed the "
-            + "\(saved.epochs)-epoch curve, so this is not bit-identical to a run planned for \(resumed.epochs) epochs.")
+            + "re-planned to end at epoch \(resumed.epochs). Epochs 1–\(epochsCompleted) followed a shorter curve, "
+            + "so this is not bit-identical to a run planned for \(resumed.epochs) epochs from the start.")
       } else {
         notes.append(
           "The run is \(change) from \(saved.epochs) to \(resumed.epochs) epochs; its schedule does not depend on "

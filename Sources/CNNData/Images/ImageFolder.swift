@@ -1,4 +1,3 @@
-import CNNData
 import Foundation
 
 /// A labelled image dataset laid out as folders: `root/<class>/<image>.png`.

@@ -1,4 +1,3 @@
-import CNNData
 
 /// Reads PNG files into 8-bit ``Image``s.
 ///

@@ -1,4 +1,3 @@
-import CNNData
 
 /// Writes 8-bit PNG files: greyscale, grey + alpha, RGB, RGBA, or palette.
 ///
