@@ -58,10 +58,17 @@ let package = Package(
         "CNNVisualization",
       ]),
 
+    /// The measurements of `cnn benchmark` (GEMM, convolution, training steps).
+    .target(
+      name: "CNNBenchmarks",
+      dependencies: ["CNNKernels", "CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels", "CNNTraining"]),
+
     // MARK: - Executables
     .executableTarget(
       name: "cnn",
-      dependencies: ["CNNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        "CNNKit", "CNNBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
 
     // MARK: - Tests
     .testTarget(name: "CNNKernelsTests", dependencies: ["CNNKernels"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNBenchmarks
 import CNNKit
 import Foundation
 
@@ -27,8 +28,10 @@ struct Benchmark: ParsableCommand {
   var json = false
 
   func validate() throws {
-    guard repeats > 0 else { throw ValidationError("--repeats must be at least 1.") }
-    guard minTime > 0 else { throw ValidationError("--min-time must be positive.") }
+    guard (1...1_000).contains(repeats) else { throw ValidationError("--repeats must be in 1…1000 (got \(repeats)).") }
+    guard minTime > 0 && minTime <= 3_600 else {
+      throw ValidationError("--min-time must be a number of seconds in (0, 3600] (got \(minTime)).")
+    }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads)).") }
   }
 
@@ -42,7 +45,8 @@ struct Benchmark: ParsableCommand {
     where filters.isEmpty || filters.contains(where: { suite.name.contains($0) }) {
       let measurement = suite.run()
       if json {
-        let line = BenchmarkLine(name: measurement.name, value: (measurement.value * 10).rounded() / 10, unit: measurement.unit)
+        var line = measurement
+        line.value = (measurement.value * 10).rounded() / 10
         Console.out(String(decoding: (try? JSONLines.encoder().encode(line)) ?? Data("{}".utf8), as: UTF8.self) + "\n")
       } else {
         Console.out(
@@ -51,11 +55,4 @@ struct Benchmark: ParsableCommand {
       }
     }
   }
-}
-
-/// One measurement of `cnn benchmark --json`: `{"name":"GEMM 784×25×6 (LeNet C1 im2col)","unit":"GFLOP/s","value":41.3}`.
-private struct BenchmarkLine: Encodable {
-  var name: String
-  var value: Double
-  var unit: String
 }

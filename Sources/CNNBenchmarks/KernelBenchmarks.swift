@@ -1,22 +1,29 @@
-import CNNKit
+import CNNData
+import CNNKernels
+import CNNLayers
+import CNNModels
+import CNNOptimizers
+import CNNTensor
+import CNNTraining
 
-/// One figure of `cnn benchmark`.
-struct Measurement {
+/// One figure of `cnn benchmark`; `--json` writes it as `{"name":…,"unit":"GF/s","value":171.3}`.
+public struct Measurement: Encodable, Sendable {
   /// Says the operation and the shape: `conv forward N64 C64->64 56x56 k3 s1 p1`.
-  var name: String
-  var value: Double
+  public var name: String
+  public var value: Double
   /// `GF/s` or `images/s`.
-  var unit: String
+  public var unit: String
 }
 
 /// A named measurement, run on demand.
-struct BenchmarkSuite {
-  var name: String
-  var run: () -> Measurement
+public struct BenchmarkSuite {
+  public var name: String
+  public var run: () -> Measurement
 }
 
-/// The measurements of `cnn benchmark`: GEMM, convolution and SimpleConvNet training.
-enum KernelBenchmarks {
+/// The measurements of `cnn benchmark`: GEMM, convolution and SimpleConvNet training, on the
+/// shapes `../shared/bench/bench_torch.py` times in PyTorch, so the two can be compared side by side.
+public enum KernelBenchmarks {
   /// A convolution shape of the benchmark (the same as `bench_torch.py`'s W4).
   struct ConvShape {
     var n: Int, c: Int, k: Int, h: Int, w: Int, kernel: Int, stride: Int, padding: Int
@@ -43,7 +50,8 @@ enum KernelBenchmarks {
     ConvShape(n: 32, c: 3, k: 96, h: 227, w: 227, kernel: 11, stride: 4, padding: 0),
   ]
 
-  static func all(minTime: Double, repeats: Int) -> [BenchmarkSuite] {
+  /// Every measurement, each timing blocks of at least `minTime` seconds, `repeats` times.
+  public static func all(minTime: Double, repeats: Int) -> [BenchmarkSuite] {
     var suites: [BenchmarkSuite] = []
     for size in [512, 1024, 2048] {
       suites.append(BenchmarkSuite(name: "sgemm \(size)x\(size)x\(size)") {
