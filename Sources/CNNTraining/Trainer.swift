@@ -69,11 +69,14 @@ public final class Trainer {
     self.model = model
     self.optimizer = optimizer
     self.modelName = modelName
+    self.parameters = model.parameters
   }
+
+  /// `model.parameters`, walked once: a model's layer tree does not change while it trains.
+  private let parameters: [Parameter]
 
   /// One optimizer step on one batch; returns the batch loss and how many were classified right.
   public func step(_ batch: Batch) -> (loss: Float, correct: Int) {
-    let parameters = model.parameters
     let (logits, pullback) = model.forward(batch.images, needsInputGradient: false)
     let (loss, dLogits) = softmaxCrossEntropy(logits: logits, labels: batch.labels)
     _ = pullback(dLogits)
