@@ -8,7 +8,7 @@ struct Visualize: ParsableCommand {
     abstract: "Draw a network's filters, feature maps, training curves or confusion matrix.",
     discussion: """
       Pictures are PNG (filters, activations; confusion too with a .png name) or SVG (curves, \
-      confusion), written by CNNKit itself: no Python, ImageMagick or zlib needed. Open them in \
+      confusion), written by CNNKit itself (PNG compressed by the system zlib): no Python or ImageMagick. Open them in \
       any browser or image viewer.
       """,
     subcommands: [Filters.self, Activations.self, Curves.self, Confusion.self, Augment.self])
