@@ -17,11 +17,7 @@ struct Predict: ParsableCommand {
       sized by their input).
       """)
 
-  @Option(help: "The checkpoint (.safetensors) to load.")
-  var checkpoint: String
-
-  @Option(help: "The network, when the checkpoint does not name it (a plain PyTorch state_dict).")
-  var model: ModelName?
+  @OptionGroup var source: CheckpointOptions
 
   @Option(help: "The image shape C×H×W the weights expect, when the checkpoint does not record it (e.g. 1x28x28).")
   var inputShape: ImageShape?
@@ -54,11 +50,10 @@ struct Predict: ParsableCommand {
   func run() throws {
     if let output {
       try OutputGuard.check(
-        output: output, inputs: [checkpoint] + [input].compactMap { $0 }, writing: .other, force: force,
+        output: output, inputs: [source.checkpoint] + [input].compactMap { $0 }, writing: .other, force: force,
         forceOption: "--force")
     }
-    let restored = try RestoredModel(
-      contentsOf: URL(fileURLWithPath: checkpoint), model: model, inputShape: inputShape?.shape)
+    let restored = try source.restore(inputShape: inputShape?.shape)
     if let input, let output {
       try predictBatch(restored, input: input, output: output)
       return

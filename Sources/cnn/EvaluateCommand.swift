@@ -14,11 +14,7 @@ struct Evaluate: ParsableCommand {
       its training.
       """)
 
-  @Option(help: "The checkpoint (.safetensors) to evaluate.")
-  var checkpoint: String
-
-  @Option(help: "The network, when the checkpoint does not name it (a plain PyTorch state_dict).")
-  var model: ModelName?
+  @OptionGroup var source: CheckpointOptions
 
   @OptionGroup var data: DatasetOptions
 
@@ -44,7 +40,7 @@ struct Evaluate: ParsableCommand {
   }
 
   func run() throws {
-    let restored = try RestoredModel(contentsOf: URL(fileURLWithPath: checkpoint), model: model)
+    let restored = try source.restore()
     let (training, test) = try restored.data(data.specification(saved: restored.run?.dataset))
     var dataset = split == .test ? test : training
     if let limit { dataset = dataset.prefix(limit) }
