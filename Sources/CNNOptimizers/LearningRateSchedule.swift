@@ -90,19 +90,23 @@ public struct LearningRateSchedule: Sendable, Equatable, CustomStringConvertible
     return warmupEpochs == 0
   }
 
-  /// The spelling ``init(parsing:baseLearningRate:epochs:)`` reads (`cosine,warmup=2`).
-  public var description: String {
-    var parts: [String]
-    switch decay {
-    case .constant: parts = ["constant"]
-    case .step(let every, let factor): parts = ["step=\(every)", "gamma=\(factor)"]
-    case .exponential(let factor): parts = ["exponential=\(factor)"]
-    case .cosine(let epochs, let minimum): parts = ["cosine=\(epochs)", "min=\(minimum)"]
+  /// The spelling ``init(parsing:baseLearningRate:epochs:)`` reads, with a cosine's length
+  /// written out (`cosine=12,warmup=2`): ``specification``'s.
+  public var description: String { specification.description }
+
+  /// The schedule as it was asked for, with this plan's lengths and state-free settings.
+  public var specification: ScheduleSpecification {
+    let decay: ScheduleSpecification.Decay
+    switch self.decay {
+    case .constant: decay = .constant
+    case .step(let every, let factor): decay = .step(every: every, factor: factor)
+    case .exponential(let factor): decay = .exponential(factor: factor)
+    case .cosine(let epochs, let minimum): decay = .cosine(epochs: epochs, minimum: minimum)
     case .reduceOnPlateau(let plateau):
-      parts = ["plateau", "factor=\(plateau.factor)", "patience=\(plateau.patience)", "min=\(plateau.minimum)"]
+      decay = .reduceOnPlateau(
+        factor: plateau.factor, patience: plateau.patience, threshold: plateau.threshold, minimum: plateau.minimum)
     }
-    if warmupEpochs > 0 { parts.append("warmup=\(warmupEpochs)") }
-    return parts.joined(separator: ",")
+    return ScheduleSpecification(decay: decay, warmupEpochs: warmupEpochs)
   }
 
   /// Parses a schedule (``ScheduleSpecification/init(parsing:)``) and plans it for a run of

@@ -25,7 +25,7 @@ public struct TrainingStart: Sendable, Equatable {
   public var seed: UInt64?
   /// The training augmentation, as `--augment` spells it (`crop=2`), or `none`.
   public var augmentation: String = "none"
-  /// The learning-rate schedule, as `--schedule` spells it (`cosine=12,min=0.0`), or `constant`.
+  /// The learning-rate schedule, as `--schedule` spells it (`cosine=12`), or `constant`.
   public var schedule: String = "constant"
   /// Lines the run wants printed before anything else, e.g. "resumed at epoch 3 of 5; cosine
   /// schedule re-planned to end at epoch 5". Empty for most runs.
