@@ -1,8 +1,8 @@
 /// JSON text for the records CNNKit writes by hand (training logs, model summaries,
 /// checkpoint headers): the one place that escapes a string.
-public enum JSONText {
+package enum JSONText {
   /// `text` as a JSON string literal, escaping quotes, backslashes and control characters.
-  public static func quoted(_ text: String) -> String {
+  package static func quoted(_ text: String) -> String {
     var result = "\""
     for scalar in text.unicodeScalars {
       switch scalar {
