@@ -142,6 +142,11 @@ import Testing
       #expect(picture.stdout.contains("\(correct) of \(count) test images correct"), "\(picture)\n\(report)")
       let svg = try String(contentsOf: directory.appendingPathComponent("m.svg"), encoding: .utf8)
       #expect(TinyFolderDataset.classNames.allSatisfy { svg.contains(">\($0)<") }, "class names drawn")
+      // Exported weights keep the run: evaluating them needs no --dataset either.
+      let export = try cnn("export", "--checkpoint", "c.safetensors", "-o", "w.safetensors", in: directory)
+      #expect(export.exitCode == 0, "\(export)")
+      let weights = try cnn("evaluate", "--checkpoint", "w.safetensors", "--json", in: directory)
+      #expect(Self.number(Self.json(weights.stdout).first?["correct"]) == Double(correct), "\(weights)")
     }
   }
 }
