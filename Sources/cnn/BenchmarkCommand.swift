@@ -28,7 +28,9 @@ struct Benchmark: ParsableCommand {
 
   func validate() throws {
     guard repeats > 0 else { throw ValidationError("--repeats must be at least 1.") }
-    guard minTime > 0 else { throw ValidationError("--min-time must be positive.") }
+    guard minTime.isFinite, (0.001...3600).contains(minTime) else {
+      throw ValidationError("--min-time must be 0.001 to 3600 seconds (got \(minTime)).")
+    }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads)).") }
   }
 
