@@ -28,9 +28,21 @@ extension ModelName {
     try plan(inputShape: shape, classCount: classes, source: source, strict: strict).parameterCount
   }
 
-  /// The checked parameter count, and the probe network when it already is the one requested.
+  /// ``checkedParameterCount(inputShape:classCount:source:strict:)``, and the bytes of one
+  /// image's activations (as `ModelSummary.totalActivationBytes` counts them, the dense
+  /// layers' small outputs left out for networks sized by their input), still without
+  /// building the network at that size.
+  public func checkedPlan(inputShape shape: Shape, classCount classes: Int, source: String, strict: Bool = false)
+    throws(ModelSummaryError) -> (parameterCount: Int, activationBytes: Int)
+  {
+    let plan = try plan(inputShape: shape, classCount: classes, source: source, strict: strict)
+    return (plan.parameterCount, plan.activationBytes)
+  }
+
+  /// The checked parameter count, activation bytes per image, and the probe network when it
+  /// already is the one requested.
   private func plan(inputShape shape: Shape, classCount classes: Int, source: String, strict: Bool)
-    throws(ModelSummaryError) -> (parameterCount: Int, exact: (any Layer)?)
+    throws(ModelSummaryError) -> (parameterCount: Int, activationBytes: Int, exact: (any Layer)?)
   {
     guard shape.rank == 3, shape.dimensions.allSatisfy({ $0 > 0 }) else {
       throw ModelSummaryError(
@@ -47,12 +59,14 @@ extension ModelName {
     let dense = probe.parameters.map(\.value.shape).filter { $0.rank == 2 }  // Linear weights [out, in]
     var total: Int? = probe.parameterCount
     var flattened: Int?
+    var activations = 0
     if isSizedByInput, shape[1] != fixed[1] || shape[2] != fixed[2] {
       // Built at its own image size, the layers up to the flattening are the same for any
       // size; check those at the requested size before sizing the dense layers.
       if let sequential = probe as? Sequential, let flatten = sequential.layers.firstIndex(where: { $0 is Flatten }) {
         let prefix = try ModelSummary(of: Sequential(Array(sequential.layers[..<flatten])), inputShape: shape, strict: strict)
         flattened = MemoryBudget.bytes(prefix.outputShape.dimensions)
+        activations = prefix.totalActivationBytes
         if let first = dense.first {
           total = Self.resize(total, from: first[1], to: flattened, outputs: first[0])
         }
@@ -74,7 +88,11 @@ extension ModelName {
       throw ModelSummaryError(layer: nil, kind: nil, input: shape, reason: error.description, budget: error)
     }
     let exact = shape[1] == fixed[1] && shape[2] == fixed[2] || !isSizedByInput
-    return (total ?? Int.max, exact && classes == defaultClassCount ? probe : nil)
+    if exact {
+      // The probe has the requested layers up to the classifier: summarize it at this size.
+      activations = try ModelSummary(of: probe, inputShape: shape, strict: strict).totalActivationBytes
+    }
+    return (total ?? Int.max, activations, exact && classes == defaultClassCount ? probe : nil)
   }
 
   /// The network for `inputShape` and `classCount`, built (with the cheapest weights,

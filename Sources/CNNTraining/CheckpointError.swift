@@ -54,6 +54,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
   case modelMismatch(checkpoint: String, requested: String)
   /// The model cannot be built for the checkpoint's configuration.
   case invalidConfiguration(String)
+  /// `error`, found in the file at `path` (the description names the file first).
+  indirect case inFile(path: String, CheckpointError)
   /// The model the metadata describes would not fit the memory budget.
   case memoryBudget(MemoryBudgetError)
   /// A weight is NaN or infinite: every output of the model would be meaningless.
@@ -118,6 +120,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
       return "The model cannot be built from the checkpoint: \(reason)."
     case .memoryBudget(let error):
       return "The model cannot be built from the checkpoint: \(error.problem)"
+    case .inFile(let path, let error):
+      return "\(path): \(error.problem)"
     case .nonFiniteTensor(let key, let index, let value, let count):
       return "Tensor \"\(key)\" holds \(value) at index \(index)"
         + (count > 1 ? " (and \(count - 1) more values that are not finite)" : "")
@@ -163,6 +167,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
     case .invalidConfiguration:
       return "pass the input shape the weights were trained for (C×H×W) and check --model."
     case .memoryBudget(let error):
+      return error.hint
+    case .inFile(_, let error):
       return error.hint
     case .nonFiniteTensor:
       return "the training diverged before this checkpoint was saved, or the file is damaged; use an earlier "
