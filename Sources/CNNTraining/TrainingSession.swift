@@ -204,9 +204,18 @@ public final class TrainingSession {
   /// activations (``trainingActivationFactor`` × batch × one image's) exceed `MemoryBudget`,
   /// first from the parameter count alone (without building the model), then with the summary.
   static func checkMemory(_ configuration: RunConfiguration) throws(RunError) {
-    let (model, shape, classes, batch) = (
-      configuration.model, configuration.imageShape, configuration.classNames.count, configuration.batchSize
-    )
+    try checkMemory(
+      model: configuration.model, inputShape: configuration.imageShape, classCount: configuration.classNames.count,
+      batchSize: configuration.batchSize)
+  }
+
+  /// The memory check of a run of `model` on `inputShape` images, before any data is read:
+  /// `cnn train --image-size` calls it with the smallest run the options allow, so an image
+  /// size that cannot train is refused before every image is resized to it.
+  /// - Throws: `RunError.memoryBudget`, or `.modelDoesNotFit` for an image too small.
+  public static func checkMemory(model: ModelName, inputShape shape: Shape, classCount classes: Int, batchSize batch: Int)
+    throws(RunError)
+  {
     let source = "\(shape.dimensions.map(String.init).joined(separator: "x")) images, \(classes) classes, batches of \(batch)"
     do {
       let plan = try model.checkedPlan(inputShape: shape, classCount: classes, source: "the run")
@@ -223,11 +232,11 @@ public final class TrainingSession {
         from: source)
     } catch let error as ModelSummaryError {
       if let budget = error.budget { throw .memoryBudget(budget) }
-      throw .modelDoesNotFit(model: model.rawValue, shape: configuration.inputShape, reason: error.description)
+      throw .modelDoesNotFit(model: model.rawValue, shape: shape.dimensions, reason: error.description)
     } catch let error as MemoryBudgetError {
       throw .memoryBudget(error)
     } catch {
-      throw .modelDoesNotFit(model: model.rawValue, shape: configuration.inputShape, reason: "\(error)")
+      throw .modelDoesNotFit(model: model.rawValue, shape: shape.dimensions, reason: "\(error)")
     }
   }
 
