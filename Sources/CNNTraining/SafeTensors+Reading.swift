@@ -23,7 +23,10 @@ public struct SafeTensorsFile: Sendable {
   /// Reads and validates the file at `url`.
   public init(contentsOf url: URL) throws(CheckpointError) {
     let data: Data
-    if FileManager.default.fileExists(atPath: url.path), let problem = InputFile.problem(at: url.path) {
+    // A directory gets the reason below; FIFOs and devices are refused before they are opened.
+    if FileManager.default.fileExists(atPath: url.path), InputFile.kindProblem(at: url.path) != "a directory",
+      let problem = InputFile.problem(at: url.path)
+    {
       throw .unreadableFile(path: url.path, reason: problem)
     }
     do {
