@@ -150,4 +150,13 @@ import Testing
       #expect(!result.stderr.contains("IDX"), "\(result)")
     }
   }
+
+  @Test func aDamagedCheckpointIsNamedInTheMessage() throws {
+    try withTemporaryDirectory { directory in
+      try Data([0xA8, 0x0F, 0, 0, 0, 0, 0, 0, 0x7B]).write(to: directory.appendingPathComponent("cut.safetensors"))
+      let result = try cnn("evaluate", "--checkpoint", "cut.safetensors", in: directory, timeout: 60)
+      #expect(result.exitCode == 1, "\(result)")
+      #expect(result.stderr.contains("cut.safetensors: The header length"), "\(result)")
+    }
+  }
 }
