@@ -38,7 +38,7 @@ let package = Package(
     /// Datasets: IDX (MNIST format, plain or gzip), CIFAR-10, image folders and image files
     /// (PNG, netpbm), the bundled MNIST sample, `DatasetSpecification`, batching, augmentation.
     .target(
-      name: "CNNData", dependencies: ["CNNTensor", "CZlib"],
+      name: "CNNData", dependencies: ["CNNKernels", "CNNTensor", "CZlib"],
       resources: [.copy("Resources/mnist-sample")]),
     /// The networks of the seeds.
     .target(name: "CNNModels", dependencies: ["CNNKernels", "CNNTensor", "CNNLayers"]),

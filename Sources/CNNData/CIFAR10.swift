@@ -122,7 +122,7 @@ public struct CIFAR10: Sendable {
     let names = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
       .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     guard !names.isEmpty else {
-      throw DatasetError.implausibleHeader(file: url.path, reason: "it names no classes (one name per line expected)")
+      throw DatasetError.emptyClassList(file: url.path)
     }
     return names
   }

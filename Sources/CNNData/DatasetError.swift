@@ -48,6 +48,12 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
   case directoryRequired(kind: String, contents: String)
   /// A dataset installed by a system package is not there.
   case notInstalled(name: String, path: String, hint: String)
+  /// The `--data-dir` given for a dataset kind does not exist (or is not a directory).
+  case dataDirectoryNotFound(path: String, kind: String, contents: String)
+  /// A setting of the dataset is out of range (`channels` 2 for an image folder).
+  case invalidSetting(name: String, value: String, expected: String)
+  /// `batches.meta.txt` names no classes.
+  case emptyClassList(file: String)
 
   /// How to fix the problem, in one sentence.
   public var hint: String {
@@ -104,6 +110,12 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
       return "pass --data-dir DIR holding \(contents)."
     case .notInstalled(_, _, let hint):
       return hint
+    case .dataDirectoryNotFound(_, let kind, let contents):
+      return "pass --data-dir DIR holding \(contents) (for --dataset \(kind))."
+    case .invalidSetting:
+      return "pass a value in the range named above (or leave the setting out for its default)."
+    case .emptyClassList:
+      return "write one class name per line, in label order (or delete the file to use CIFAR-10's own names)."
     }
   }
 
@@ -114,6 +126,12 @@ public enum DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
     switch self {
     case .directoryNotFound(let path):
       return "\(path): dataset directory not found."
+    case .dataDirectoryNotFound(let path, _, _):
+      return "\(path): the data directory does not exist (or is not a directory)."
+    case .invalidSetting(let name, let value, let expected):
+      return "The dataset's \(name) is \(value); expected \(expected)."
+    case .emptyClassList(let file):
+      return "\(file) names no classes."
     case .fileNotFound(let path, let tried):
       let list = tried.isEmpty ? "" : " (looked for: \(tried.joined(separator: ", ")))"
       return "\(path): file not found\(list)."

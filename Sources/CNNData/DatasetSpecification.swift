@@ -74,8 +74,11 @@ public struct DatasetSpecification: Codable, Sendable, Equatable {
     if let url, kind != .mnistSample {
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw DatasetError.directoryNotFound(path: url.path)
+        throw DatasetError.dataDirectoryNotFound(path: url.path, kind: kind.rawValue, contents: contents)
       }
+    }
+    if let channels, channels != 1 && channels != 3 {
+      throw DatasetError.invalidSetting(name: "channels", value: "\(channels)", expected: "1 (grey) or 3 (colour)")
     }
     switch kind {
     case .mnistSample:
@@ -97,9 +100,7 @@ public struct DatasetSpecification: Codable, Sendable, Equatable {
       return (data.training, data.test)
     case .cifar10:
       guard let url else {
-        throw DatasetError.directoryRequired(
-          kind: kind.rawValue,
-          contents: "data_batch_1.bin … and test_batch.bin (the folder cifar-10-batches-bin of the binary version)")
+        throw DatasetError.directoryRequired(kind: kind.rawValue, contents: Self.cifarFiles)
       }
       let data = try CIFAR10(directory: url)
       return (data.training, data.test)
@@ -112,6 +113,18 @@ public struct DatasetSpecification: Codable, Sendable, Equatable {
       return (data.training, data.test)
     }
   }
+
+  /// What the kind's directory holds, for hints.
+  var contents: String {
+    switch kind {
+    case .mnistSample, .mnist, .fashionMNIST: return Self.mnistFiles
+    case .cifar10: return Self.cifarFiles
+    case .folder: return "ROOT/<class>/<image>.png"
+    }
+  }
+
+  private static let cifarFiles =
+    "data_batch_1.bin … and test_batch.bin (the folder cifar-10-batches-bin of the binary version)"
 
   private static let mnistFiles =
     "train-images-idx3-ubyte[.gz] and the other three IDX files (or use --dataset mnist-sample for the bundled sample)"

@@ -45,6 +45,7 @@ public enum IDX {
     guard FileManager.default.fileExists(atPath: url.path) else {
       throw DatasetError.fileNotFound(path: url.path, triedPaths: [url.path])
     }
+    if let problem = InputFile.problem(at: url.path) { throw DatasetError.unreadableFile(path: url.path, reason: problem) }
     do {
       return [UInt8](try Data(contentsOf: url, options: .mappedIfSafe))
     } catch {

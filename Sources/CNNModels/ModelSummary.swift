@@ -1,3 +1,4 @@
+import CNNKernels
 import CNNLayers
 import CNNTensor
 
@@ -100,18 +101,9 @@ public struct ModelSummary: Sendable {
       throw ModelSummaryError(
         layer: nil, kind: nil, input: shape, reason: "the class count must be positive, got \(classes)")
     }
-    let defaultShape = model.defaultInputShape
-    if model.isSizedByInput, shape[1] != defaultShape[1] || shape[2] != defaultShape[2] {
-      // Built at its own image size, the network's layers up to the flattening are the same
-      // for any size; check those at the requested size before sizing the dense layers.
-      let probe = model.make(
-        inputShape: [shape[0], defaultShape[1], defaultShape[2]], classCount: classes, initialization: .pytorchDefault,
-        using: &generator)
-      if let sequential = probe as? Sequential, let flatten = sequential.layers.firstIndex(where: { $0 is Flatten }) {
-        _ = try ModelSummary(of: Sequential(Array(sequential.layers[..<flatten])), inputShape: shape, strict: strict)
-      }
-    }
-    let network = model.make(inputShape: shape, classCount: classes, initialization: .pytorchDefault, using: &generator)
+    // Checks what would trap or exhaust memory before the network is built at this size.
+    let network = try model.checkedNetwork(
+      inputShape: shape, classCount: classes, source: "the requested network", strict: strict)
     try self.init(of: network, inputShape: shape, modelName: model.rawValue, strict: strict)
   }
 }
@@ -129,16 +121,23 @@ public struct ModelSummaryError: Error, CustomStringConvertible, Sendable, Equat
   /// The layer's own error, with the batch dimension, when the layer's `outputShape(for:)`
   /// rejected the input (`nil` for the summary's own checks).
   public var shapeError: ShapeError?
+  /// Set when the network would not fit the memory budget (`reason` is its description).
+  public var budget: MemoryBudgetError?
 
-  public init(layer: String?, kind: String?, input: Shape, reason: String, shapeError: ShapeError? = nil) {
+  public init(
+    layer: String?, kind: String?, input: Shape, reason: String, shapeError: ShapeError? = nil,
+    budget: MemoryBudgetError? = nil
+  ) {
     self.layer = layer
     self.kind = kind
     self.input = input
     self.reason = reason
     self.shapeError = shapeError
+    self.budget = budget
   }
 
   public var description: String {
+    if let budget { return budget.description }
     guard let layer else { return "invalid input \(dimensionsText(input)): \(reason)" }
     return "layer \(layer.isEmpty ? "(top)" : layer) (\(kind ?? "?")) cannot take its input "
       + "\(dimensionsText(input)): \(reason)"

@@ -1,3 +1,4 @@
+import CNNKernels
 import CNNLayers
 import CNNModels
 import CNNTensor
@@ -72,8 +73,25 @@ extension Checkpoint {
         model = try Self.build(name, inputShape: shape, classCount: classes)
       }
     }
+    try checkFinite()
     try apply(to: model, strict: true)
     return (model, ModelConfiguration(modelName: name, inputShape: shape, classCount: classes))
+  }
+
+  /// Refuses a model tensor holding NaN or an infinity, naming it and the first such value.
+  /// - Throws: `CheckpointError.nonFiniteTensor`.
+  public func checkFinite() throws(CheckpointError) {
+    for (name, tensor) in tensors {
+      var first: (index: Int, value: Float)?
+      var count = 0
+      tensor.withUnsafeBufferPointer { values in
+        for index in values.indices where !values[index].isFinite {
+          if first == nil { first = (index, values[index]) }
+          count += 1
+        }
+      }
+      if let first { throw .nonFiniteTensor(key: name, index: first.index, value: first.value, count: count) }
+    }
   }
 
   /// Builds `name` with throwaway weights, checking first what would otherwise trap.
@@ -82,16 +100,12 @@ extension Checkpoint {
       throw .invalidConfiguration("\(name.rawValue) takes an image shape [C, H, W] with positive sizes, got \(inputShape)")
     }
     guard classCount > 0 else { throw .invalidConfiguration("the class count must be positive, got \(classCount)") }
-    var generator = SeededGenerator(seed: 0)
-    let fixed = name.defaultInputShape
-    if name.isSizedByInput, inputShape[1] != fixed[1] || inputShape[2] != fixed[2] {
-      do {
-        _ = try ModelSummary(model: name, inputShape: inputShape, classCount: classCount, using: &generator)
-      } catch {
-        throw .invalidConfiguration(error.description)
-      }
+    do {
+      return try name.checkedNetwork(inputShape: inputShape, classCount: classCount, source: "the checkpoint's metadata")
+    } catch {
+      if let budget = error.budget { throw .memoryBudget(budget) }
+      throw .invalidConfiguration(error.description)
     }
-    return name.make(inputShape: inputShape, classCount: classCount, using: &generator)
   }
 
   /// Copies the checkpoint's tensors into the parameters and buffers of `model` with the same

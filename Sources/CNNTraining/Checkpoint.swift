@@ -147,7 +147,12 @@ public struct Checkpoint: Sendable {
 
   /// Reads and validates the checkpoint at `url` (see `SafeTensorsFile` for the checks).
   public static func load(from url: URL) throws(CheckpointError) -> Checkpoint {
-    try Checkpoint(file: SafeTensorsFile(contentsOf: url))
+    let file = try SafeTensorsFile(contentsOf: url)
+    do {
+      return try Checkpoint(file: file)
+    } catch {
+      throw .inFile(path: url.path, error)
+    }
   }
 
   /// Reads a checkpoint from a validated file: F16, BF16 and F64 become `Float`, integer
@@ -230,7 +235,7 @@ public struct Checkpoint: Sendable {
     _ run: RunConfiguration, modelName: ModelName, inputShape: Shape?, classNames: [String]?, classCount: Int?
   ) throws(CheckpointError) {
     if let problem = run.problems.first {
-      throw .invalidMetadata(key: MetadataKey.run, value: nil, expected: "a usable run configuration, but \(problem)")
+      throw .invalidMetadata(key: MetadataKey.run, value: "unusable: \(problem)", expected: "a usable run configuration")
     }
     if run.model != modelName {
       throw .invalidMetadata(key: MetadataKey.run, value: "model \(run.model.rawValue)", expected: "model \(modelName.rawValue), as `model` says")

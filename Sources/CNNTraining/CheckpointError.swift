@@ -1,3 +1,4 @@
+import CNNKernels
 import CNNOptimizers
 import CNNTensor
 
@@ -53,6 +54,12 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
   case modelMismatch(checkpoint: String, requested: String)
   /// The model cannot be built for the checkpoint's configuration.
   case invalidConfiguration(String)
+  /// `error`, found in the file at `path` (the description names the file first).
+  indirect case inFile(path: String, CheckpointError)
+  /// The model the metadata describes would not fit the memory budget.
+  case memoryBudget(MemoryBudgetError)
+  /// A weight is NaN or infinite: every output of the model would be meaningless.
+  case nonFiniteTensor(key: String, index: Int, value: Float, count: Int)
   /// The saved optimizer state does not fit the optimizer or the model.
   case optimizerState(OptimizerStateError)
   /// A file could not be read: it does not exist, is a directory, or may not be read.
@@ -111,6 +118,14 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
       return "The checkpoint holds a \(checkpoint), not a \(requested)."
     case .invalidConfiguration(let reason):
       return "The model cannot be built from the checkpoint: \(reason)."
+    case .memoryBudget(let error):
+      return "The model cannot be built from the checkpoint: \(error.problem)"
+    case .inFile(let path, let error):
+      return "\(path): \(error.problem)"
+    case .nonFiniteTensor(let key, let index, let value, let count):
+      return "Tensor \"\(key)\" holds \(value) at index \(index)"
+        + (count > 1 ? " (and \(count - 1) more values that are not finite)" : "")
+        + "; the model's outputs would be meaningless."
     case .optimizerState(let error):
       return "The saved optimizer state does not fit: \(error.description.split(separator: "\n").first ?? "")"
     case .unreadableFile(let path, let reason):
@@ -151,6 +166,13 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
       return "pass --model \(checkpoint), or leave --model out to use the checkpoint's own."
     case .invalidConfiguration:
       return "pass the input shape the weights were trained for (C×H×W) and check --model."
+    case .memoryBudget(let error):
+      return error.hint
+    case .inFile(_, let error):
+      return error.hint
+    case .nonFiniteTensor:
+      return "the training diverged before this checkpoint was saved, or the file is damaged; use an earlier "
+        + "checkpoint, or retrain with a lower --learning-rate (or --clip-norm)."
     case .optimizerState:
       return "resume with the optimizer and model the checkpoint was saved with, or start a fresh run "
         + "from its weights alone."

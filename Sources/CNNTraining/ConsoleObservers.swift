@@ -124,7 +124,8 @@ extension BinaryFloatingPoint {
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let value = (Double(self) * scale).rounded() / scale
-    guard value.isFinite else { return "\(value)" }
+    // Beyond 2⁵³ the digits after the point are gone anyway, and `Int` could not hold them.
+    guard value.isFinite, abs(value) * scale < 9e15 else { return "\(value)" }
     let negative = value < 0
     let scaled = Int((abs(value) * scale).rounded())
     let whole = scaled / Int(scale)

@@ -138,6 +138,12 @@ extension RunConfiguration {
         problems.append("the normalization has \(normalization.channels) channels, the images \(inputShape[0])")
       }
     }
+    if let channels = dataset.channels, channels != 1 && channels != 3 {
+      problems.append("the dataset's channels must be 1 or 3, got \(channels)")
+    }
+    if let size = dataset.imageSize, !RunLimits.imageSide.contains(size.width) || !RunLimits.imageSide.contains(size.height) {
+      problems.append("the dataset's image size must be in 1…\(RunLimits.imageSide.upperBound) per side, got \(size)")
+    }
     if let problem = optimizer.problem { problems.append(problem) }
     if case .cosine(let span?, _) = schedule.decay, !RunLimits.epochs.contains(span) {
       problems.append("the cosine schedule's length must be in 1…\(RunLimits.epochs.upperBound), got \(span)")

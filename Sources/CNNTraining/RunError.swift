@@ -1,3 +1,5 @@
+import CNNKernels
+
 /// Why a training run cannot start or continue. Each description says what is wrong and ends
 /// with a `---> HINT:` line naming a fix.
 public enum RunError: Error, CustomStringConvertible, Sendable {
@@ -13,6 +15,8 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
   case alreadyComplete(String, epochsCompleted: Int, requested: Int)
   /// The checkpoint could not be turned back into a model and an optimizer.
   case checkpoint(CheckpointError)
+  /// The model or a training step would not fit the memory budget.
+  case memoryBudget(MemoryBudgetError)
   /// An option contradicts the run being resumed.
   case conflictsWithResumedRun(option: String, given: String, saved: String)
 
@@ -39,6 +43,9 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
         + "---> HINT: pass --epochs with a total larger than \(done) to continue it."
     case .checkpoint(let error):
       return error.description
+    case .memoryBudget(let error):
+      return "The run cannot train: \(error.problem)\n---> HINT: \(error.hint) A smaller --batch-size or "
+        + "--image-size also helps."
     case .conflictsWithResumedRun(let option, let given, let saved):
       return "\(option) \(given) conflicts with the run being resumed, which was trained with \(saved).\n"
         + "---> HINT: leave \(option) out to continue the run as it was, or start a new run (without --resume) "

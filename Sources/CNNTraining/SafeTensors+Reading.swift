@@ -1,3 +1,4 @@
+import CNNData
 import CNNTensor
 import Foundation
 
@@ -22,12 +23,22 @@ public struct SafeTensorsFile: Sendable {
   /// Reads and validates the file at `url`.
   public init(contentsOf url: URL) throws(CheckpointError) {
     let data: Data
+    // A directory gets the reason below; FIFOs and devices are refused before they are opened.
+    if FileManager.default.fileExists(atPath: url.path), InputFile.kindProblem(at: url.path) != "a directory",
+      let problem = InputFile.problem(at: url.path)
+    {
+      throw .unreadableFile(path: url.path, reason: problem)
+    }
     do {
       data = try Data(contentsOf: url, options: .mappedIfSafe)
     } catch {
       throw .unreadableFile(path: url.path, reason: Self.reason(error, reading: url))
     }
-    try self.init(bytes: [UInt8](data))
+    do {
+      try self.init(bytes: [UInt8](data))
+    } catch {
+      throw .inFile(path: url.path, error)
+    }
   }
 
   /// Validates `bytes`, the whole contents of a safetensors file.

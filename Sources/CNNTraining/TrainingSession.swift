@@ -62,11 +62,12 @@ public final class TrainingSession {
     self.optimizer = configuration.optimizer.make()
     self.configuration = configuration
     self.training = training
-    self.test = test
+    self.test = Self.nonEmpty(test)
     self.epochsCompleted = 0
     self.generator = generator
     self.schedule = configuration.plannedSchedule
     self.health = TrainingHealth(chancePatience: configuration.stopAtChance > 0 ? configuration.stopAtChance : nil)
+    if let test, test.count == 0 { notes.append(Self.emptyTestNote) }
   }
 
   /// Continues the run saved in `checkpoint` up to `epochs` epochs in all (`nil`: as planned).
@@ -113,13 +114,22 @@ public final class TrainingSession {
     self.model = model
     self.optimizer = optimizer
     self.training = training
-    self.test = test
+    self.test = Self.nonEmpty(test)
     self.epochsCompleted = state.epochsCompleted
     self.generator = state.generator
     self.schedule = schedule
     self.health = health
     self.notes = Self.resumeNotes(saved: saved, resumed: configuration, epochsCompleted: state.epochsCompleted, source: source)
+    if let test, test.count == 0 { notes.append(Self.emptyTestNote) }
   }
+
+  /// A test split with no images measures nothing: no accuracy (`null`) rather than 0 %.
+  static func nonEmpty(_ test: Dataset?) -> Dataset? {
+    guard let test, test.count > 0 else { return nil }
+    return test
+  }
+
+  static let emptyTestNote = "The test split holds no images, so no test accuracy is measured."
 
   /// Trains the remaining epochs, reporting to `observers`, saving a checkpoint after each
   /// epoch when ``checkpointURL`` is set.
@@ -180,13 +190,53 @@ public final class TrainingSession {
       }
     }
     guard training.count > 0 else { throw .dataMismatch("the training split holds no images") }
+    try checkMemory(configuration)
+  }
+
+  /// The bytes a training step keeps per parameter: its value, its gradient and up to two
+  /// optimizer moments, as `Float32`.
+  static let trainingBytesPerParameter = 16
+  /// What a training step keeps per byte of one image's activations: the forward outputs, the
+  /// pullbacks' saved inputs and the gradients flowing back.
+  static let trainingActivationFactor = 3
+
+  /// Refuses a run whose model (``trainingBytesPerParameter`` per parameter) and batch of
+  /// activations (``trainingActivationFactor`` × batch × one image's) exceed `MemoryBudget`,
+  /// first from the parameter count alone (without building the model), then with the summary.
+  static func checkMemory(_ configuration: RunConfiguration) throws(RunError) {
+    try checkMemory(
+      model: configuration.model, inputShape: configuration.imageShape, classCount: configuration.classNames.count,
+      batchSize: configuration.batchSize)
+  }
+
+  /// The memory check of a run of `model` on `inputShape` images, before any data is read:
+  /// `cnn train --image-size` calls it with the smallest run the options allow, so an image
+  /// size that cannot train is refused before every image is resized to it.
+  /// - Throws: `RunError.memoryBudget`, or `.modelDoesNotFit` for an image too small.
+  public static func checkMemory(model: ModelName, inputShape shape: Shape, classCount classes: Int, batchSize batch: Int)
+    throws(RunError)
+  {
+    let source = "\(shape.dimensions.map(String.init).joined(separator: "x")) images, \(classes) classes, batches of \(batch)"
     do {
-      var probe = SeededGenerator(seed: 0)
-      _ = try ModelSummary(
-        model: configuration.model, inputShape: configuration.imageShape,
-        classCount: configuration.classNames.count, using: &probe)
+      let plan = try model.checkedPlan(inputShape: shape, classCount: classes, source: "the run")
+      try MemoryBudget.check(
+        MemoryBudget.bytes([plan.parameterCount, trainingBytesPerParameter]),
+        for: "training \(model.rawValue)'s \(plan.parameterCount.grouped) parameters (weights, gradients, optimizer moments)",
+        from: source)
+      try MemoryBudget.check(
+        MemoryBudget.sum([
+          MemoryBudget.bytes([plan.parameterCount, trainingBytesPerParameter]),
+          MemoryBudget.bytes([batch, plan.activationBytes, trainingActivationFactor]),
+        ]),
+        for: "a training step of \(model.rawValue) (\(MemoryBudget.format(plan.activationBytes)) of activations per image)",
+        from: source)
+    } catch let error as ModelSummaryError {
+      if let budget = error.budget { throw .memoryBudget(budget) }
+      throw .modelDoesNotFit(model: model.rawValue, shape: shape.dimensions, reason: error.description)
+    } catch let error as MemoryBudgetError {
+      throw .memoryBudget(error)
     } catch {
-      throw .modelDoesNotFit(model: configuration.model.rawValue, shape: configuration.inputShape, reason: error.description)
+      throw .modelDoesNotFit(model: model.rawValue, shape: shape.dimensions, reason: "\(error)")
     }
   }
 

@@ -24,6 +24,10 @@ public enum Explain {
   /// A 4×4 grid for pooling (as in *Deep Learning from Scratch*, figure 7-14).
   public static let seedPoolingGrid: [[Float]] = [[1, 2, 1, 0], [0, 1, 2, 3], [3, 0, 1, 2], [2, 4, 0, 1]]
 
+  /// The widest zero border an explanation draws: each side of the padded grid is printed, so
+  /// beyond a few dozen the text is unreadable (and a border of a million would take terabytes).
+  public static let maximumPadding = 50
+
   // MARK: - Convolution
 
   /// The kernel sliding over the image one window at a time: each window highlighted, its
@@ -39,6 +43,8 @@ public enum Explain {
     image: [[Float]] = seedImage, kernel: [[Float]] = seedKernel, stride: Int = 1, padding: Int = 0,
     style: Style = .plain
   ) -> String {
+    precondition(
+      (0...maximumPadding).contains(padding), "Explain.convolution: padding must be 0…\(maximumPadding), got \(padding)")
     let padded = pad(image, padding)
     let h = image.count, w = image[0].count, kh = kernel.count, kw = kernel[0].count
     let geometry = ConvGeometry(

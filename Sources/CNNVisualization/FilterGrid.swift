@@ -1,4 +1,5 @@
 import CNNData
+import CNNKernels
 import CNNLayers
 import CNNTensor
 
@@ -39,6 +40,23 @@ public struct FilterGrid: Sendable {
     let side = max(weights.shape[2], weights.shape[3])
     self.scale = scale ?? max(1, (40 + side - 1) / side)
     self.columns = columns
+  }
+
+  /// The largest `scale` accepted from a user (`cnn visualize filters --scale`).
+  public static let maximumScale = 100
+
+  /// The bytes of the picture ``image()`` draws (RGB), computed with overflow checks; `nil`
+  /// when they overflow. Check it against `MemoryBudget` before drawing a large scale.
+  public var pictureBytes: Int? {
+    let k = min(weights.shape[0], maxFilters), c = weights.shape[1]
+    let columns = (c == 1 || c == 3) ? max(1, min(k, columns ?? Int(Double(k).squareRoot().rounded(.up)))) : min(c, maxChannels)
+    let rows = (c == 1 || c == 3) ? (k + columns - 1) / columns : k
+    guard let tileWidth = MemoryBudget.bytes([weights.shape[3], scale]),
+      let tileHeight = MemoryBudget.bytes([weights.shape[2], scale]),
+      let width = MemoryBudget.sum([MemoryBudget.bytes([columns, tileWidth + 1]), 1]),
+      let height = MemoryBudget.sum([MemoryBudget.bytes([rows, tileHeight + 1]), 1])
+    else { return nil }
+    return MemoryBudget.bytes([width, height, 3])
   }
 
   /// Whether tiles are drawn in colour (`C == 3`).

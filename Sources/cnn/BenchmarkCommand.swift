@@ -29,8 +29,8 @@ struct Benchmark: ParsableCommand {
 
   func validate() throws {
     guard (1...1_000).contains(repeats) else { throw ValidationError("--repeats must be in 1…1000 (got \(repeats)).") }
-    guard minTime > 0 && minTime <= 3_600 else {
-      throw ValidationError("--min-time must be a number of seconds in (0, 3600] (got \(minTime)).")
+    guard minTime.isFinite, (0.001...3600).contains(minTime) else {
+      throw ValidationError("--min-time must be 0.001 to 3600 seconds (got \(minTime)).")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads)).") }
   }

@@ -7,6 +7,12 @@ struct CNNCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "cnn",
     abstract: "Train, inspect, visualize and benchmark convolutional networks.",
+    discussion: """
+      Memory budget: before a model, a dataset or a picture is built from a size that came \
+      from a file or an option, cnn computes what it will take and refuses, naming the value, \
+      when that exceeds half of the physical memory. Set CNN_MEMORY_LIMIT to a number of \
+      gigabytes to change the budget (CNN_MEMORY_LIMIT=64 cnn train …).
+      """,
     subcommands: [
       Train.self, Evaluate.self, Summary.self, Predict.self, Export.self, Visualize.self, Convolve.self, Explain.self,
       Benchmark.self,

@@ -51,6 +51,10 @@ struct Convolve: ParsableCommand {
     let parsed = try ImageKernel(parsing: kernel)
     var original = try Image.read(from: image)
     if grey { original = original.converted(toChannels: original.hasAlpha ? 2 : 1) }
+    // The kernel works on Float copies: the input, the output and a padded plane per pass.
+    try MemoryBudget.check(
+      MemoryBudget.bytes([original.width, original.height, original.channels, MemoryLayout<Float>.size, 3]),
+      for: "convolving \(image)", from: "its size, \(original.width)×\(original.height)×\(original.channels)")
     var result = original
     for _ in 0..<times { result = parsed.apply(to: result, response: response) }
     if compare {

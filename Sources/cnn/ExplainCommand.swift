@@ -72,7 +72,9 @@ struct Explain: ParsableCommand {
 
     func validate() throws {
       guard stride >= 1 else { throw ValidationError("--stride must be at least 1 (got \(stride)).") }
-      guard padding >= 0 else { throw ValidationError("--padding must not be negative (got \(padding)).") }
+      guard (0...CNNVisualization.Explain.maximumPadding).contains(padding) else {
+        throw ValidationError("--padding must be 0 to \(CNNVisualization.Explain.maximumPadding) (got \(padding)); wider borders are unreadable.")
+      }
       if im2col {
         guard batch >= 1, channels >= 1, size >= 1, filter >= 1, batch * channels * size * size <= 400 else {
           throw ValidationError("im2col needs positive sizes, and at most 400 input values to stay readable.")

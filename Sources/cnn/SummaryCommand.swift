@@ -28,7 +28,9 @@ struct Summary: ParsableCommand {
   var json = false
 
   func validate() throws {
-    if let classes, classes < 1 { throw ValidationError("--classes must be at least 1 (got \(classes)).") }
+    if let classes, !RunLimits.classes.contains(classes) {
+      throw ValidationError("--classes must be 1 to \(RunLimits.classes.upperBound) (got \(classes)).")
+    }
   }
 
   func run() throws {

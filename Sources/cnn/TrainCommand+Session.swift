@@ -6,8 +6,14 @@ extension Train {
   /// A new run: the model's recipe, with each option given replacing its part.
   func newSession() throws -> TrainingSession {
     let specification = data.specification
-    let (training, test) = try specification.load()
     let name = model ?? .simpleConvNet
+    if let size = specification.imageSize {
+      // Before every image is resized: the smallest run these options allow must fit in memory.
+      try TrainingSession.checkMemory(
+        model: name, inputShape: [specification.channels ?? 1, size.height, size.width], classCount: 2,
+        batchSize: batchSize ?? 1)
+    }
+    let (training, test) = try specification.load()
     var run = RunConfiguration.recipe(for: name, dataset: specification, training: training)
     let recipeOptimizer = run.optimizer
     if let optimizer, optimizer != recipeOptimizer.kind {

@@ -130,7 +130,9 @@ extension Visualize {
       if let output {
         try checkOutputName(output, option: "--output", extensions: ["png"], content: "filters are drawn as PNG")
       }
-      if let scale, scale < 1 { throw ValidationError("--scale must be at least 1 (got \(scale)).") }
+      if let scale, !(1...FilterGrid.maximumScale).contains(scale) {
+        throw ValidationError("--scale must be 1 to \(FilterGrid.maximumScale) (got \(scale)).")
+      }
       if let columns, columns < 1 { throw ValidationError("--columns must be at least 1 (got \(columns)).") }
     }
 
@@ -158,6 +160,8 @@ extension Visualize {
         chosen = convolutions[0]
       }
       let grid = FilterGrid(weights: chosen.weight, scale: scale, columns: columns)
+      try MemoryBudget.check(
+        grid.pictureBytes, for: "the picture of \(chosen.name)", from: "--scale \(grid.scale), \(chosen.weight.shape)")
       if let output { try writePicture(grid.image(), to: output) }
       let shape = chosen.weight.shape
       print("\(origin): \(chosen.name) \(shape), \(min(shape[0], grid.maxFilters)) filters drawn")

@@ -66,10 +66,16 @@ func cnn(
   try cnn(arguments, stdin: stdin, in: directory, timeout: timeout)
 }
 
-func cnn(_ arguments: [String], stdin: Data? = nil, in directory: URL, timeout: Double = 240) throws -> CommandResult {
+func cnn(
+  _ arguments: [String], stdin: Data? = nil, in directory: URL, timeout: Double = 240,
+  environment: [String: String] = [:]
+) throws -> CommandResult {
   let process = Process()
   process.executableURL = try CNNExecutable.located()
   process.arguments = arguments
+  if !environment.isEmpty {
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  }
   process.currentDirectoryURL = directory
 
   let logs = FileManager.default.temporaryDirectory.appendingPathComponent("cnn-logs-\(UUID().uuidString)")

@@ -23,7 +23,7 @@ enum TestPNG {
     try grey(width: width, height: height, pixel: pixel).write(to: url)
   }
 
-  private static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+  static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
     let body = Array(type.utf8) + data
     return bigEndian(UInt32(data.count)) + body + bigEndian(crc32(body))
   }
@@ -55,7 +55,7 @@ enum TestPNG {
     return ~crc
   }
 
-  private static func bigEndian(_ value: UInt32) -> [UInt8] {
+  static func bigEndian(_ value: UInt32) -> [UInt8] {
     (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) }
   }
 }
@@ -90,5 +90,41 @@ enum TinyFolderDataset {
       }
     }
     return root
+  }
+}
+
+extension TestPNG {
+  /// A PNG whose header declares `width × height` grey pixels but holds a few bytes of data:
+  /// a reader must refuse it from the header, before inflating anything.
+  static func declaring(width: Int, height: Int) -> Data {
+    var header: [UInt8] = bigEndian(UInt32(width)) + bigEndian(UInt32(height))
+    header += [8, 0, 0, 0, 0]
+    return Data(pngSignature + chunk("IHDR", header) + chunk("IDAT", [0x78, 0x01, 0x03, 0x00]) + chunk("IEND", []))
+  }
+}
+
+/// MNIST-format IDX files (uncompressed) with all-zero images, for data-shape tests.
+enum TestIDX {
+  /// Writes the four files to `directory`: `training` images of `trainingSize` (height, width)
+  /// and `test` images of `testSize`, labels cycling through 0…9.
+  static func write(
+    to directory: URL, training: Int, trainingSize: (Int, Int) = (28, 28), test: Int, testSize: (Int, Int) = (28, 28)
+  ) throws {
+    func images(_ count: Int, _ size: (Int, Int)) -> Data {
+      Data(bigEndian(2051) + bigEndian(UInt32(count)) + bigEndian(UInt32(size.0)) + bigEndian(UInt32(size.1))
+        + [UInt8](repeating: 0, count: count * size.0 * size.1))
+    }
+    func labels(_ count: Int) -> Data {
+      Data(bigEndian(2049) + bigEndian(UInt32(count)) + (0..<count).map { UInt8($0 % 10) })
+    }
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try images(training, trainingSize).write(to: directory.appendingPathComponent("train-images-idx3-ubyte"))
+    try labels(training).write(to: directory.appendingPathComponent("train-labels-idx1-ubyte"))
+    try images(test, testSize).write(to: directory.appendingPathComponent("t10k-images-idx3-ubyte"))
+    try labels(test).write(to: directory.appendingPathComponent("t10k-labels-idx1-ubyte"))
+  }
+
+  private static func bigEndian(_ value: UInt32) -> [UInt8] {
+    (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) }
   }
 }

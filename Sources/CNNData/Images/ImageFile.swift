@@ -13,6 +13,8 @@ public enum ImageFileError: Error, CustomStringConvertible, Sendable, Equatable 
   case unsupportedFormat(path: String, supported: [String])
   /// A netpbm (`.pgm`/`.ppm`) file breaks the format.
   case malformedNetpbm(path: String, reason: String)
+  /// The path names a directory, a FIFO, a device or a socket.
+  case notARegularFile(path: String, reason: String)
 
   /// How to fix the problem, in one sentence.
   public var hint: String {
@@ -21,6 +23,8 @@ public enum ImageFileError: Error, CustomStringConvertible, Sendable, Equatable 
     case .ioFailure: return "check that the directory exists and that you may read or write there."
     case .unsupportedFormat(_, let supported):
       return "use one of: " + supported.map { "." + $0 }.joined(separator: ", ") + "."
+    case .notARegularFile:
+      return "give the path of an image file (PNG, PGM or PPM)."
     case .malformedNetpbm:
       return "only binary 8-bit netpbm (P5 grey, P6 colour, maximum value 255) is read; re-export the image as PNG."
     }
@@ -34,6 +38,7 @@ public enum ImageFileError: Error, CustomStringConvertible, Sendable, Equatable 
     case .ioFailure(let path, let reason): problem = "\(path): \(reason)."
     case .unsupportedFormat(let path, _): problem = "\(path): unsupported image format."
     case .malformedNetpbm(let path, let reason): problem = "\(path): malformed netpbm file: \(reason)."
+    case .notARegularFile(let path, let reason): problem = "\(path): cannot read it as an image: \(reason)."
     }
     return "\(problem)\n---> HINT: \(hint)"
   }
@@ -76,6 +81,7 @@ package func fileExtension(_ path: String) -> String {
 
 package func readBytes(_ path: String) throws -> [UInt8] {
   guard FileManager.default.fileExists(atPath: path) else { throw ImageFileError.notFound(path: path) }
+  if let problem = InputFile.problem(at: path) { throw ImageFileError.notARegularFile(path: path, reason: problem) }
   do {
     return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
   } catch {

@@ -1,3 +1,4 @@
+import CNNKernels
 import Foundation
 
 /// A labelled image dataset laid out as folders: `root/<class>/<image>.png`.
@@ -42,7 +43,9 @@ public struct ImageFolder: Sendable {
   /// - Throws: `DatasetError`: `.directoryNotFound`, `.noClassFolders`, `.emptyClassFolder`,
   ///   `.imageSizeMismatch`, `.unknownClasses`; or the image's own `PNGError`/`ImageFileError`.
   public init(root: URL, channels: Int? = nil, sizing: Sizing = .checked) throws {
-    precondition(channels.map { $0 == 1 || $0 == 3 } ?? true, "ImageFolder channels must be 1 or 3")
+    if let channels, channels != 1 && channels != 3 {
+      throw DatasetError.invalidSetting(name: "channels", value: "\(channels)", expected: "1 (grey) or 3 (colour)")
+    }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
       throw DatasetError.directoryNotFound(path: root.path)
@@ -121,6 +124,12 @@ public struct ImageFolder: Sendable {
     }
 
     mutating func dataset(_ items: [(URL, Int)], classNames: [String]) throws -> Dataset {
+      if case .resized(let width, let height) = sizing {
+        // Every image becomes width × height × (at most 3) bytes: check the whole split first.
+        try MemoryBudget.check(
+          MemoryBudget.bytes([items.count, width, height, channels ?? 3]),
+          for: "\(items.count) images resized to \(width)×\(height)", from: "the image size \(width)x\(height)")
+      }
       var pixels: [UInt8] = []
       var labels: [Int] = []
       for (url, label) in items {

@@ -1,3 +1,4 @@
+import CNNKernels
 // PNG (ISO/IEC 15948, W3C PNG 3rd edition) as CNNKit reads and writes it:
 //
 //   89 50 4E 47 0D 0A 1A 0A                          signature
@@ -67,6 +68,13 @@ enum PNG {
   static let maxDimension = 1 << 16
   /// The largest decoded image accepted, in bytes of filtered data (1 GiB).
   static let maxDataBytes = 1 << 30
+  /// The most pixels a decoded image may have: 2²⁸, a 16384×16384 image. Zeros compress
+  /// about a thousandfold, so a 1 MB file can declare 32000×32000 pixels; like Pillow's
+  /// decompression-bomb guard (`MAX_IMAGE_PIXELS`), this refuses such a file before inflating it.
+  static let maxPixels = 1 << 28
+  /// Bytes of memory a decode plans per byte of the decoded image: the inflated rows, the
+  /// unfiltered samples and the expanded pixels.
+  static let decodeBytesPerByte = 3
 
   /// The Paeth predictor of the PNG standard (§9.4): whichever of left `a`, above `b` and
   /// upper-left `c` is closest to `a + b − c`, ties broken in that order.
@@ -115,6 +123,8 @@ public enum PNGError: Error, CustomStringConvertible, Sendable, Equatable {
   case interlaced(file: String)
   /// The image is wider or taller than the decoder accepts.
   case tooLarge(file: String, width: Int, height: Int)
+  /// Decoding the declared size would exceed `MemoryBudget`.
+  case memoryBudget(file: String, MemoryBudgetError)
   /// The zlib stream in the IDAT chunks is damaged, or holds the wrong amount of data.
   case corruptImageData(file: String, reason: String)
   /// A row starts with a filter type other than 0–4.
@@ -140,7 +150,9 @@ public enum PNGError: Error, CustomStringConvertible, Sendable, Equatable {
     case .interlaced:
       return "re-save the image without interlacing (e.g. `convert in.png -interlace none out.png`, or untick \"interlaced\" when exporting)."
     case .tooLarge:
-      return "scale the image down below \(PNG.maxDimension) pixels per side."
+      return "scale the image down (at most \(PNG.maxDimension) pixels per side and \(PNG.maxPixels) pixels in all)."
+    case .memoryBudget(_, let error):
+      return error.hint
     }
   }
 
@@ -172,7 +184,10 @@ public enum PNGError: Error, CustomStringConvertible, Sendable, Equatable {
     case .interlaced(let file):
       return "\(file): Adam7-interlaced PNGs are not supported."
     case .tooLarge(let file, let width, let height):
-      return "\(file): image of \(width)×\(height) pixels is too large (at most \(PNG.maxDimension) per side)."
+      return "\(file): image of \(width)×\(height) pixels is too large (at most \(PNG.maxDimension) per side "
+        + "and \(PNG.maxPixels) pixels)."
+    case .memoryBudget(let file, let error):
+      return "\(file): \(error.problem)"
     case .corruptImageData(let file, let reason):
       return "\(file): corrupt image data: \(reason)."
     case .badFilterType(let file, let row, let filter):

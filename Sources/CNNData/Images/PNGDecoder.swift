@@ -1,3 +1,4 @@
+import CNNKernels
 
 /// Reads PNG files into 8-bit ``Image``s.
 ///
@@ -22,6 +23,7 @@ public enum PNGDecoder {
     }
     let chunks = try readChunks(bytes, file: file)
     let header = try Header(chunks, file: file)
+    try checkSize(header, file: file)
     let data = try inflate(chunks, header: header, file: file)
     let samples = try unfilter(data, header: header, file: file)
     return try expand(samples, header: header, chunks: chunks, file: file)
@@ -134,6 +136,21 @@ public enum PNGDecoder {
   }
 
   // MARK: - Image data
+
+  /// Refuses an image whose declared size exceeds ``PNG/maxPixels`` or whose decode would
+  /// exceed `MemoryBudget`, before anything is inflated.
+  static func checkSize(_ header: Header, file: String) throws(PNGError) {
+    guard header.width * header.height <= PNG.maxPixels else {
+      throw .tooLarge(file: file, width: header.width, height: header.height)
+    }
+    do {
+      try MemoryBudget.check(
+        MemoryBudget.bytes([header.height, header.rowBytes + 1, PNG.decodeBytesPerByte]),
+        for: "decoding the image", from: "its header: \(header.width)×\(header.height) pixels")
+    } catch {
+      throw .memoryBudget(file: file, error)
+    }
+  }
 
   /// Concatenates the IDAT chunks and inflates them to exactly `height · (1 + rowBytes)` bytes,
   /// allocated once, after checking that the compressed data could hold that many.
