@@ -76,10 +76,10 @@ let package = Package(
     .testTarget(name: "CNNLayersTests", dependencies: ["CNNTensor", "CNNLayers"]),
     .testTarget(name: "CNNOptimizersTests", dependencies: ["CNNTensor", "CNNLayers", "CNNOptimizers"]),
     .testTarget(name: "CNNDataTests", dependencies: ["CNNTensor", "CNNData"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "CNNModelsTests", dependencies: ["CNNTensor", "CNNLayers", "CNNModels"]),
+    .testTarget(name: "CNNModelsTests", dependencies: ["CNNKernels", "CNNTensor", "CNNLayers", "CNNModels"]),
     .testTarget(
       name: "CNNTrainingTests",
-      dependencies: ["CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels", "CNNTraining"],
+      dependencies: ["CNNKernels", "CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels", "CNNTraining"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "CNNVisualizationTests",
