@@ -9,7 +9,7 @@ struct CNNCommand: ParsableCommand {
     abstract: "Train, inspect, visualize and benchmark convolutional networks.",
     subcommands: [
       Train.self, Evaluate.self, Summary.self, Predict.self, Export.self, Visualize.self, Convolve.self, Explain.self,
-      Benchmark.self,
+      GradCheck.self, Benchmark.self,
     ])
 
   /// Parses and runs the command, then makes sure standard output got everything: a full disk
