@@ -49,6 +49,16 @@ public struct GradientCheckSampling: Sendable, Equatable {
   /// Every entry of every tensor.
   public static let everything = GradientCheckSampling(fullUpTo: .max, sampleSize: 1)
 
+  /// Every entry when the input and the parameters hold at most `budget` entries in all (a
+  /// single small layer); otherwise `sampleSize` entries of each tensor larger than that (a
+  /// network, whose every entry would cost two forward passes).
+  public static func automatic(
+    for layer: any Layer, inputShape: Shape, sampleSize: Int = 32, budget: Int = 8_192
+  ) -> GradientCheckSampling {
+    let total = inputShape.scalarCount + layer.parameterCount
+    return total <= budget ? .everything : GradientCheckSampling(fullUpTo: sampleSize, sampleSize: sampleSize)
+  }
+
   /// The entries of a tensor of `count` entries to compare, given the backpropagated gradient.
   func indices(count: Int, analytic: Tensor, using generator: inout some RandomNumberGenerator) -> [Int] {
     guard count > fullUpTo, count > sampleSize else { return Array(0..<count) }

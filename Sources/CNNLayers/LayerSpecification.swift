@@ -14,10 +14,11 @@ public struct LayerSpecification: Sendable, Equatable, CustomStringConvertible {
     case conv, maxpool, avgpool, minpool, linear, relu, sigmoid, tanh, batchnorm, dropout, flatten, lrn, globalavgpool
   }
 
-  /// One `key=value` setting of a kind: its meaning, default and range.
+  /// One `key=value` setting of a kind: its default and range.
   public struct Setting: Sendable {
     public var key: String
-    public var meaning: String
+    /// The range as the grammar states it when it depends on another setting (`0...k-1`).
+    public var limits: String?
     /// `nil` when the default depends on another setting (a pooling stride defaults to `k`).
     public var defaultValue: Double?
     public var range: ClosedRange<Double>
@@ -30,48 +31,52 @@ public struct LayerSpecification: Sendable, Equatable, CustomStringConvertible {
 
   /// The settings each kind accepts.
   public static func settings(of kind: Kind) -> [Setting] {
-    func int(_ key: String, _ meaning: String, _ value: Int?, _ range: ClosedRange<Int>) -> Setting {
+    func int(_ key: String, _ value: Int?, _ range: ClosedRange<Int>, limits: String? = nil) -> Setting {
       Setting(
-        key: key, meaning: meaning, defaultValue: value.map(Double.init),
+        key: key, limits: limits, defaultValue: value.map(Double.init),
         range: Double(range.lowerBound)...Double(range.upperBound), isInteger: true)
     }
     switch kind {
     case .conv:
       return [
-        int("in", "input channels C", 3, 1...64), int("out", "filters K", 4, 1...64), int("k", "kernel F", 3, 1...11),
-        int("s", "stride S", 1, 1...8), int("p", "zero padding P (at most k-1)", 0, 0...10),
-        int("g", "groups (dividing in and out)", 1, 1...64),
+        int("in", 3, 1...64), int("out", 4, 1...64), int("k", 3, 1...11), int("s", 1, 1...8),
+        int("p", 0, 0...10, limits: "0...k-1"), int("g", 1, 1...64, limits: "dividing in and out"),
       ]
     case .maxpool, .avgpool, .minpool:
       return [
-        int("k", "window", 2, 1...8), int("s", "stride (default k)", nil, 1...8),
-        int("p", "padding (at most k/2)", 0, 0...4),
+        int("k", 2, 1...8), int("s", nil, 1...8), int("p", 0, 0...4, limits: "0...k/2"),
       ]
     case .linear:
-      return [int("in", "input features", 8, 1...1024), int("out", "output features", 4, 1...1024)]
+      return [int("in", 8, 1...1024), int("out", 4, 1...1024)]
     case .batchnorm:
-      return [int("c", "channels", 4, 1...64)]
+      return [int("c", 4, 1...64)]
     case .dropout:
-      return [Setting(key: "rate", meaning: "drop probability", defaultValue: 0.5, range: 0...0.95, isInteger: false)]
+      return [Setting(key: "rate", limits: nil, defaultValue: 0.5, range: 0...0.95, isInteger: false)]
     case .lrn:
-      return [int("n", "neighbouring channels", 5, 1...15)]
+      return [int("n", 5, 1...15)]
     case .relu, .sigmoid, .tanh, .flatten, .globalavgpool:
       return []
     }
   }
 
-  /// The grammar, one kind a line with its settings, defaults and ranges: what an error lists.
+  /// The grammar: each kind with its defaults, its ranges on the next line, then a legend.
   public static var accepted: String {
-    Kind.allCases.map { kind in
+    var lines: [String] = []
+    for kind in Kind.allCases {
       let settings = Self.settings(of: kind)
-      var line = "  " + kind.rawValue
-      if !settings.isEmpty {
-        line += ":" + settings.map { "\($0.key)=\($0.defaultValue.map(format) ?? "k")" }.joined(separator: ",")
-        line += "   (" + settings.map { "\($0.key) \(format($0.range.lowerBound))...\(format($0.range.upperBound)): \($0.meaning)" }
-          .joined(separator: "; ") + ")"
+      guard !settings.isEmpty else {
+        lines.append("  " + kind.rawValue)
+        continue
       }
-      return line
-    }.joined(separator: "\n")
+      lines.append("  \(kind.rawValue):" + settings.map { "\($0.key)=\($0.defaultValue.map(format) ?? "k")" }.joined(separator: ","))
+      lines.append(
+        "    " + settings.map { "\($0.key) \($0.limits ?? "\(format($0.range.lowerBound))...\(format($0.range.upperBound))")" }
+          .joined(separator: ", "))
+    }
+    lines.append(
+      "in/out: channels (conv) or features (linear); k: kernel or window; s: stride; p: zero padding; "
+        + "g: groups; c: channels; n: LRN window; rate: drop probability.")
+    return lines.joined(separator: "\n")
   }
 
   /// Parses `kind[:key=value,...]`; settings left out take their defaults.

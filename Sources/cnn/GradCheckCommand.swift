@@ -9,7 +9,9 @@ struct GradCheck: ParsableCommand {
     discussion: """
       Runs a layer or a network on a small random input and compares each tensor's \
       backpropagated gradient with central differences (the seeds' numerical_gradient). Exits \
-      1 if any tensor is WRONG.
+      1 if any tensor is WRONG. A single layer is checked entry by entry; when the input and \
+      parameters exceed 8,192 entries (a network), each larger tensor is checked on --samples \
+      entries: half where the backpropagated gradient is largest, half at random.
         cnn gradcheck --layer conv:in=3,out=4,k=3,s=1,p=1
         cnn gradcheck --layer maxpool:k=2,s=2 --input 2x6x6
         cnn gradcheck --model lenet5
@@ -32,11 +34,8 @@ struct GradCheck: ParsableCommand {
   @Option(help: "Images in the batch (1...8).")
   var batch: Int = 2
 
-  @Option(help: "Entries compared per tensor above --full-up-to entries (1...4096).")
+  @Option(help: "Entries compared per tensor when the check is sampled (1...4096).")
   var samples: Int = 32
-
-  @Option(help: "Tensors with at most this many entries are compared in full (0...65536).")
-  var fullUpTo: Int = 256
 
   @Flag(help: "Compare every entry of every tensor (slow for networks).")
   var full = false
@@ -53,9 +52,6 @@ struct GradCheck: ParsableCommand {
     }
     guard (1...8).contains(batch) else { throw ValidationError("--batch must be in 1...8, got \(batch).") }
     guard (1...4096).contains(samples) else { throw ValidationError("--samples must be in 1...4096, got \(samples).") }
-    guard (0...65_536).contains(fullUpTo) else {
-      throw ValidationError("--full-up-to must be in 0...65536, got \(fullUpTo).")
-    }
     guard epsilon >= 1e-5 && epsilon <= 1e-1 else {
       throw ValidationError("--epsilon must be in 1e-5...1e-1, got \(epsilon).")
     }
@@ -84,9 +80,16 @@ struct GradCheck: ParsableCommand {
     } else {
       throw ValidationError("Give exactly one of --model NAME or --layer SPEC.")
     }
-    let sampling = full ? GradientCheckSampling.everything : GradientCheckSampling(fullUpTo: fullUpTo, sampleSize: samples)
-    let report = gradientCheckReport(of: checked, input: inputTensor, epsilon: epsilon, sampling: sampling, using: &generator)
+    let sampling =
+      full ? .everything : GradientCheckSampling.automatic(for: checked, inputShape: inputTensor.shape, sampleSize: samples)
+    var report: GradientCheckReport?
+    let elapsed = ContinuousClock().measure {
+      report = gradientCheckReport(of: checked, input: inputTensor, epsilon: epsilon, sampling: sampling, using: &generator)
+    }
+    guard let report else { return }
     print(report, terminator: "")
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    print("Checked in \((seconds * 10).rounded() / 10) s.")
     if report.verdict == .wrong { throw ExitCode(1) }
   }
 

@@ -107,6 +107,15 @@ private final class Miscalculated: Layer {
     #expect(report.verdict == .ok, "\(report)")
   }
 
+  @Test func automaticSamplingChecksLayersInFullAndNetworksOnASample() {
+    var generator = SeededGenerator(seed: 9)
+    let small = Conv2D(inputChannels: 3, outputChannels: 4, kernelSize: 3, using: &generator)
+    #expect(GradientCheckSampling.automatic(for: small, inputShape: [2, 3, 6, 6]) == .everything)
+    let large = Linear(inputFeatures: 200, outputFeatures: 100, using: &generator)  // 20,100 parameters
+    let sampling = GradientCheckSampling.automatic(for: large, inputShape: [2, 200], sampleSize: 16)
+    #expect(sampling == GradientCheckSampling(fullUpTo: 16, sampleSize: 16))
+  }
+
   /// The sample always holds the entries with the largest backpropagated gradient.
   @Test func samplesIncludeTheLargestGradients() {
     var generator = SeededGenerator(seed: 7)
