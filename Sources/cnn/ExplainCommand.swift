@@ -7,8 +7,8 @@ extension PoolingMode: ExpressibleByArgument {}
 /// `cnn explain`: the seeds' worked examples, step by step, in the terminal.
 struct Explain: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Show convolution, pooling and im2col step by step on small examples.",
-    subcommands: [Conv.self, Pool.self])
+    abstract: "Show convolution, pooling, im2col and col2im step by step, and a layer's arithmetic.",
+    subcommands: [Conv.self, Pool.self, LayerShape.self, Col2Im.self])
 
   /// When to colour the highlighted cells.
   enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -107,6 +107,8 @@ struct Explain: ParsableCommand {
       discussion: """
           cnn explain pool
           cnn explain pool --mode max --grid '1,3,2,9;7,4,1,5;8,6,3,2;0,1,4,6' --size 2 --stride 2
+          cnn explain pool --backward
+        With --backward, shows where the gradient of each output goes instead.
         """)
 
     @Option(help: "The grid rows, separated by ';' (default: a 4×4 grid).")
@@ -121,6 +123,9 @@ struct Explain: ParsableCommand {
     @Option(help: "max, average or min (default: all three).")
     var mode: PoolingMode?
 
+    @Flag(help: "Show the backward pass: where each output's gradient goes.")
+    var backward = false
+
     @Option(help: "Colour the highlights: auto (when the output is a terminal), always or never.")
     var color: ColorChoice = .auto
 
@@ -131,6 +136,13 @@ struct Explain: ParsableCommand {
 
     func run() throws {
       let values = try grid.map { try parseGrid($0, "--grid") } ?? CNNVisualization.Explain.seedPoolingGrid
+      if backward {
+        print(
+          CNNVisualization.Explain.poolingBackward(
+            grid: values, size: size, stride: stride, modes: mode.map { [$0] } ?? PoolingMode.allCases,
+            style: color.style), terminator: "")
+        return
+      }
       print(
         CNNVisualization.Explain.pooling(
           grid: values, size: size, stride: stride, modes: mode.map { [$0] } ?? PoolingMode.allCases,

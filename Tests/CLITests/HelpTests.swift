@@ -7,7 +7,8 @@ import Testing
   static let commands: [[String]] = [
     [], ["train"], ["evaluate"], ["summary"], ["predict"], ["export"], ["visualize"], ["visualize", "filters"],
     ["visualize", "activations"], ["visualize", "curves"], ["visualize", "confusion"], ["visualize", "augment"],
-    ["convolve"], ["explain"], ["explain", "conv"], ["explain", "pool"], ["benchmark"],
+    ["convolve"], ["explain"], ["explain", "conv"], ["explain", "pool"], ["explain", "shape"], ["explain", "col2im"],
+    ["gradcheck"], ["benchmark"],
   ]
 
   @Test(arguments: commands)
@@ -41,7 +42,7 @@ import Testing
     // closing "  See 'cnn help …'" line is capitalised.
     return help[section.upperBound...].split(separator: "\n").compactMap { line -> String? in
       guard line.hasPrefix("  "), !line.hasPrefix("   "), let word = line.split(separator: " ").first,
-        word.allSatisfy({ $0.isLowercase || $0 == "-" }), word != "help"
+        word.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }), word != "help"
       else { return nil }
       return String(word)
     }
