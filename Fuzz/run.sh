@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 
 all=(idx cifar png checkpoint cli)
 declare -A product=([idx]=FuzzIDX [cifar]=FuzzCIFAR [png]=FuzzPNG [checkpoint]=FuzzCheckpoint [cli]=FuzzCLI)
-declare -A max_len=([idx]=4096 [cifar]=8192 [png]=4096 [checkpoint]=32768 [cli]=512)
+declare -A max_len=([idx]=4096 [cifar]=8192 [png]=4096 [checkpoint]=65536 [cli]=512)
 
 build() {
   # SwiftPM's --sanitize=fuzzer keeps libFuzzer's main; the combined -sanitize= flag after it
