@@ -31,7 +31,9 @@ let package = Package(
     harness("FuzzCIFAR"),
     /// `PNGDecoder.decode`.
     harness("FuzzPNG"),
-    /// `SafeTensorsFile(bytes:)`, `Checkpoint(file:)` and `RestoredModel(checkpoint:source:)`.
+    /// `SafeTensorsFile(bytes:)` and `Checkpoint(file:)`.
+    harness("FuzzSafeTensors"),
+    /// The same, then `RestoredModel(checkpoint:source:)`: the model built and loaded.
     harness("FuzzCheckpoint"),
     /// `CNNCommand.parseAsRoot(_:)`: the CLI's sources (a symlink to `../Sources/cnn`) compiled
     /// into the harness, their `@main` renamed so libFuzzer's `main` runs.

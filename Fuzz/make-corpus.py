@@ -6,6 +6,7 @@ by the FuzzSeeds executable instead (run.sh --seeds), because they need CNNKit's
 Every file is small (a few KB) so that the committed corpus stays under 200 KB.
 """
 import gzip
+import json
 import os
 import struct
 import zlib
@@ -131,3 +132,32 @@ commands = [
 ]
 for i, args in enumerate(commands):
     write("cli", f"{i:02d}-{args[0].strip('-')}", b"\x00".join(a.encode() for a in args))
+
+# MARK: safetensors: the metadata of the checkpoint seeds (written by FuzzSeeds; run.sh --seeds
+# writes them first) over one tiny tensor, and an F16 and an I64 tensor, so that inputs stay
+# small and the fuzzer spends its time on the header and the JSON metadata.
+def safetensors(tensors, metadata):
+    header, data = {}, b""
+    for name, dtype, shape, raw in tensors:
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data
+
+
+tiny = [("0.bias", "F32", [3], struct.pack("<3f", 0.5, -1.0, 2.0)),
+        ("0.weight", "F16", [1, 1, 1, 2], struct.pack("<2e", 1.0, -0.5)),
+        ("1.num_batches_tracked", "I64", [], struct.pack("<q", 7))]
+for name in ["weights", "with-run", "with-state"]:
+    path = os.path.join(OUT, "checkpoint", name + ".safetensors")
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            raw = f.read()
+        length = struct.unpack("<Q", raw[:8])[0]
+        metadata = json.loads(raw[8:8 + length])["__metadata__"]
+        write("safetensors", name + "-metadata.safetensors", safetensors(tiny, metadata))
+write("safetensors", "plain.safetensors", safetensors(tiny, None))
+write("safetensors", "empty.safetensors", safetensors([], {"note": "no tensors"}))

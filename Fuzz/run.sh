@@ -6,16 +6,17 @@
 #   FUZZ_JOBS=2 Fuzz/run.sh 600                       # two harnesses at a time
 #   Fuzz/run.sh --seeds                                # rewrite the seed corpora
 #
-# Harnesses: idx cifar png checkpoint cli. New inputs and findings go to Fuzz/.work/<harness>/
+# Harnesses: idx cifar png safetensors checkpoint cli. New inputs and findings go to Fuzz/.work/<harness>/
 # (git-ignored); the committed seeds in Fuzz/corpus/<harness>/ are only read. The script ends
 # with one line per harness (executions, exec/s, coverage, findings) and exits 1 if any
 # harness found a crash, a leak, an out-of-memory or a timeout.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-all=(idx cifar png checkpoint cli)
-declare -A product=([idx]=FuzzIDX [cifar]=FuzzCIFAR [png]=FuzzPNG [checkpoint]=FuzzCheckpoint [cli]=FuzzCLI)
-declare -A max_len=([idx]=4096 [cifar]=8192 [png]=4096 [checkpoint]=65536 [cli]=512)
+all=(idx cifar png safetensors checkpoint cli)
+declare -A product=(
+  [idx]=FuzzIDX [cifar]=FuzzCIFAR [png]=FuzzPNG [safetensors]=FuzzSafeTensors [checkpoint]=FuzzCheckpoint [cli]=FuzzCLI)
+declare -A max_len=([idx]=4096 [cifar]=8192 [png]=4096 [safetensors]=4096 [checkpoint]=65536 [cli]=512)
 
 build() {
   # SwiftPM's --sanitize=fuzzer keeps libFuzzer's main; the combined -sanitize= flag after it
@@ -52,6 +53,7 @@ run() {
   mkdir -p "$work/corpus"
   local dict=()
   [[ -f dictionaries/$h.dict ]] && dict=(-dict="dictionaries/$h.dict")
+  [[ $h == safetensors ]] && dict=(-dict=dictionaries/checkpoint.dict)
   # A single allocation over 512 MB, 2 GB resident or 10 s on one input is a finding.
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} ".build/release/${product[$h]}" "${limit[@]}" "${dict[@]}" \
     -max_len="${max_len[$h]}" -malloc_limit_mb=512 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
