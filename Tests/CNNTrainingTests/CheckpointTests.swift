@@ -205,11 +205,12 @@ import Testing
     #expect(Shape(parsing: "[1,,2]") == nil)
   }
 
-  /// Found while writing `Fuzz/`'s FuzzCheckpoint harness (a hand-made input, replayed through
-  /// it; the fuzzer's own search had not reached it yet): a 150-byte file naming `simple-convnet` for 8192 × 8192
-  /// images made the loader build a first dense layer of 50 billion weights (200 GB) before
-  /// finding that the file holds none of them; a stated class count was built likewise. Both
-  /// are refused before anything is built, and a model the file does hold still loads.
+  /// Found while writing `Fuzz/`'s FuzzCheckpoint harness (a hand-made input replayed through
+  /// it; the fuzzer's own search had not reached it yet): a 150-byte file naming
+  /// `simple-convnet` for 8192 × 8192 images made the loader build a first dense layer of 50
+  /// billion weights (200 GB) before finding that the file holds none of them; a stated class
+  /// count was built likewise. Both are refused before anything is built, and a model the
+  /// file does hold still loads.
   @Test func aModelLargerThanTheFileIsRefusedBeforeItIsBuilt() throws {
     func load(_ metadata: [String: String], tensors: [(name: String, tensor: Tensor)] = []) throws -> Checkpoint {
       try Checkpoint(file: SafeTensorsFile(bytes: SafeTensors.encode(tensors, metadata: metadata)))
