@@ -55,6 +55,7 @@ extension Checkpoint {
     }
     var shape = inputShape ?? requestedShape ?? name.defaultInputShape
     var classes = classCount ?? name.defaultClassCount
+    try checkHoldsModel(name, inputShape: shape, classCount: classCount)
     var model = try Self.build(name, inputShape: shape, classCount: classes)
     if inputShape == nil || classCount == nil {
       // Read what the metadata does not say from the tensors the probe model names.
@@ -91,6 +92,47 @@ extension Checkpoint {
         }
       }
       if let first { throw .nonFiniteTensor(key: name, index: first.index, value: first.value, count: count) }
+    }
+  }
+
+  /// Refuses, before the model is built, a configuration whose layers the checkpoint's tensors
+  /// cannot hold: a strict load needs every weight in the file, so a model larger than the
+  /// file could never load, and building it first would allocate what the metadata claims.
+  /// (A 150-byte file naming `simple-convnet` with `input_shape` `[1, 8192, 8192]` made the
+  /// loader ask for 200 GB for the first dense layer.) Checked: the classifier has at least one
+  /// weight per class, and a network sized by its input has, in its first dense layer at the
+  /// requested image size, no more weights than the tensors hold in all.
+  func checkHoldsModel(_ name: ModelName, inputShape: Shape, classCount: Int?) throws(CheckpointError) {
+    let held = tensors.reduce(0) { $0 + $1.tensor.shape.scalarCount }
+    if let classCount, classCount > held {
+      throw .invalidConfiguration(
+        "\(name.rawValue) for \(classCount) classes needs at least \(classCount) weights in its classifier; "
+          + "the checkpoint holds \(held) values in all")
+    }
+    let fixed = name.defaultInputShape
+    guard name.isSizedByInput, inputShape.rank == 3, inputShape.dimensions.allSatisfy({ $0 > 0 }),
+      inputShape[1] != fixed[1] || inputShape[2] != fixed[2]
+    else { return }
+    // Built at its own image size, the layers before the flattening are the same for any size
+    // (as in `ModelSummary(model:)`): their output at the requested size sizes the dense layer.
+    var generator = SeededGenerator(seed: 0)
+    let probe = name.make(inputShape: [inputShape[0], fixed[1], fixed[2]], classCount: 1, using: &generator)
+    guard let sequential = probe as? Sequential, let flatten = sequential.layers.firstIndex(where: { $0 is Flatten }),
+      let dense = sequential.layers[flatten...].lazy.compactMap({ $0 as? Linear }).first
+    else { return }
+    let features: Int
+    do {
+      features = try ModelSummary(of: Sequential(Array(sequential.layers[..<flatten])), inputShape: inputShape)
+        .outputShape.scalarCount
+    } catch {
+      throw .invalidConfiguration(error.description)
+    }
+    let (weights, overflow) = features.multipliedReportingOverflow(by: dense.outputFeatures)
+    if overflow || weights > held {
+      throw .invalidConfiguration(
+        "\(name.rawValue) for \(inputShape) images has \(features) features after flattening, so its first dense "
+          + "layer needs \(overflow ? "more than \(Int.max)" : String(weights)) weights; the checkpoint holds "
+          + "\(held) values in all")
     }
   }
 

@@ -204,6 +204,36 @@ import Testing
     #expect(Shape(parsing: "[]") == [])
     #expect(Shape(parsing: "[1,,2]") == nil)
   }
+
+  /// Found while writing `Fuzz/`'s FuzzCheckpoint harness (a hand-made input replayed through
+  /// it; the fuzzer's own search had not reached it yet): a 150-byte file naming
+  /// `simple-convnet` for 8192 × 8192 images made the loader build a first dense layer of 50
+  /// billion weights (200 GB) before finding that the file holds none of them; a stated class
+  /// count was built likewise. Both are refused before anything is built, and a model the
+  /// file does hold still loads.
+  @Test func aModelLargerThanTheFileIsRefusedBeforeItIsBuilt() throws {
+    func load(_ metadata: [String: String], tensors: [(name: String, tensor: Tensor)] = []) throws -> Checkpoint {
+      try Checkpoint(file: SafeTensorsFile(bytes: SafeTensors.encode(tensors, metadata: metadata)))
+    }
+    func expectInvalidConfiguration(_ checkpoint: Checkpoint, mentioning text: String) {
+      #expect {
+        _ = try RestoredModel(checkpoint: checkpoint, source: "fuzz")
+      } throws: { error in
+        guard case .invalidConfiguration(let reason) = error as? CheckpointError else { return false }
+        return reason.contains(text)
+      }
+    }
+    let huge = try load(["format": "cnnkit", "model": "simple-convnet", "input_shape": "[1, 8192, 8192]"])
+    expectInvalidConfiguration(huge, mentioning: "first dense layer needs")
+    let manyClasses = try load(["format": "cnnkit", "model": "simple-convnet", "class_count": "100000"])
+    expectInvalidConfiguration(manyClasses, mentioning: "at least 100000 weights")
+
+    var generator = SeededGenerator(seed: 5)
+    let model = ModelName.simpleConvNet.make(inputShape: [1, 12, 10], classCount: 3, using: &generator)
+    let saved = Checkpoint(model: model, modelName: .simpleConvNet, inputShape: [1, 12, 10], classCount: 3)
+    let loaded = try load(saved.metadata, tensors: saved.tensors)
+    #expect(try RestoredModel(checkpoint: loaded, source: "fuzz").inputShape == [1, 12, 10])
+  }
 }
 
 /// Checkpoints of format version 1 kept the run as `training.*` strings; they still load as a

@@ -1,0 +1,25 @@
+import ArgumentParser
+
+/// One input: a command line, arguments separated by NUL bytes (the corpus files read
+/// `train\0--epochs\03`). It is parsed as `cnn` would parse it (`validate()` included), without
+/// running the command; a parse error, `--help` and `--version` are clean outcomes (the error's
+/// message and exit code are rendered too), a trap is a finding.
+///
+/// The full message with the usage text (`fullMessage(for:)`) is rendered only for inputs
+/// whose length is a multiple of 64: it costs ten times a parse, and the usage text depends
+/// on the command, not on the input.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  let bytes = UnsafeBufferPointer(start: data, count: size)
+  let arguments = bytes.split(separator: 0, omittingEmptySubsequences: false).map {
+    String(decoding: $0, as: UTF8.self)
+  }
+  do {
+    _ = try CNNCommand.parseAsRoot(arguments)
+  } catch {
+    _ = CNNCommand.message(for: error)
+    _ = CNNCommand.exitCode(for: error)
+    if size % 64 == 0 { _ = CNNCommand.fullMessage(for: error) }
+  }
+  return 0
+}
