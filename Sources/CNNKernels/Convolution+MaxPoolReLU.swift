@@ -74,17 +74,17 @@ public func conv2DMaxPoolReLUBackward(
   let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DMaxPoolReLUBackward")
   let pool = maxPool2x2Geometry(after: plan)
   let imageSize = plan.outputChannels * plan.outputPlane, pooledSize = plan.outputChannels * pool.outputPlaneSize
-  let split = plan.threadSplit(threads)
+  let schedule = plan.schedule(threads: threads)
   // Per thread: the image's convolution gradient, then its ReLU-masked pooled gradient.
   conv2DBackward(
-    plan: plan, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
-    imageScratchCount: imageSize + pooledSize, threads: threads
+    plan: plan, schedule: schedule, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
+    imageScratchCount: imageSize + pooledSize
   ) { n, scratch in
     let masked = scratch + imageSize
     reluBackward(input: pooled + n * pooledSize, dOutput: dPooled + n * pooledSize, dInput: masked, count: pooledSize)
     pool2DBackward(
       dOutput: masked, dInput: scratch, geometry: pool, mode: .max, argIndex: argIndex + n * pooledSize,
-      threads: split.gemm)
+      threads: schedule.gemmThreads)
     return UnsafePointer(scratch)
   }
 }

@@ -20,6 +20,16 @@
 // 1x1 kernels with stride 1 and no padding need no im2col: B is the image itself (Cg x H*W).
 // Images are split over threads (each GEMM single-threaded); when there are fewer images than
 // threads, the images run one after another and each GEMM gets all the threads.
+//
+// Small output maps (P = OH*OW below `ConvolutionPlan.blockColumns`) give GEMMs too narrow for
+// the micro-kernel's tiles, so the images are taken in blocks of Nb instead, each block one
+// GEMM with Nb*P columns (the seeds' batch-wide im2col, Convolution+Batched.swift):
+//
+//   forward   Y (Kg x Nb*P) = W * B_batch, then scattered to [N, K, OH, OW]
+//   backward  dW += dY (Kg x Nb*P) * B_batch^T,  dX as above with Nb*P (or Nb*H*W) columns
+//
+// `ConvolutionPlan.schedule(threads:)` picks Nb from the shape and the thread count
+// (Nb = 1 is the per-image path).
 
 /// Applies a 2-D convolution (with optional bias and channel groups) to an NCHW batch.
 ///
@@ -44,14 +54,36 @@ public func conv2DForward(
   threads: Int = ComputeThreads.count
 ) {
   let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DForward")
-  let split = plan.threadSplit(threads)
-  parallelChunks(plan.batch, threads: split.images) { _, images in
-    let workspace = FloatBuffer(count: plan.workspaceCount)
-    defer { workspace.deallocate() }
-    for n in images {
-      convolveImage(
-        plan: plan, n: n, input: input, weight: weight, bias: bias,
-        output: output + n * plan.outputChannels * plan.outputPlane, workspace: workspace.base, threads: split.gemm)
+  conv2DForward(
+    plan: plan, schedule: plan.schedule(threads: threads), input: input, weight: weight, bias: bias, output: output)
+}
+
+/// `conv2DForward` with a given schedule (the tests run every schedule).
+func conv2DForward(
+  plan: ConvolutionPlan, schedule: ConvolutionSchedule, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
+) {
+  let nb = schedule.imagesPerBlock
+  parallelChunks(schedule.blockCount, threads: schedule.blockThreads) { _, blocks in
+    let workspace = FloatBuffer(count: nb == 1 ? plan.workspaceCount : plan.blockWorkspaceCount(images: nb))
+    let product = FloatBuffer(count: nb == 1 ? 0 : plan.groupOutputChannels * nb * plan.outputPlane)
+    defer {
+      workspace.deallocate()
+      product.deallocate()
+    }
+    for block in blocks {
+      let images = schedule.images(ofBlock: block, batch: plan.batch)
+      if images.count == 1 {
+        let n = images.lowerBound
+        convolveImage(
+          plan: plan, n: n, input: input, weight: weight, bias: bias,
+          output: output + n * plan.outputChannels * plan.outputPlane, workspace: workspace.base,
+          threads: schedule.gemmThreads)
+      } else {
+        convolveBlock(
+          plan: plan, images: images, input: input, weight: weight, bias: bias, output: output,
+          workspace: workspace.base, product: product.base, threads: schedule.gemmThreads)
+      }
     }
   }
 }
@@ -115,22 +147,22 @@ public func conv2DBackward(
   let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DBackward")
   let imageSize = plan.outputChannels * plan.outputPlane
   conv2DBackward(
-    plan: plan, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
-    imageScratchCount: 0, threads: threads
+    plan: plan, schedule: plan.schedule(threads: threads), input: input, weight: weight, dInput: dInput,
+    dWeight: dWeight, dBias: dBias, imageScratchCount: 0
   ) { n, _ in dOutput + n * imageSize }
 }
 
 /// `conv2DBackward`, with image `n`'s dOutput `[K, OH, OW]` given by `dOutputImage(n, scratch)`,
 /// which may compute it into `scratch` (`imageScratchCount` floats, one buffer per thread).
 func conv2DBackward(
-  plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  plan: ConvolutionPlan, schedule: ConvolutionSchedule, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
   dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
-  imageScratchCount: Int, threads: Int,
+  imageScratchCount: Int,
   dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
 ) {
   if plan.batch == 0 || (dInput == nil && dWeight == nil && dBias == nil) { return }
-  let split = plan.threadSplit(threads)
-  let chunks = max(1, min(split.images, plan.batch))  // as parallelChunks splits
+  let nb = schedule.imagesPerBlock
+  let chunks = max(1, min(schedule.blockThreads, schedule.blockCount))  // as parallelChunks splits
   let weightCount = plan.outputChannels * plan.window
   // Chunk 0 accumulates straight into dWeight/dBias; chunks 1... into zeroed partial buffers.
   let partialWeights = dWeight == nil ? 0 : (chunks - 1) * weightCount
@@ -142,31 +174,44 @@ func conv2DBackward(
   let flipped = dInput != nil && plan.transposedGeometry != nil ? plan.flippedWeights(weight) : nil
   defer { flipped?.deallocate() }
 
-  parallelChunks(plan.batch, threads: split.images) { chunk, images in
+  parallelChunks(schedule.blockCount, threads: schedule.blockThreads) { chunk, blocks in
     let chunkWeight = dWeight.map { chunk == 0 ? $0 : partials.base + (chunk - 1) * weightCount }
     let chunkBias = dBias.map {
       chunk == 0 ? $0 : partials.base + partialWeights + (chunk - 1) * plan.outputChannels
     }
     let folds = !plan.isPointwise && dInput != nil && flipped == nil
-    let scratch = FloatBuffer(count: folds ? plan.scratchCount : 0)
-    let workspace = FloatBuffer(count: dWeight != nil || folds ? plan.workspaceCount : 0)
-    let outputWorkspace = FloatBuffer(count: flipped != nil ? plan.transposedWorkspaceCount : 0)
+    let sizes = plan.backwardBufferCounts(
+      images: nb, dInput: dInput != nil, dWeight: dWeight != nil, folds: folds, transposed: flipped != nil)
+    let scratch = FloatBuffer(count: sizes.scratch)
+    let workspace = FloatBuffer(count: sizes.workspace)
+    let outputWorkspace = FloatBuffer(count: sizes.outputWorkspace)
+    let blockOutput = FloatBuffer(count: sizes.blockOutput)
     let imageScratch = FloatBuffer(count: imageScratchCount)
     defer {
       scratch.deallocate()
       workspace.deallocate()
       outputWorkspace.deallocate()
+      blockOutput.deallocate()
       imageScratch.deallocate()
     }
     let buffers = BackwardBuffers(
       scratch: scratch.base, workspace: workspace.base, outputWorkspace: outputWorkspace.base,
-      flippedWeight: flipped?.base)
-    for n in images {
-      let dOutput = dOutputImage(n, imageScratch.base)
-      for group in 0..<plan.groups {
-        conv2DBackwardImage(
-          plan: plan, n: n, group: group, input: input, weight: weight, dOutputImage: dOutput,
-          dInput: dInput, dWeight: chunkWeight, dBias: chunkBias, buffers: buffers, threads: split.gemm)
+      flippedWeight: flipped?.base, blockOutput: blockOutput.base)
+    for block in blocks {
+      let images = schedule.images(ofBlock: block, batch: plan.batch)
+      if images.count == 1 {
+        let n = images.lowerBound
+        let dOutput = dOutputImage(n, imageScratch.base)
+        for group in 0..<plan.groups {
+          conv2DBackwardImage(
+            plan: plan, n: n, group: group, input: input, weight: weight, dOutputImage: dOutput,
+            dInput: dInput, dWeight: chunkWeight, dBias: chunkBias, buffers: buffers, threads: schedule.gemmThreads)
+        }
+      } else {
+        conv2DBackwardBlock(
+          plan: plan, images: images, input: input, weight: weight, dInput: dInput, dWeight: chunkWeight,
+          dBias: chunkBias, buffers: buffers, threads: schedule.gemmThreads
+        ) { n in dOutputImage(n, imageScratch.base) }
       }
     }
   }
@@ -184,8 +229,8 @@ func conv2DBackward(
   }
 }
 
-/// Per-thread buffers of the backward pass (see `ConvolutionPlan` for their sizes).
-private struct BackwardBuffers {
+/// Per-thread buffers of the backward pass (see `ConvolutionPlan.backwardBufferCounts`).
+struct BackwardBuffers {
   /// `plan.scratchCount` floats: a chunk of dB before col2im.
   let scratch: UnsafeMutablePointer<Float>
   /// `plan.workspaceCount` floats: the input operand's padded source, then (col2im path) the
@@ -195,6 +240,8 @@ private struct BackwardBuffers {
   let outputWorkspace: UnsafeMutablePointer<Float>
   /// The filters flipped for the transposed convolution, when dInput is computed that way.
   let flippedWeight: UnsafeMutablePointer<Float>?
+  /// Image blocks only: the block's dOutput twice, `[Nb, K, P]` then `[K, Nb*P]`.
+  let blockOutput: UnsafeMutablePointer<Float>
 }
 
 /// The backward pass of one image `n` and one group: dBias and dWeight (accumulated into the
@@ -279,7 +326,7 @@ private func conv2DBackwardImage(
 
 /// The sum of `count` floats, in eight interleaved partial sums (a fixed order).
 @inline(__always)
-private func sumFloats(_ values: UnsafePointer<Float>, count: Int) -> Float {
+func sumFloats(_ values: UnsafePointer<Float>, count: Int) -> Float {
   var partial = SIMD8<Float>()
   var i = 0
   while i + 8 <= count {

@@ -37,12 +37,15 @@ public struct Im2ColOperand: GEMMRightOperand {
   public let geometry: ConvGeometry
   /// `C*KH*KW`.
   public let rows: Int
-  /// `OH*OW`.
+  /// `OH*OW`, times the number of images for a batch operand.
   public let columns: Int
   /// Where B's rows live in `source`.
   let layout: Im2ColLayout
-  /// The padded, phase-split image (or the image itself).
+  /// The padded, phase-split image (or the image itself); for a batch operand, the first
+  /// image's, the others following every `imageStride` floats.
   let source: UnsafePointer<Float>
+  /// Floats between consecutive images in `source` (0 for a one-image operand).
+  let imageStride: Int
 
   /// Floats of workspace `init` needs for `geometry`: 0 when the image can be read in place
   /// (no padding and column stride 1), else `C * Hp * SW * ceil(Wp / SW)`.
@@ -53,19 +56,43 @@ public struct Im2ColOperand: GEMMRightOperand {
   /// Presents `image` (`[C, H, W]`, with C = `geometry.inputChannels`) as B, first writing
   /// its padded, phase-split copy into `workspace` when `workspaceCount(for:)` is not 0.
   public init(image: UnsafePointer<Float>, geometry: ConvGeometry, workspace: UnsafeMutablePointer<Float>?) {
+    self.init(images: image, count: 1, imageStride: 0, geometry: geometry, workspace: workspace)
+  }
+
+  /// Floats of workspace the batch `init` needs for `count` images: `count` times
+  /// `workspaceCount(for:)`.
+  public static func workspaceCount(for geometry: ConvGeometry, images count: Int) -> Int {
+    count * Im2ColLayout(geometry).workspaceCount
+  }
+
+  /// Presents `count` images side by side as one matrix B of shape
+  /// `(C*KH*KW) x (count*OH*OW)`: column `j = (n, oh, ow)` is window `(oh, ow)` of image `n`,
+  /// which starts at `images + n*imageStride` (`[C, H, W]`, C = `geometry.inputChannels`;
+  /// `imageStride` may exceed `C*H*W`, e.g. for one group's channels of a batch).
+  /// With padding or a column stride above 1, each image's padded, phase-split copy goes into
+  /// `workspace` (`workspaceCount(for:images:)` floats).
+  public init(
+    images: UnsafePointer<Float>, count: Int, imageStride: Int, geometry: ConvGeometry,
+    workspace: UnsafeMutablePointer<Float>?
+  ) {
+    precondition(count >= 1, "Im2ColOperand: at least one image, got \(count)")
     self.geometry = geometry
     rows = geometry.windowSize
-    columns = geometry.outputPlaneSize
+    columns = count * geometry.outputPlaneSize
     layout = Im2ColLayout(geometry)
     if layout.readsInPlace {
-      source = image
+      source = images
+      self.imageStride = imageStride
       return
     }
     guard let workspace else {
-      preconditionFailure("Im2ColOperand: \(geometry) needs a workspace of \(layout.workspaceCount) floats")
+      preconditionFailure("Im2ColOperand: \(geometry) needs a workspace of \(count * layout.workspaceCount) floats")
     }
-    layout.scatter(image, into: workspace)
+    for n in 0..<count {
+      layout.scatter(images + n * imageStride, into: workspace + n * layout.workspaceCount)
+    }
     source = UnsafePointer(workspace)
+    self.imageStride = layout.workspaceCount
   }
 
   /// Packs `B[k0 ..< k0 + kc, j0 ..< j0 + nc]` into `nr`-column strips (see
@@ -83,8 +110,12 @@ public struct Im2ColOperand: GEMMRightOperand {
     layout.withKernelOffsets { offsets in
       withUnsafeTemporaryAllocation(of: WindowRun.self, capacity: nr + 1) { runBuffer in
         guard let runs = runBuffer.baseAddress else { return }
-        var oh = j0 / outputWidth
-        var ow = j0 - oh * outputWidth
+        let outputHeight = geometry.outputHeight, plane = geometry.outputPlaneSize
+        let imageStride = imageStride
+        let firstImage = j0 / plane
+        var imageBase = firstImage * imageStride
+        var oh = (j0 - firstImage * plane) / outputWidth
+        var ow = j0 - firstImage * plane - oh * outputWidth
         var col = 0
         var strip = panel
         let c0 = k0 / window
@@ -96,13 +127,17 @@ public struct Im2ColOperand: GEMMRightOperand {
           var t = 0
           while t < stripWidth {
             let length = min(outputWidth - ow, stripWidth - t)
-            runs[runCount] = WindowRun(source: oh * outputRowStride + ow, count: length, offset: t)
+            runs[runCount] = WindowRun(source: imageBase + oh * outputRowStride + ow, count: length, offset: t)
             runCount += 1
             t += length
             ow += length
             if ow == outputWidth {
               ow = 0
               oh += 1
+              if oh == outputHeight {
+                oh = 0
+                imageBase += imageStride
+              }
             }
           }
           // Copy the runs for every row r = (c, kh, kw) of the block: (c, i) with i = kh*KW + kw.
@@ -148,7 +183,7 @@ public struct Im2ColOperand: GEMMRightOperand {
 // MARK: - The transposed operand
 
 /// B^T of an `Im2ColOperand`: the `(OH*OW) x (C*KH*KW)` matrix (the seeds' im2col matrix of
-/// one image), packed straight from the operand's source, for `conv2DBackward`'s
+/// one image; `(N*OH*OW) x (C*KH*KW)` for a batch operand), packed straight from the operand's source, for `conv2DBackward`'s
 /// `dW += dY * B^T` (the reduction runs over output positions).
 ///
 /// Packing it is a transpose: for 4 consecutive rows `(c, kh, kw)` of B, 4 consecutive output
@@ -157,7 +192,7 @@ public struct Im2ColOperand: GEMMRightOperand {
 struct Im2ColTransposedOperand: GEMMRightOperand {
   let operand: Im2ColOperand
 
-  /// `OH*OW`.
+  /// `OH*OW` (times the images of a batch operand).
   var rows: Int { operand.columns }
   /// `C*KH*KW`.
   var columns: Int { operand.rows }
@@ -175,15 +210,23 @@ struct Im2ColTransposedOperand: GEMMRightOperand {
       withUnsafeTemporaryAllocation(of: Int.self, capacity: kc + nr) { buffer in
         guard let positions = buffer.baseAddress else { return }
         let bases = positions + kc
-        // positions[r]: where output position k0 + r starts, relative to a row's base.
-        var oh = k0 / outputWidth
-        var ow = k0 - oh * outputWidth
+        // positions[r]: where output position k0 + r (of image n) starts, relative to a row's base.
+        let outputHeight = operand.geometry.outputHeight, plane = operand.geometry.outputPlaneSize
+        let imageStride = operand.imageStride
+        let firstImage = k0 / plane
+        var imageBase = firstImage * imageStride
+        var oh = (k0 - firstImage * plane) / outputWidth
+        var ow = k0 - firstImage * plane - oh * outputWidth
         for r in 0..<kc {
-          positions[r] = oh * outputRowStride + ow
+          positions[r] = imageBase + oh * outputRowStride + ow
           ow += 1
           if ow == outputWidth {
             ow = 0
             oh += 1
+            if oh == outputHeight {
+              oh = 0
+              imageBase += imageStride
+            }
           }
         }
         var c = j0 / window

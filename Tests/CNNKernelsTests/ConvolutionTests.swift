@@ -281,3 +281,117 @@ private let convCases: [ConvCase] = [
     #expect(results[0] == results[1] && results[1] == results[2])
   }
 }
+
+/// Small output maps run in image blocks (Convolution+Batched.swift): every schedule, from one
+/// image per GEMM to the whole batch in one, against the naive reference.
+@Suite struct ConvolutionScheduleTests {
+  /// Per image, blocks of two images, and as few blocks as threads (the whole batch for one).
+  static func schedules(_ plan: ConvolutionPlan, threads: Int) -> [ConvolutionSchedule] {
+    [
+      plan.schedule(threads: threads, blockColumns: 0),
+      ConvolutionSchedule(batch: plan.batch, blocks: (plan.batch + 1) / 2, threads: threads),
+      plan.schedule(threads: threads, blockColumns: Int.max / 2),
+      plan.schedule(threads: threads),
+    ]
+  }
+
+  /// Cases beyond `convCases` that the blocks must handle: odd batches and maps, the
+  /// transposed dInput with groups, pointwise with groups, stride 2 with padding.
+  static let cases: [ConvCase] =
+    convCases + [
+      ConvCase(geometry: S.geometry(n: 7, c: 32, h: 3, w: 5, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 24, groups: 2),
+      ConvCase(geometry: S.geometry(n: 5, c: 16, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
+      ConvCase(geometry: S.geometry(n: 9, c: 12, h: 3, w: 3, kh: 1, kw: 1), outputChannels: 9, groups: 3),
+      ConvCase(
+        geometry: S.geometry(n: 6, c: 8, h: 7, w: 5, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)), outputChannels: 10),
+      ConvCase(geometry: S.geometry(n: 5, c: 6, h: 5, w: 5, kh: 1, kw: 1, sh: 2, sw: 2), outputChannels: 4, bias: false),
+    ]
+
+  @Test(arguments: cases)
+  func forwardMatchesNaive(_ c: ConvCase) {
+    var rng = S.Generator(seed: S.seed(c.description) &+ 3)
+    let g = c.geometry
+    let plan = ConvolutionPlan(g, outputChannels: c.outputChannels, groups: c.groups, caller: "test")
+    let x = S.random(g.batch * g.inputChannels * g.inputPlaneSize, using: &rng)
+    let w = S.random(c.outputChannels * plan.window, using: &rng)
+    let b = S.random(c.outputChannels, using: &rng)
+    let outputCount = g.batch * c.outputChannels * g.outputPlaneSize
+    var naive = [Float](repeating: .nan, count: outputCount)
+    b.withUnsafeBufferPointer { bias in
+      conv2DForwardNaive(
+        input: x, weight: w, bias: c.bias ? bias.baseAddress : nil, output: &naive, geometry: g,
+        outputChannels: c.outputChannels, groups: c.groups)
+    }
+    for threads in [1, 2, 3] {
+      for schedule in Self.schedules(plan, threads: threads) {
+        var fast = [Float](repeating: .nan, count: outputCount)
+        b.withUnsafeBufferPointer { bias in
+          conv2DForward(
+            plan: plan, schedule: schedule, input: x, weight: w, bias: c.bias ? bias.baseAddress : nil,
+            output: &fast)
+        }
+        // Tolerance: Float32 sums of up to R = 288 products in a different order.
+        #expect(S.relativeError(fast, naive) < 1e-5, "\(schedule)")
+      }
+    }
+  }
+
+  @Test(arguments: cases)
+  func backwardMatchesNaive(_ c: ConvCase) {
+    var rng = S.Generator(seed: S.seed(c.description) &+ 4)
+    let g = c.geometry
+    let plan = ConvolutionPlan(g, outputChannels: c.outputChannels, groups: c.groups, caller: "test")
+    let inputCount = g.batch * g.inputChannels * g.inputPlaneSize
+    let weightCount = c.outputChannels * plan.window
+    let x = S.random(inputCount, using: &rng)
+    let w = S.random(weightCount, using: &rng)
+    let dy = S.random(g.batch * c.outputChannels * g.outputPlaneSize, using: &rng)
+    let dWeightStart = S.random(weightCount, using: &rng)
+    let dBiasStart = S.random(c.outputChannels, using: &rng)
+    var dxNaive = [Float](repeating: .nan, count: inputCount)
+    var dwNaive = dWeightStart
+    var dbNaive = dBiasStart
+    conv2DBackwardNaive(
+      input: x, weight: w, dOutput: dy, dInput: &dxNaive, dWeight: &dwNaive, dBias: &dbNaive,
+      geometry: g, outputChannels: c.outputChannels, groups: c.groups)
+    let imageSize = c.outputChannels * plan.outputPlane
+    for threads in [1, 2, 3] {
+      for schedule in Self.schedules(plan, threads: threads) {
+        var results: [[Float]] = []
+        for _ in 0..<2 {
+          var dx = [Float](repeating: .nan, count: inputCount)
+          var dw = dWeightStart
+          var db = dBiasStart
+          dy.withUnsafeBufferPointer { dyp in
+            guard let dyBase = dyp.baseAddress else { return }
+            db.withUnsafeMutableBufferPointer { dbp in
+              conv2DBackward(
+                plan: plan, schedule: schedule, input: x, weight: w, dInput: &dx, dWeight: &dw,
+                dBias: c.bias ? dbp.baseAddress : nil, imageScratchCount: 0
+              ) { n, _ in dyBase + n * imageSize }
+            }
+          }
+          // Tolerance: Float32 sums of up to N*OH*OW products in a different order.
+          #expect(S.relativeError(dx, dxNaive) < 1e-5, "dInput, \(schedule)")
+          #expect(S.relativeError(dw, dwNaive) < 1e-5, "dWeight, \(schedule)")
+          #expect(c.bias ? S.relativeError(db, dbNaive) < 1e-5 : db == dBiasStart, "dBias, \(schedule)")
+          results.append(dx + dw + db)
+        }
+        // Deterministic for a given schedule.
+        #expect(results[0] == results[1], "\(schedule)")
+      }
+    }
+  }
+
+  @Test func smallMapsRunInBlocks() {
+    // ResNet-18's last stage on 32x32 images, batch 128: blocks with at least 512 columns.
+    let g = S.geometry(n: 128, c: 512, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1))
+    let plan = ConvolutionPlan(g, outputChannels: 512, groups: 1, caller: "test")
+    let schedule = plan.schedule(threads: 2, blockColumns: 512)
+    #expect(schedule.imagesPerBlock == 64 && schedule.blockCount == 2 && schedule.blockThreads == 2)
+    // Large maps stay per image.
+    let large = ConvolutionPlan(
+      S.geometry(n: 100, c: 1, h: 28, w: 28, kh: 5, kw: 5), outputChannels: 30, groups: 1, caller: "test")
+    #expect(large.schedule(threads: 2, blockColumns: 512).imagesPerBlock == 1)
+  }
+}
