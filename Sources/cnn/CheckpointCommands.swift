@@ -19,7 +19,7 @@ struct Predict: ParsableCommand {
 
   @OptionGroup var source: CheckpointOptions
 
-  @Option(help: "The image shape C×H×W the weights expect, when the checkpoint does not record it (e.g. 1x28x28).")
+  @Option(help: "The image shape C×H×W the weights expect, each size 1 to 1048576, when the checkpoint does not record it (e.g. 1x28x28).")
   var inputShape: ImageShape?
 
   @Option(help: "A safetensors file holding a batch [N, C, H, W] under the key `input`.")

@@ -15,7 +15,7 @@ struct Summary: ParsableCommand {
   @Option(help: "The network: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")).")
   var model: ModelName
 
-  @Option(help: "The image shape CxHxW, e.g. 3x227x227 (default: the network's own).")
+  @Option(help: "The image shape C×H×W, each size 1 to 1048576, e.g. 3x227x227 (default: the network's own).")
   var input: ImageShape?
 
   @Option(help: "The number of classes (default: the network's own, 10 or 1000).")
