@@ -13,7 +13,8 @@ import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MNIST = os.path.join(ROOT, "Sources/CNNData/Resources/mnist-sample")
-CIFAR = os.environ.get("CIFAR_SAMPLE", "/work/shared/datasets/cifar10-sample/data_batch_1.bin")
+CIFAR = os.environ.get(
+    "CIFAR_SAMPLE", os.path.join(ROOT, "..", "shared", "datasets", "cifar10-sample", "data_batch_1.bin"))
 OUT = os.path.join(ROOT, "Fuzz/corpus")
 
 

@@ -11,8 +11,8 @@ private func record(label: UInt8, fill: UInt8 = 0) -> [UInt8] {
 /// The CIFAR-10 sample of `../shared/datasets/cifar10-sample/` (next to the package), if present.
 private let sampleDirectory = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
   .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-  .deletingLastPathComponent().appendingPathComponent("shared/datasets/cifar10-sample").path
-private let exactTrain = sampleDirectory + "/exact/train_first200.bin"
+  .deletingLastPathComponent().appendingPathComponent("shared/datasets/cifar10-sample")
+private let exactTrain = sampleDirectory.appendingPathComponent("exact").appendingPathComponent("train_first200.bin").path
 
 @Suite struct CIFAR10Tests {
   @Test func decodesRecordsAsPlanarImages() throws {
@@ -85,10 +85,10 @@ private let exactTrain = sampleDirectory + "/exact/train_first200.bin"
 
   @Test(
     .enabled(
-      if: FileManager.default.fileExists(atPath: sampleDirectory + "/data_batch_1.bin"),
+      if: FileManager.default.fileExists(atPath: sampleDirectory.appendingPathComponent("data_batch_1.bin").path),
       "needs ../shared/datasets/cifar10-sample"))
   func sampleDirectoryLoads() throws {
-    let cifar = try CIFAR10(directory: URL(fileURLWithPath: sampleDirectory))
+    let cifar = try CIFAR10(directory: sampleDirectory)
     #expect(cifar.training.count == 10_000)
     #expect(cifar.test.count == 1_000)
     #expect(Array(cifar.training.labels.prefix(10)) == [9, 9, 0, 8, 3, 9, 3, 7, 6, 6])

@@ -77,7 +77,7 @@ import Testing
     #expect(state.dropoutGenerators.count == 2)
     #expect(state.optimizerState["0.step"]?.scalars == [2])
     let run = RunConfiguration(
-      model: .deepConvNet, dataset: DatasetSpecification(kind: .folder, directory: "/data/random"),
+      model: .deepConvNet, dataset: DatasetSpecification(kind: .folder, directory: "random-images"),
       inputShape: [1, 12, 12], classNames: (0..<10).map(String.init),
       optimizer: OptimizerSettings(kind: .adam, learningRate: 0.0123), epochs: 8, batchSize: 4, seed: 3)
     let url = directory.appendingPathComponent("run.safetensors")
@@ -90,7 +90,9 @@ import Testing
     #expect(!loaded.tensors.contains { $0.name.hasPrefix("optimizer.") })
     let file = try SafeTensorsFile(contentsOf: url)
     #expect(file.metadata["state"]?.contains("\"learning_rate\":0.0123") == true)
-    #expect(file.metadata["run"]?.contains("\"directory\":\"/data/random\"") == true)
+    let dataDirectory = try #require(run.dataset.directory)
+    #expect(dataDirectory.hasPrefix("/") && dataDirectory.hasSuffix("/random-images"), "made absolute: \(dataDirectory)")
+    #expect(file.metadata["run"]?.contains("\"directory\":\"\(dataDirectory)\"") == true)
     #expect(file.names.contains("optimizer.0.exp_avg"))
 
     let names = ["zero", "o\"ne", "two, three", "", "é\n"] + (5..<10).map(String.init)

@@ -42,7 +42,7 @@ private final class SessionRecorder: TrainingObserver {
   /// DeepConvNet has dropout, so a resume must restore its generators too; Adam has moments.
   static func configuration(schedule: String, epochs: Int = 3) throws -> RunConfiguration {
     RunConfiguration(
-      model: .deepConvNet, dataset: DatasetSpecification(kind: .folder, directory: "/data/random"),
+      model: .deepConvNet, dataset: DatasetSpecification(kind: .folder, directory: "random-images"),
       inputShape: [1, 12, 12], classNames: classNames, augmentation: .init([.crop(padding: 1)]),
       schedule: try ScheduleSpecification(parsing: schedule),
       optimizer: OptimizerSettings(kind: .adam, learningRate: 0.003, weightDecay: 1e-4, clipNorm: 5), epochs: epochs,
