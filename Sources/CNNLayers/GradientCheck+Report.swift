@@ -162,13 +162,7 @@ public func gradientCheckReport(
 
   let outputShape = trappingOnShapeError { () throws(ShapeError) in try layer.outputShape(for: input.shape) }
   let projection = Tensor.randomNormal(outputShape, using: &generator)
-  func loss(_ x: Tensor) -> Double {
-    prepare()
-    let y = layer.forward(x, needsInputGradient: false).output
-    var sum: Double = 0
-    for i in 0..<y.scalarCount { sum += Double(y.scalars[i]) * Double(projection.scalars[i]) }
-    return sum
-  }
+  func loss(_ x: Tensor) -> Double { projectedLoss(of: layer, at: x, projection: projection, prepare: prepare) }
 
   layer.zeroGradients()
   prepare()

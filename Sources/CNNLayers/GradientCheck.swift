@@ -57,14 +57,7 @@ public func checkGradients(
 ) -> GradientCheckResult {
   let outputShape = trappingOnShapeError { () throws(ShapeError) in try layer.outputShape(for: input.shape) }
   let projection = Tensor.randomNormal(outputShape, using: &generator)
-  func loss(_ x: Tensor) -> Double {
-    prepare()
-    let y = layer.forward(x, needsInputGradient: false).output
-    precondition(y.shape == outputShape, "\(type(of: layer)).outputShape(for:) says \(outputShape) but forward gives \(y.shape)")
-    var sum: Double = 0
-    for i in 0..<y.scalarCount { sum += Double(y.scalars[i]) * Double(projection.scalars[i]) }
-    return sum
-  }
+  func loss(_ x: Tensor) -> Double { projectedLoss(of: layer, at: x, projection: projection, prepare: prepare) }
   layer.zeroGradients()
   prepare()
   let (_, pullback) = layer.forward(input, needsInputGradient: true)
@@ -92,4 +85,17 @@ func relativeError(_ analytic: Tensor, _ numeric: Tensor) -> Float {
   let scale = numeric.scalars.reduce(0) { max($0, abs($1)) }
   let difference = analytic.maxAbsoluteDifference(to: numeric)
   return scale > 0 ? difference / scale : difference
+}
+
+/// The scalar the gradient checks differentiate: `L(x) = Σ r ⊙ layer(x)` (training mode) for
+/// a fixed random `projection` r, summed in `Double`. `prepare` runs first (it puts back the
+/// dropout generators, so every evaluation sees the same masks).
+func projectedLoss(of layer: any Layer, at x: Tensor, projection: Tensor, prepare: () -> Void) -> Double {
+  prepare()
+  let y = layer.forward(x, needsInputGradient: false).output
+  precondition(
+    y.shape == projection.shape, "\(type(of: layer)).outputShape(for:) says \(projection.shape) but forward gives \(y.shape)")
+  var sum: Double = 0
+  for i in 0..<y.scalarCount { sum += Double(y.scalars[i]) * Double(projection.scalars[i]) }
+  return sum
 }
