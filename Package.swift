@@ -7,6 +7,8 @@ let package = Package(
   platforms: [.macOS(.v13)],
   products: [
     .library(name: "CNNKit", targets: ["CNNKit"]),
+    /// The measurements behind `cnn benchmark` (the fuzz package compiles the CLI with it).
+    .library(name: "CNNBenchmarks", targets: ["CNNBenchmarks"]),
     .executable(name: "cnn", targets: ["cnn"]),
   ],
   dependencies: [

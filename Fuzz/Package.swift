@@ -41,6 +41,7 @@ let package = Package(
       name: "FuzzCLI",
       dependencies: [
         .product(name: "CNNKit", package: cnnKit),
+        .product(name: "CNNBenchmarks", package: cnnKit),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: [

@@ -39,10 +39,43 @@ extension ModelName {
     return (plan.parameterCount, plan.activationBytes)
   }
 
+  /// What building this network for some image shape and class count will take, checked
+  /// before it is built (``checkedPlan(inputShape:classCount:source:strict:)``).
+  public struct NetworkPlan {
+    /// The network.
+    public let modelName: ModelName
+    /// `[C, H, W]`.
+    public let inputShape: Shape
+    public let classCount: Int
+    /// Its parameters as it will be built.
+    public let parameterCount: Int
+    /// The bytes of one image's activations (see ``checkedPlan(inputShape:classCount:source:strict:)``).
+    public let activationBytes: Int
+    /// The probe network, when it already is the one planned.
+    let exact: (any Layer)?
+
+    /// Builds the planned network with the cheapest weights (`.pytorchDefault`): load weights
+    /// into it, or summarize it.
+    public func makeNetwork() -> any Layer {
+      if let exact { return exact }
+      var generator = SeededGenerator(seed: 0)
+      return modelName.make(
+        inputShape: inputShape, classCount: classCount, initialization: .pytorchDefault, using: &generator)
+    }
+  }
+
+  /// The checked plan of the network for `inputShape` and `classCount`: its parameter count
+  /// and activation bytes, and a way to build it once the caller has checked what it needs.
+  public func networkPlan(inputShape shape: Shape, classCount classes: Int, source: String, strict: Bool = false)
+    throws(ModelSummaryError) -> NetworkPlan
+  {
+    try plan(inputShape: shape, classCount: classes, source: source, strict: strict)
+  }
+
   /// The checked parameter count, activation bytes per image, and the probe network when it
   /// already is the one requested.
   private func plan(inputShape shape: Shape, classCount classes: Int, source: String, strict: Bool)
-    throws(ModelSummaryError) -> (parameterCount: Int, activationBytes: Int, exact: (any Layer)?)
+    throws(ModelSummaryError) -> NetworkPlan
   {
     guard shape.rank == 3, shape.dimensions.allSatisfy({ $0 > 0 }) else {
       throw ModelSummaryError(
@@ -92,7 +125,9 @@ extension ModelName {
       // The probe has the requested layers up to the classifier: summarize it at this size.
       activations = try ModelSummary(of: probe, inputShape: shape, strict: strict).totalActivationBytes
     }
-    return (total ?? Int.max, activations, exact && classes == defaultClassCount ? probe : nil)
+    return NetworkPlan(
+      modelName: self, inputShape: shape, classCount: classes, parameterCount: total ?? Int.max,
+      activationBytes: activations, exact: exact && classes == defaultClassCount ? probe : nil)
   }
 
   /// The network for `inputShape` and `classCount`, built (with the cheapest weights,
@@ -101,10 +136,7 @@ extension ModelName {
   public func checkedNetwork(inputShape shape: Shape, classCount classes: Int, source: String, strict: Bool = false)
     throws(ModelSummaryError) -> any Layer
   {
-    let plan = try plan(inputShape: shape, classCount: classes, source: source, strict: strict)
-    if let exact = plan.exact { return exact }
-    var generator = SeededGenerator(seed: 0)
-    return make(inputShape: shape, classCount: classes, initialization: .pytorchDefault, using: &generator)
+    try plan(inputShape: shape, classCount: classes, source: source, strict: strict).makeNetwork()
   }
 
   /// `total` with a dense layer of `outputs` resized from `old` inputs to `new`.

@@ -55,8 +55,11 @@ extension Checkpoint {
     }
     var shape = inputShape ?? requestedShape ?? name.defaultInputShape
     var classes = classCount ?? name.defaultClassCount
-    try checkHoldsModel(name, inputShape: shape, classCount: classCount)
-    var model = try Self.build(name, inputShape: shape, classCount: classes)
+    // The first build is a probe when the file leaves the shape or the classes to be read off
+    // its tensors: only what the metadata states is held against the file before it.
+    let held = tensors.reduce(0) { $0 + $1.tensor.shape.scalarCount }
+    let statesAll = (inputShape != nil || requestedShape != nil) && classCount != nil
+    var model = try Self.build(name, inputShape: shape, classCount: classes, holding: held, statedClasses: classCount != nil, exact: statesAll)
     if inputShape == nil || classCount == nil {
       // Read what the metadata does not say from the tensors the probe model names.
       let weights = model.namedParameters.filter { $0.name.hasSuffix("weight") }
@@ -71,7 +74,7 @@ extension Checkpoint {
         classes = stored.shape[0]
       }
       if shape != (inputShape ?? requestedShape ?? name.defaultInputShape) || classes != (classCount ?? name.defaultClassCount) {
-        model = try Self.build(name, inputShape: shape, classCount: classes)
+        model = try Self.build(name, inputShape: shape, classCount: classes, holding: held, statedClasses: true, exact: true)
       }
     }
     try checkFinite()
@@ -82,72 +85,70 @@ extension Checkpoint {
   /// Refuses a model tensor holding NaN or an infinity, naming it and the first such value.
   /// - Throws: `CheckpointError.nonFiniteTensor`.
   public func checkFinite() throws(CheckpointError) {
-    for (name, tensor) in tensors {
-      var first: (index: Int, value: Float)?
-      var count = 0
-      tensor.withUnsafeBufferPointer { values in
-        for index in values.indices where !values[index].isFinite {
-          if first == nil { first = (index, values[index]) }
-          count += 1
-        }
-      }
-      if let first { throw .nonFiniteTensor(key: name, index: first.index, value: first.value, count: count) }
-    }
+    for (name, tensor) in tensors { try Self.checkFinite(tensor, key: name) }
   }
 
-  /// Refuses, before the model is built, a configuration whose layers the checkpoint's tensors
-  /// cannot hold: a strict load needs every weight in the file, so a model larger than the
-  /// file could never load, and building it first would allocate what the metadata claims.
-  /// (A 150-byte file naming `simple-convnet` with `input_shape` `[1, 8192, 8192]` made the
-  /// loader ask for 200 GB for the first dense layer.) Checked: the classifier has at least one
-  /// weight per class, and a network sized by its input has, in its first dense layer at the
-  /// requested image size, no more weights than the tensors hold in all.
-  func checkHoldsModel(_ name: ModelName, inputShape: Shape, classCount: Int?) throws(CheckpointError) {
-    let held = tensors.reduce(0) { $0 + $1.tensor.shape.scalarCount }
-    if let classCount, classCount > held {
+  /// Refuses `tensor` if it holds NaN or an infinity, naming `key` and the first such value.
+  /// - Throws: `CheckpointError.nonFiniteTensor`.
+  static func checkFinite(_ tensor: Tensor, key: String) throws(CheckpointError) {
+    var first: (index: Int, value: Float)?
+    var count = 0
+    tensor.withUnsafeBufferPointer { values in
+      for index in values.indices where !values[index].isFinite {
+        if first == nil { first = (index, values[index]) }
+        count += 1
+      }
+    }
+    if let first { throw .nonFiniteTensor(key: key, index: first.index, value: first.value, count: count) }
+  }
+
+  /// Builds `name` for `inputShape` and `classCount` once the checkpoint is known to hold it.
+  ///
+  /// A strict load needs every weight in the file, so a network with more parameters than the
+  /// file holds values could never load, and building it first would allocate what the
+  /// metadata claims. (A 150-byte file naming `simple-convnet` with `input_shape`
+  /// `[1, 8192, 8192]` made the loader ask for 200 GB for the first dense layer; a 100-byte file
+  /// naming `vgg16` built its 138 million parameters.) Checked, in order of cost: the
+  /// parameters of `name` at any size (``ModelName/shapeIndependentParameterCount``, nothing
+  /// built), one classifier weight per class, then the exact count of the network as planned
+  /// (a small probe built at the network's own size) against the budget and the file.
+  ///
+  /// - Parameters:
+  ///   - statedClasses: Whether `classCount` is the file's own (else a default).
+  ///   - exact: Whether the shape and class count are the file's own (else the network is a
+  ///     probe built to read them off the tensors, and the exact count is not checked).
+  static func build(
+    _ name: ModelName, inputShape: Shape, classCount: Int, holding held: Int, statedClasses: Bool, exact: Bool
+  ) throws(CheckpointError) -> any Layer
+  {
+    if name.shapeIndependentParameterCount > held {
+      throw .invalidConfiguration(
+        "\(name.rawValue) has at least \(name.shapeIndependentParameterCount) parameters at any image size; "
+          + "the checkpoint holds \(held) values in all")
+    }
+    if statedClasses, classCount > held {
       throw .invalidConfiguration(
         "\(name.rawValue) for \(classCount) classes needs at least \(classCount) weights in its classifier; "
           + "the checkpoint holds \(held) values in all")
     }
-    let fixed = name.defaultInputShape
-    guard name.isSizedByInput, inputShape.rank == 3, inputShape.dimensions.allSatisfy({ $0 > 0 }),
-      inputShape[1] != fixed[1] || inputShape[2] != fixed[2]
-    else { return }
-    // Built at its own image size, the layers before the flattening are the same for any size
-    // (as in `ModelSummary(model:)`): their output at the requested size sizes the dense layer.
-    var generator = SeededGenerator(seed: 0)
-    let probe = name.make(inputShape: [inputShape[0], fixed[1], fixed[2]], classCount: 1, using: &generator)
-    guard let sequential = probe as? Sequential, let flatten = sequential.layers.firstIndex(where: { $0 is Flatten }),
-      let dense = sequential.layers[flatten...].lazy.compactMap({ $0 as? Linear }).first
-    else { return }
-    let features: Int
-    do {
-      features = try ModelSummary(of: Sequential(Array(sequential.layers[..<flatten])), inputShape: inputShape)
-        .outputShape.scalarCount
-    } catch {
-      throw .invalidConfiguration(error.description)
-    }
-    let (weights, overflow) = features.multipliedReportingOverflow(by: dense.outputFeatures)
-    if overflow || weights > held {
-      throw .invalidConfiguration(
-        "\(name.rawValue) for \(inputShape) images has \(features) features after flattening, so its first dense "
-          + "layer needs \(overflow ? "more than \(Int.max)" : String(weights)) weights; the checkpoint holds "
-          + "\(held) values in all")
-    }
-  }
-
-  /// Builds `name` with throwaway weights, checking first what would otherwise trap.
-  static func build(_ name: ModelName, inputShape: Shape, classCount: Int) throws(CheckpointError) -> any Layer {
     guard inputShape.rank == 3, inputShape.dimensions.allSatisfy({ $0 > 0 }) else {
       throw .invalidConfiguration("\(name.rawValue) takes an image shape [C, H, W] with positive sizes, got \(inputShape)")
     }
     guard classCount > 0 else { throw .invalidConfiguration("the class count must be positive, got \(classCount)") }
+    let plan: ModelName.NetworkPlan
     do {
-      return try name.checkedNetwork(inputShape: inputShape, classCount: classCount, source: "the checkpoint's metadata")
+      plan = try name.networkPlan(inputShape: inputShape, classCount: classCount, source: "the checkpoint's metadata")
     } catch {
       if let budget = error.budget { throw .memoryBudget(budget) }
       throw .invalidConfiguration(error.description)
     }
+    if exact, plan.parameterCount > held {
+      let size = inputShape.dimensions.map(String.init).joined(separator: "×")
+      throw .invalidConfiguration(
+        "\(name.rawValue) for \(size) images and \(classCount) classes has \(plan.parameterCount) parameters; "
+          + "the checkpoint holds \(held) values in all")
+    }
+    return plan.makeNetwork()
   }
 
   /// Copies the checkpoint's tensors into the parameters and buffers of `model` with the same

@@ -125,7 +125,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
     case .nonFiniteTensor(let key, let index, let value, let count):
       return "Tensor \"\(key)\" holds \(value) at index \(index)"
         + (count > 1 ? " (and \(count - 1) more values that are not finite)" : "")
-        + "; the model's outputs would be meaningless."
+        + (key.hasPrefix(Checkpoint.optimizerPrefix)
+          ? "; the optimizer's first step would spread it to the weights."
+          : "; the model's outputs would be meaningless.")
     case .optimizerState(let error):
       return "The saved optimizer state does not fit: \(error.description.split(separator: "\n").first ?? "")"
     case .unreadableFile(let path, let reason):

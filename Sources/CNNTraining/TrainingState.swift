@@ -52,8 +52,13 @@ public struct TrainingState: Sendable, Equatable {
   }
 
   /// Loads the saved moments and step counts into `optimizer` for `model.parameters`.
-  /// - Throws: `CheckpointError.optimizerState` when the state does not fit the parameters.
+  /// - Throws: `CheckpointError.nonFiniteTensor` when a moment holds NaN or an infinity (the
+  ///   first step would spread it to every weight), `.optimizerState` when the state does not
+  ///   fit the parameters.
   public func restoreOptimizer(_ optimizer: any Optimizer, for model: any Layer) throws(CheckpointError) {
+    for (key, tensor) in optimizerState.sorted(by: { $0.key.compareNumerically(to: $1.key) }) {
+      try Checkpoint.checkFinite(tensor, key: Checkpoint.optimizerPrefix + key)
+    }
     do {
       try optimizer.loadState(optimizerState, for: model.parameters)
     } catch {

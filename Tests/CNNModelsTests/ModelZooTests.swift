@@ -244,6 +244,18 @@ let zoo: [ZooCase] = [
       #expect(shapes[name] == shape, "\(name)")
     }
 
+    // The parameters that depend on neither the image nor the classes: all but the first
+    // convolution's weights, the classifier and (sized by the input) the first dense layer.
+    let named = network.namedParameters
+    let firstConvolution = try #require(named.first { $0.parameter.shape.rank == 4 }).parameter.shape.scalarCount
+    let dense = named.filter { $0.parameter.shape.rank == 2 }.map { weight in
+      let prefix = weight.name.dropLast("weight".count)
+      return weight.parameter.shape.scalarCount
+        + (named.first { $0.name == prefix + "bias" }?.parameter.shape.scalarCount ?? 0)
+    }
+    let varying = firstConvolution + (dense.last ?? 0) + (model.isSizedByInput && dense.count > 1 ? dense[0] : 0)
+    #expect(model.shapeIndependentParameterCount == network.parameterCount - varying)
+
     // The summary at the paper's input agrees with the layers and with shape inference.
     let summary = try ModelSummary(of: network, inputShape: model.defaultInputShape, modelName: model.rawValue)
     #expect(summary.totalParameters == entry.parameterCount)

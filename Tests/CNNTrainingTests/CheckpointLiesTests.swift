@@ -147,6 +147,25 @@ import Testing
     }
   }
 
+  /// A moment that is not a number would turn every weight it touches into NaN at the first
+  /// step of a resumed run: refused before training, naming the tensor as stored in the file.
+  @Test func optimizerMomentsThatAreNotNumbersAreRefused() {
+    var generator = SeededGenerator(seed: 1)
+    let model = ModelName.lenet5.make(inputShape: [1, 28, 28], classCount: 10, using: &generator)
+    let moment = Tensor(shape: [2], scalars: [0.5, .nan])
+    let state = TrainingState(
+      epochsCompleted: 1, learningRate: 0.001, optimizerState: ["0.exp_avg": moment], generator: SeededGenerator(seed: 9))
+    let error = #expect(throws: CheckpointError.self) {
+      try state.restoreOptimizer(OptimizerSettings(kind: .adam, learningRate: 0.001).make(), for: model)
+    }
+    guard case .nonFiniteTensor(let key, let index, _, let count) = error else {
+      Issue.record("expected nonFiniteTensor, got \(String(describing: error))")
+      return
+    }
+    #expect(key == "optimizer.0.exp_avg" && index == 1 && count == 1)
+    #expect(error?.description.contains("optimizer's first step") == true, "\(String(describing: error))")
+  }
+
   @Test func aHugeLossFormatsWithoutTrapping() {
     #expect(Float(1e38).formatted(4).contains("e+37"))  // 1e38 as Float is 9.99…e+37
     #expect(Double.infinity.formatted(2) == "inf")

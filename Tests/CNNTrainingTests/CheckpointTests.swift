@@ -225,10 +225,25 @@ import Testing
         return reason.contains(text)
       }
     }
-    let huge = try load(["format": "cnnkit", "model": "simple-convnet", "input_shape": "[1, 8192, 8192]"])
-    expectInvalidConfiguration(huge, mentioning: "first dense layer needs")
-    let manyClasses = try load(["format": "cnnkit", "model": "simple-convnet", "class_count": "100000"])
+    // 1,000 values: more than SimpleConvNet has at any size, far fewer than these claims need.
+    let few = [(name: "0.weight", tensor: Tensor(shape: [1000], scalars: Array(repeating: 0, count: 1000)))]
+    let vgg = try load(["format": "cnnkit", "model": "vgg16"], tensors: few)
+    expectInvalidConfiguration(vgg, mentioning: "at least 134258816 parameters at any image size")
+    let large = try load(
+      ["format": "cnnkit", "model": "simple-convnet", "input_shape": "[1, 300, 300]", "class_count": "10"], tensors: few)
+    expectInvalidConfiguration(large, mentioning: "has 65713890 parameters")
+    let huge = try load(
+      ["format": "cnnkit", "model": "simple-convnet", "input_shape": "[1, 8192, 8192]", "class_count": "10"], tensors: few)
+    #expect {
+      _ = try RestoredModel(checkpoint: huge, source: "fuzz")
+    } throws: { error in
+      guard case .memoryBudget = error as? CheckpointError else { return false }
+      return true
+    }
+    let manyClasses = try load(["format": "cnnkit", "model": "simple-convnet", "class_count": "100000"], tensors: few)
     expectInvalidConfiguration(manyClasses, mentioning: "at least 100000 weights")
+    let empty = try load(["format": "cnnkit", "model": "simple-convnet"])
+    expectInvalidConfiguration(empty, mentioning: "at least 30 parameters")
 
     var generator = SeededGenerator(seed: 5)
     let model = ModelName.simpleConvNet.make(inputShape: [1, 12, 10], classCount: 3, using: &generator)
