@@ -1,5 +1,5 @@
 /// The spelling `cnn train --init` reads and checkpoints record: `he`, `xavier`, `pytorch`,
-/// `normal=0.01`.
+/// `normal=0.01`, `zeros`.
 extension WeightInitialization: CustomStringConvertible {
   public var description: String {
     switch self {
@@ -7,6 +7,7 @@ extension WeightInitialization: CustomStringConvertible {
     case .he: return "he"
     case .xavier: return "xavier"
     case .pytorchDefault: return "pytorch"
+    case .zeros: return "zeros"
     }
   }
 
@@ -18,6 +19,7 @@ extension WeightInitialization: CustomStringConvertible {
     case "he", "kaiming": self = .he
     case "xavier", "glorot": self = .xavier
     case "pytorch", "pytorch-default": self = .pytorchDefault
+    case "zeros", "zero": self = .zeros
     default:
       guard spelling.hasPrefix("normal="), let deviation = Float(spelling.dropFirst("normal=".count)),
         deviation > 0, deviation.isFinite

@@ -16,6 +16,11 @@ public enum WeightInitialization: Sendable, Hashable {
   /// PyTorch's default for `Conv2d` and `Linear`: `U(−1/√fanIn, 1/√fanIn)`
   /// (kaiming-uniform with `a = √5`).
   case pytorchDefault
+  /// Every weight and bias 0, nothing drawn: for a network whose weights are about to be
+  /// loaded, or that is only measured. Trained from here, the units of a layer stay copies of
+  /// each other (every one receives the same gradient): the symmetry that random
+  /// initialisation breaks.
+  case zeros
 
   /// Draws a weight tensor of `shape`.
   public func weights(
@@ -31,6 +36,8 @@ public enum WeightInitialization: Sendable, Hashable {
     case .pytorchDefault:
       let bound = 1 / Float.sqrt(Float(max(1, fanIn)))
       return .randomUniform(shape, in: -bound..<bound, using: &generator)
+    case .zeros:
+      return .zeros(shape)
     }
   }
 

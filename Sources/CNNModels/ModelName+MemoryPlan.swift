@@ -54,13 +54,13 @@ extension ModelName {
     /// The probe network, when it already is the one planned.
     let exact: (any Layer)?
 
-    /// Builds the planned network with the cheapest weights (`.pytorchDefault`): load weights
-    /// into it, or summarize it.
+    /// Builds the planned network with every weight 0 (nothing drawn): load weights into it,
+    /// or summarize it.
     public func makeNetwork() -> any Layer {
       if let exact { return exact }
       var generator = SeededGenerator(seed: 0)
       return modelName.make(
-        inputShape: inputShape, classCount: classCount, initialization: .pytorchDefault, using: &generator)
+        inputShape: inputShape, classCount: classCount, initialization: .zeros, using: &generator)
     }
   }
 
@@ -87,7 +87,7 @@ extension ModelName {
     let fixed = defaultInputShape
     var generator = SeededGenerator(seed: 0)
     let probe = make(
-      inputShape: [shape[0], fixed[1], fixed[2]], classCount: defaultClassCount, initialization: .pytorchDefault,
+      inputShape: [shape[0], fixed[1], fixed[2]], classCount: defaultClassCount, initialization: .zeros,
       using: &generator)
     let dense = probe.parameters.map(\.value.shape).filter { $0.rank == 2 }  // Linear weights [out, in]
     var total: Int? = probe.parameterCount
@@ -130,8 +130,8 @@ extension ModelName {
       activationBytes: activations, exact: exact && classes == defaultClassCount ? probe : nil)
   }
 
-  /// The network for `inputShape` and `classCount`, built (with the cheapest weights,
-  /// `.pytorchDefault`) only after ``checkedParameterCount(inputShape:classCount:source:strict:)``
+  /// The network for `inputShape` and `classCount`, built (with every weight 0, nothing
+  /// drawn) only after ``checkedParameterCount(inputShape:classCount:source:strict:)``
   /// has passed. Load weights into it, or summarize it.
   public func checkedNetwork(inputShape shape: Shape, classCount classes: Int, source: String, strict: Bool = false)
     throws(ModelSummaryError) -> any Layer

@@ -86,7 +86,7 @@ public struct ModelSummary: Sendable {
   ///
   /// A network sized by its input is first checked with its layers before the flattening,
   /// so an image too small for it throws instead of trapping while it is built. The weights
-  /// play no part in a summary, so they are drawn the cheapest way (uniformly).
+  /// play no part in a summary, so they are left at 0 (nothing is drawn).
   public init(
     model: ModelName, inputShape: Shape? = nil, classCount: Int? = nil, strict: Bool = false,
     using generator: inout some RandomNumberGenerator

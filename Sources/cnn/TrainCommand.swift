@@ -41,7 +41,7 @@ struct Train: ParsableCommand {
 
   @Option(
     name: .customLong("init"),
-    help: "Weight initialisation: he, xavier, pytorch or normal=STD (default: the model's recipe, he for simple-convnet).")
+    help: "Weight initialisation: he, xavier, pytorch, normal=STD, or zeros (the counter-example: nothing breaks the symmetry between units) (default: the model's recipe, he for simple-convnet).")
   var initialization: WeightInitialization?
 
   @Option(help: "The learning rate (default: the optimizer's usual one, 0.001 for Adam).")

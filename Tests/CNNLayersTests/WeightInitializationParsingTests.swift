@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct WeightInitializationParsingTests {
   @Test func spellingsRoundTrip() {
-    let all: [WeightInitialization] = [.he, .xavier, .pytorchDefault, .normal(standardDeviation: 0.01)]
+    let all: [WeightInitialization] = [.he, .xavier, .pytorchDefault, .normal(standardDeviation: 0.01), .zeros]
     for initialization in all {
       #expect(WeightInitialization(parsing: initialization.description) == initialization)
     }
