@@ -56,9 +56,13 @@ public final class TrainingSession {
     try Self.check(configuration, training: training, test: test)
     var generator = SeededGenerator(seed: configuration.seed)
     ComputeThreads.count = configuration.threads
-    self.model = configuration.model.make(
+    let model = configuration.model.make(
       inputShape: configuration.imageShape, classCount: configuration.classNames.count,
       initialization: configuration.initialization, using: &generator)
+    var configuration = configuration
+    var batchNormNotes: [String] = []
+    try Self.fitBatchesToBatchNorm(&configuration, model: model, trainingImages: training.count, notes: &batchNormNotes)
+    self.model = model
     self.optimizer = configuration.optimizer.make()
     self.configuration = configuration
     self.training = training
@@ -67,6 +71,7 @@ public final class TrainingSession {
     self.generator = generator
     self.schedule = configuration.plannedSchedule
     self.health = TrainingHealth(chancePatience: configuration.stopAtChance > 0 ? configuration.stopAtChance : nil)
+    self.notes = batchNormNotes
     if let test, test.count == 0 { notes.append(Self.emptyTestNote) }
   }
 
@@ -109,6 +114,8 @@ public final class TrainingSession {
     }
     var health = TrainingHealth(chancePatience: configuration.stopAtChance > 0 ? configuration.stopAtChance : nil)
     health.epochsAtChance = state.epochsAtChance
+    var batchNormNotes: [String] = []
+    try Self.fitBatchesToBatchNorm(&configuration, model: model, trainingImages: training.count, notes: &batchNormNotes)
 
     self.configuration = configuration
     self.model = model
@@ -119,7 +126,9 @@ public final class TrainingSession {
     self.generator = state.generator
     self.schedule = schedule
     self.health = health
-    self.notes = Self.resumeNotes(saved: saved, resumed: configuration, epochsCompleted: state.epochsCompleted, source: source)
+    self.notes =
+      Self.resumeNotes(saved: saved, resumed: configuration, epochsCompleted: state.epochsCompleted, source: source)
+      + batchNormNotes
     if let test, test.count == 0 { notes.append(Self.emptyTestNote) }
   }
 

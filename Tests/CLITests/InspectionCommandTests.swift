@@ -94,4 +94,28 @@ import Testing
       #expect((object["value"] as? Double).map { $0 > 0 } == true, "\(result)")
     }
   }
+
+  @Test func benchmarkMeasuresOneNetwork() throws {
+    try withTemporaryDirectory { directory in
+      let result = try cnn(
+        "benchmark", "--model", "lenet5", "--batch-size", "3", "--input", "1x32x32", "--min-time", "0.001",
+        "--repeats", "1", "--json", in: directory)
+      #expect(result.exitCode == 0, "\(result)")
+      let objects = try result.stdout.split(separator: "\n").map {
+        try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+      }
+      let names = objects.compactMap { $0["name"] as? String }
+      #expect(
+        names == [
+          "train lenet5 1x32x32 batch 3 (adam)", "infer lenet5 1x32x32 batch 3", "infer lenet5 1x32x32 batch 1",
+          "peak memory lenet5 1x32x32",
+        ], "\(result)")
+      #expect(objects.allSatisfy { ($0["value"] as? Double).map { $0 > 0 } == true }, "\(result)")
+
+      let orphan = try cnn("benchmark", "--batch-size", "3", in: directory)
+      #expect(orphan.exitCode != 0 && orphan.stderr.contains("add --model"), "\(orphan)")
+      let huge = try cnn("benchmark", "--model", "vgg16", "--input", "3x4000x4000", in: directory)
+      #expect(huge.exitCode != 0 && huge.stderr.contains("memory budget"), "\(huge)")
+    }
+  }
 }
