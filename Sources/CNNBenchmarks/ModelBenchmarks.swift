@@ -50,6 +50,12 @@ public enum ModelBenchmarks {
     try TrainingSession.checkMemory(
       model: setup.model, inputShape: setup.inputShape, classCount: setup.classCount, batchSize: setup.batchSize)
     let bench = Bench(setup: setup)
+    if setup.batchSize < 2, let layer = TrainingSession.batchNormOnSingleValues(in: bench.model, inputShape: setup.inputShape) {
+      throw .invalidConfiguration([
+        "\(setup.model.rawValue)'s batch normalization \(layer) sees 1×1 maps on \(setup.label.split(separator: " ")[1]) "
+          + "images, so a training step needs at least 2 images: use --batch-size 2 or more"
+      ])
+    }
     var suites = [
       BenchmarkSuite(name: "train \(setup.label) batch \(setup.batchSize)") {
         bench.training(minTime: minTime, repeats: repeats)

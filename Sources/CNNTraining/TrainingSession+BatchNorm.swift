@@ -7,7 +7,7 @@ extension TrainingSession {
   /// stage on 32×32 images), or `nil`. Such a layer normalizes each channel over the batch
   /// alone, so it cannot train on a batch of one image: its statistics would be over a single
   /// value (PyTorch refuses the same: "Expected more than 1 value per channel when training").
-  static func batchNormOnSingleValues(in model: any Layer, inputShape: Shape) -> String? {
+  public static func batchNormOnSingleValues(in model: any Layer, inputShape: Shape) -> String? {
     guard let summary = try? ModelSummary(of: model, inputShape: inputShape) else { return nil }
     return summary.rows.first { row in
       row.kind.hasPrefix("BatchNorm") && row.outputShape.rank == 3 && row.outputShape[1] * row.outputShape[2] == 1

@@ -114,6 +114,8 @@ import Testing
 
       let orphan = try cnn("benchmark", "--batch-size", "3", in: directory)
       #expect(orphan.exitCode != 0 && orphan.stderr.contains("add --model"), "\(orphan)")
+      let single = try cnn("benchmark", "--model", "resnet18", "--input", "3x32x32", "--batch-size", "1", in: directory)
+      #expect(single.exitCode != 0 && single.stderr.contains("layer4.0.bn1"), "\(single)")
       let huge = try cnn("benchmark", "--model", "vgg16", "--input", "3x4000x4000", in: directory)
       #expect(huge.exitCode != 0 && huge.stderr.contains("memory budget"), "\(huge)")
     }
