@@ -1,3 +1,4 @@
+import CNNKernels
 import CNNTensor
 import RealModule
 
@@ -99,16 +100,26 @@ public final class BatchNorm2D: Layer {
       shape: input.shape,
       writingWith: { y in
         input.withPointer { x in
-          for n in 0..<batch {
-            for c in 0..<channels {
-              let scale = gamma[c] * inverseDeviation[c]
-              let shift = beta[c] - mean[c] * scale
+          Self.forEachChannel(channels, values: batch * plane) { c in
+            let scale = gamma[c] * inverseDeviation[c]
+            let shift = beta[c] - mean[c] * scale
+            for n in 0..<batch {
               let base = (n * channels + c) * plane
               for i in base..<(base + plane) { y[i] = x[i] * scale + shift }
             }
           }
         }
       })
+  }
+
+  /// Runs `body` for each channel `0..<channels`, the channels split across the compute
+  /// threads when there is enough work (`values` per channel). Each channel's sums run in the
+  /// same order on any thread, so the results do not depend on the thread count.
+  static func forEachChannel(_ channels: Int, values: Int, _ body: (Int) -> Void) {
+    let threads = channels * values >= 1 << 15 ? ComputeThreads.count : 1
+    parallelChunks(channels, threads: threads) { _, range in
+      for c in range { body(c) }
+    }
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
@@ -123,24 +134,28 @@ public final class BatchNorm2D: Layer {
     // Batch statistics, accumulated in Double: μ and the biased variance σ².
     var mean = [Float](repeating: 0, count: channels)
     var variance = [Float](repeating: 0, count: channels)
-    input.withPointer { x in
-      for c in 0..<channels {
-        var sum: Double = 0
-        for n in 0..<batch {
-          let base = (n * channels + c) * plane
-          for i in base..<(base + plane) { sum += Double(x[i]) }
-        }
-        let mu = sum / Double(count)
-        var squares: Double = 0
-        for n in 0..<batch {
-          let base = (n * channels + c) * plane
-          for i in base..<(base + plane) {
-            let d = Double(x[i]) - mu
-            squares += d * d
+    mean.withUnsafeMutableBufferPointer { mean in
+      variance.withUnsafeMutableBufferPointer { variance in
+        input.withPointer { x in
+          Self.forEachChannel(channels, values: count) { c in
+            var sum: Double = 0
+            for n in 0..<batch {
+              let base = (n * channels + c) * plane
+              for i in base..<(base + plane) { sum += Double(x[i]) }
+            }
+            let mu = sum / Double(count)
+            var squares: Double = 0
+            for n in 0..<batch {
+              let base = (n * channels + c) * plane
+              for i in base..<(base + plane) {
+                let d = Double(x[i]) - mu
+                squares += d * d
+              }
+            }
+            mean[c] = Float(mu)
+            variance[c] = Float(squares / Double(count))
           }
         }
-        mean[c] = Float(mu)
-        variance[c] = Float(squares / Double(count))
       }
     }
     updateRunningStatistics(mean: mean, variance: variance, count: count)
@@ -155,20 +170,24 @@ public final class BatchNorm2D: Layer {
         // Per channel: Σ dy and Σ dy·x̂.
         var sumGradient = [Float](repeating: 0, count: channels)
         var sumGradientNormalized = [Float](repeating: 0, count: channels)
-        withPointers(input, dOutput) { x, dy in
-          for c in 0..<channels {
-            var sum: Double = 0
-            var sumNormalized: Double = 0
-            let (mu, inverse) = (mean[c], inverseDeviation[c])
-            for n in 0..<batch {
-              let base = (n * channels + c) * plane
-              for i in base..<(base + plane) {
-                sum += Double(dy[i])
-                sumNormalized += Double(dy[i]) * Double((x[i] - mu) * inverse)
+        sumGradient.withUnsafeMutableBufferPointer { sumGradient in
+          sumGradientNormalized.withUnsafeMutableBufferPointer { sumGradientNormalized in
+            withPointers(input, dOutput) { x, dy in
+              Self.forEachChannel(channels, values: count) { c in
+                var sum: Double = 0
+                var sumNormalized: Double = 0
+                let (mu, inverse) = (mean[c], inverseDeviation[c])
+                for n in 0..<batch {
+                  let base = (n * channels + c) * plane
+                  for i in base..<(base + plane) {
+                    sum += Double(dy[i])
+                    sumNormalized += Double(dy[i]) * Double((x[i] - mu) * inverse)
+                  }
+                }
+                sumGradient[c] = Float(sum)
+                sumGradientNormalized[c] = Float(sumNormalized)
               }
             }
-            sumGradient[c] = Float(sum)
-            sumGradientNormalized[c] = Float(sumNormalized)
           }
         }
         bias.accumulateGradient(Tensor(shape: [channels], scalars: sumGradient))
@@ -179,11 +198,11 @@ public final class BatchNorm2D: Layer {
           writingWith: { dx in
             withPointers(input, dOutput) { x, dy in
               let m = Float(count)
-              for n in 0..<batch {
-                for c in 0..<channels {
-                  let scale = gamma[c] * inverseDeviation[c] / m
-                  let (mu, inverse) = (mean[c], inverseDeviation[c])
-                  let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])
+              Self.forEachChannel(channels, values: count) { c in
+                let scale = gamma[c] * inverseDeviation[c] / m
+                let (mu, inverse) = (mean[c], inverseDeviation[c])
+                let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])
+                for n in 0..<batch {
                   let base = (n * channels + c) * plane
                   for i in base..<(base + plane) {
                     dx[i] = scale * (m * dy[i] - sum - (x[i] - mu) * inverse * sumNormalized)

@@ -1,3 +1,4 @@
+import CNNKernels
 import CNNTensor
 import Testing
 
@@ -41,6 +42,30 @@ import Testing
     var g = SeededGenerator(seed: 21)
     expectPasses(batchNorm(channels: 3, using: &g), .randomNormal([4, 3, 3, 2], using: &g))
     expectPasses(batchNorm(channels: 2, using: &g), .randomNormal([2, 2, 1, 1], using: &g))
+  }
+
+  /// Large batches split the channels across threads: every output, gradient and running
+  /// statistic has the same bits on one thread and on two.
+  @Test func batchNormIsTheSameOnAnyThreadCount() {
+    func run(threads: Int) -> [[Float]] {
+      let saved = ComputeThreads.count
+      defer { ComputeThreads.count = saved }
+      ComputeThreads.count = threads
+      var g = SeededGenerator(seed: 22)
+      let norm = batchNorm(channels: 16, using: &g)
+      let input = Tensor.randomNormal([8, 16, 16, 16], mean: 0.5, standardDeviation: 2, using: &g)
+      let (output, pullback) = norm.forward(input)
+      let dInput = pullback(.randomNormal(output.shape, using: &g))
+      return [
+        output.scalars, dInput.scalars, norm.weight.gradient.scalars, norm.bias.gradient.scalars,
+        norm.runningMean.value.scalars, norm.runningVariance.value.scalars, norm(input).scalars,
+      ]
+    }
+    let one = run(threads: 1)
+    let two = run(threads: 2)
+    let identical = zip(one, two).allSatisfy { $0.elementsEqual($1) { $0.bitPattern == $1.bitPattern } }
+    #expect(identical)
+    #expect(one[0].count == 8 * 16 * 16 * 16 && one[1].contains { $0 != 0 })
   }
 
   /// Output and running statistics of one training batch, against PyTorch's `BatchNorm2d(2)`.
