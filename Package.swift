@@ -75,7 +75,7 @@ let package = Package(
     // MARK: - Tests
     .testTarget(name: "CNNKernelsTests", dependencies: ["CNNKernels"]),
     .testTarget(name: "CNNTensorTests", dependencies: ["CNNTensor"]),
-    .testTarget(name: "CNNLayersTests", dependencies: ["CNNKernels", "CNNTensor", "CNNLayers"]),
+    .testTarget(name: "CNNLayersTests", dependencies: ["CNNTensor", "CNNLayers"]),
     .testTarget(name: "CNNOptimizersTests", dependencies: ["CNNTensor", "CNNLayers", "CNNOptimizers"]),
     .testTarget(name: "CNNDataTests", dependencies: ["CNNTensor", "CNNData"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CNNModelsTests", dependencies: ["CNNKernels", "CNNTensor", "CNNLayers", "CNNModels"]),

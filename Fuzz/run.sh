@@ -17,14 +17,26 @@ all=(idx cifar png safetensors checkpoint cli)
 declare -A product=(
   [idx]=FuzzIDX [cifar]=FuzzCIFAR [png]=FuzzPNG [safetensors]=FuzzSafeTensors [checkpoint]=FuzzCheckpoint [cli]=FuzzCLI)
 declare -A max_len=([idx]=4096 [cifar]=8192 [png]=4096 [safetensors]=4096 [checkpoint]=65536 [cli]=512)
+# Where each harness is built: with AddressSanitizer (.build), or with coverage alone
+# (.build-coverage) for the command line, whose parsing is safe Swift with no pointers of its
+# own (Swift's own checks still trap on overflow, bounds and unwrapping) and runs 2.5 times as
+# fast without the sanitizer's allocator.
+declare -A build_path=([idx]=.build [cifar]=.build [png]=.build [safetensors]=.build [checkpoint]=.build [cli]=.build-coverage)
 
 build() {
   # SwiftPM's --sanitize=fuzzer keeps libFuzzer's main; the combined -sanitize= flag after it
   # (two separate --sanitize flags reach swiftc as two -sanitize= options, and the last wins,
   # dropping the coverage) instruments every module for coverage and AddressSanitizer.
   local h
+  # SwiftPM keeps its build plan for the path dependency `..` and misses source files added
+  # there since; dropping the plan makes it look again (the compiled objects stay).
+  rm -f .build/*/release/description.json .build-coverage/*/release/description.json
   for h in "${harnesses[@]}"; do
-    swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address --product "${product[$h]}"
+    if [[ ${build_path[$h]} == .build ]]; then
+      swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address --product "${product[$h]}"
+    else
+      swift build -c release --sanitize=fuzzer --scratch-path "${build_path[$h]}" --product "${product[$h]}"
+    fi
   done
 }
 
@@ -57,7 +69,7 @@ run() {
   # A single allocation over 512 MB, 2 GB resident or 10 s on one input is a finding.
   # malloc_context_size=0: no stack trace is recorded for each allocation (a fifth of the
   # time of the CLI harness); replay a finding with ASAN_OPTIONS= unset for the full stacks.
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:malloc_context_size=0} ".build/release/${product[$h]}" "${limit[@]}" "${dict[@]}" \
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:malloc_context_size=0} "${build_path[$h]}/release/${product[$h]}" "${limit[@]}" "${dict[@]}" \
     -max_len="${max_len[$h]}" -malloc_limit_mb=512 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$work/" "$work/corpus" "corpus/$h" >"$work/log" 2>&1 || true
 }

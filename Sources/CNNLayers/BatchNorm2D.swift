@@ -42,6 +42,9 @@ public final class BatchNorm2D: Layer {
   /// How many training batches have updated the running statistics; PyTorch's
   /// `num_batches_tracked`, shape `[]`.
   public let batchesTracked: Buffer
+  /// The threads to split the channels across, in place of `ComputeThreads.count` (for tests,
+  /// which must not change the count other tests run with).
+  var threads: Int?
 
   /// Creates a batch normalization of `featureCount` channels with `γ = 1`, `β = 0`, running
   /// mean 0 and running variance 1.
@@ -100,7 +103,7 @@ public final class BatchNorm2D: Layer {
       shape: input.shape,
       writingWith: { y in
         input.withPointer { x in
-          Self.forEachChannel(channels, values: batch * plane) { c in
+          Self.forEachChannel(channels, values: batch * plane, threads: threads) { c in
             let scale = gamma[c] * inverseDeviation[c]
             let shift = beta[c] - mean[c] * scale
             for n in 0..<batch {
@@ -115,8 +118,8 @@ public final class BatchNorm2D: Layer {
   /// Runs `body` for each channel `0..<channels`, the channels split across the compute
   /// threads when there is enough work (`values` per channel). Each channel's sums run in the
   /// same order on any thread, so the results do not depend on the thread count.
-  static func forEachChannel(_ channels: Int, values: Int, _ body: (Int) -> Void) {
-    let threads = channels * values >= 1 << 15 ? ComputeThreads.count : 1
+  static func forEachChannel(_ channels: Int, values: Int, threads: Int?, _ body: (Int) -> Void) {
+    let threads = channels * values >= 1 << 15 ? threads ?? ComputeThreads.count : 1
     parallelChunks(channels, threads: threads) { _, range in
       for c in range { body(c) }
     }
@@ -131,26 +134,20 @@ public final class BatchNorm2D: Layer {
       "BatchNorm2D needs more than one value per channel in training, got input \(input.shape) "
         + "(use a batch of at least 2, or a larger image)")
 
-    // Batch statistics, accumulated in Double: μ and the biased variance σ².
+    // Batch statistics, accumulated in Double (`BatchNorm2D+Sums.swift`): μ and the biased
+    // variance σ².
     var mean = [Float](repeating: 0, count: channels)
     var variance = [Float](repeating: 0, count: channels)
     mean.withUnsafeMutableBufferPointer { mean in
       variance.withUnsafeMutableBufferPointer { variance in
         input.withPointer { x in
-          Self.forEachChannel(channels, values: count) { c in
+          Self.forEachChannel(channels, values: count, threads: threads) { c in
             var sum: Double = 0
-            for n in 0..<batch {
-              let base = (n * channels + c) * plane
-              for i in base..<(base + plane) { sum += Double(x[i]) }
-            }
+            for n in 0..<batch { sum += Self.sum(x + (n * channels + c) * plane, count: plane) }
             let mu = sum / Double(count)
             var squares: Double = 0
             for n in 0..<batch {
-              let base = (n * channels + c) * plane
-              for i in base..<(base + plane) {
-                let d = Double(x[i]) - mu
-                squares += d * d
-              }
+              squares += Self.squaredDeviations(x + (n * channels + c) * plane, count: plane, mean: mu)
             }
             mean[c] = Float(mu)
             variance[c] = Float(squares / Double(count))
@@ -164,7 +161,7 @@ public final class BatchNorm2D: Layer {
     let output = normalize(input, mean: mean, inverseDeviation: inverseDeviation)
     return (
       output,
-      { [weight, bias] dOutput in
+      { [weight, bias, threads] dOutput in
         dOutput.expectShape(input.shape, "BatchNorm2D pullback")
         let gamma = weight.value.scalars
         // Per channel: Σ dy and Σ dy·x̂.
@@ -173,16 +170,15 @@ public final class BatchNorm2D: Layer {
         sumGradient.withUnsafeMutableBufferPointer { sumGradient in
           sumGradientNormalized.withUnsafeMutableBufferPointer { sumGradientNormalized in
             withPointers(input, dOutput) { x, dy in
-              Self.forEachChannel(channels, values: count) { c in
+              Self.forEachChannel(channels, values: count, threads: threads) { c in
                 var sum: Double = 0
                 var sumNormalized: Double = 0
-                let (mu, inverse) = (mean[c], inverseDeviation[c])
                 for n in 0..<batch {
                   let base = (n * channels + c) * plane
-                  for i in base..<(base + plane) {
-                    sum += Double(dy[i])
-                    sumNormalized += Double(dy[i]) * Double((x[i] - mu) * inverse)
-                  }
+                  let sums = Self.gradientSums(
+                    x + base, dy + base, count: plane, mean: mean[c], inverseDeviation: inverseDeviation[c])
+                  sum += sums.sum
+                  sumNormalized += sums.sumNormalized
                 }
                 sumGradient[c] = Float(sum)
                 sumGradientNormalized[c] = Float(sumNormalized)
@@ -198,7 +194,7 @@ public final class BatchNorm2D: Layer {
           writingWith: { dx in
             withPointers(input, dOutput) { x, dy in
               let m = Float(count)
-              Self.forEachChannel(channels, values: count) { c in
+              Self.forEachChannel(channels, values: count, threads: threads) { c in
                 let scale = gamma[c] * inverseDeviation[c] / m
                 let (mu, inverse) = (mean[c], inverseDeviation[c])
                 let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])

@@ -1,0 +1,72 @@
+// The per-channel sums of batch normalization, in Double over eight lanes: each plane of a
+// channel is read as `SIMD8<Float>` and widened, so the additions run in parallel instead of
+// one long chain. The order of the additions depends only on the plane's length, never on the
+// thread that runs the channel.
+
+extension BatchNorm2D {
+  /// `Σ x[i]` for `i` in `0..<count`.
+  @inline(__always)
+  static func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    var lanes = SIMD8<Double>.zero
+    var i = 0
+    while i + 8 <= count {
+      lanes += SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+      i += 8
+    }
+    var total = lanes.sum()
+    while i < count {
+      total += Double(x[i])
+      i += 1
+    }
+    return total
+  }
+
+  /// `Σ (x[i] − μ)²` for `i` in `0..<count`.
+  @inline(__always)
+  static func squaredDeviations(_ x: UnsafePointer<Float>, count: Int, mean: Double) -> Double {
+    var lanes = SIMD8<Double>.zero
+    let mu = SIMD8<Double>(repeating: mean)
+    var i = 0
+    while i + 8 <= count {
+      let d = SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)) - mu
+      lanes += d * d
+      i += 8
+    }
+    var total = lanes.sum()
+    while i < count {
+      let d = Double(x[i]) - mean
+      total += d * d
+      i += 1
+    }
+    return total
+  }
+
+  /// `(Σ dy[i], Σ dy[i]·x̂[i])` with `x̂ = (x − μ)·invσ` (in `Float`, as the forward pass
+  /// normalizes), for `i` in `0..<count`.
+  @inline(__always)
+  static func gradientSums(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, count: Int, mean: Float, inverseDeviation: Float
+  ) -> (sum: Double, sumNormalized: Double) {
+    var sums = SIMD8<Double>.zero
+    var normalizedSums = SIMD8<Double>.zero
+    let mu = SIMD8<Float>(repeating: mean)
+    let inverse = SIMD8<Float>(repeating: inverseDeviation)
+    var i = 0
+    while i + 8 <= count {
+      let g = SIMD8<Double>(UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self))
+      let normalized = (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - mu) * inverse
+      sums += g
+      normalizedSums += g * SIMD8<Double>(normalized)
+      i += 8
+    }
+    var sum = sums.sum()
+    var sumNormalized = normalizedSums.sum()
+    while i < count {
+      let g = Double(dy[i])
+      sum += g
+      sumNormalized += g * Double((x[i] - mean) * inverseDeviation)
+      i += 1
+    }
+    return (sum, sumNormalized)
+  }
+}
