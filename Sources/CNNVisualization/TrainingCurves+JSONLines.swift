@@ -49,11 +49,7 @@ extension TrainingCurves {
       }
       switch event {
       case .started(let start):
-        let parts = [
-          start.model, "\(start.optimizer), learning rate \(start.learningRate)", "batches of \(start.batchSize)",
-          "\(start.trainingSamples) training images",
-        ]
-        subtitle = ([start.dataset].compactMap { $0 } + parts).joined(separator: " · ")
+        subtitle = Self.subtitle(for: start)
       case .epoch(let summary):
         epochs.append(
           Epoch(
@@ -69,6 +65,17 @@ extension TrainingCurves {
         hint: "the log must come from `cnn train --json` and cover at least one finished epoch.")
     }
     return TrainingCurves(epochs: epochs, subtitle: subtitle)
+  }
+
+  /// The line under the charts' titles for a run, the same for `cnn train --plot` and
+  /// `cnn visualize curves`: `mnist-sample · simple-convnet · Adam, learning rate 0.001 ·
+  /// batches of 100 · 4000 training images`.
+  public static func subtitle(for start: TrainingStart) -> String {
+    let parts = [
+      start.model, "\(start.optimizer), learning rate \(start.learningRate)", "batches of \(start.batchSize)",
+      "\(start.trainingSamples) training images",
+    ]
+    return ([start.dataset].compactMap { $0 } + parts).joined(separator: " · ")
   }
 
   /// Reads a JSON-lines training log from a file (see ``parse(jsonLines:file:)``).

@@ -126,6 +126,16 @@ import Testing
     #expect(fixed(-0.5, decimals: 2) == "-0.50")
   }
 
+  /// Curves end at the last epoch: the axis spans the data exactly, both ends labelled.
+  @Test func epochAxisEndsAtTheLastEpoch() {
+    #expect(Axis.spanning(low: 1, high: 12, integer: true).ticks == [1, 5, 10, 12])
+    #expect(Axis.spanning(low: 1, high: 3, integer: true).ticks == [1, 2, 3])
+    #expect(Axis.spanning(low: 1, high: 20, integer: true).ticks == [1, 5, 10, 15, 20])
+    let curves = TrainingCurves(epochs: (1...7).map { TrainingCurves.Epoch(epoch: $0, trainLoss: 1 / Double($0)) })
+    let svg = curves.lossChart.svg().render()
+    #expect(svg.contains(">7</text>") && !svg.contains(">8</text>") && !svg.contains(">10</text>"), "\(svg)")
+  }
+
   @Test func trainingCurvesFromAJSONLinesLog() throws {
     let log = """
       {"event":"started","model":"simple-convnet","parameters":433890,"train_samples":4000,"test_samples":1000,"epochs":2,"batch_size":100,"batches_per_epoch":40,"optimizer":"adam","learning_rate":0.001,"seed":"42"}
