@@ -89,6 +89,8 @@ let package = Package(
     /// Runs the built `cnn` executable as a subprocess. Depending on the executable target makes
     /// `swift test` build `cnn` first; the tests do not import it.
     .testTarget(name: "CLITests", dependencies: ["cnn"]),
+    /// The code samples of the DocC articles and the README, compiled and run.
+    .testTarget(name: "DocumentationTests", dependencies: ["CNNKit"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -95,6 +95,17 @@ public enum FeatureMaps {
 
   // MARK: - Pictures
 
+  /// Columns for a grid of `count` tiles that is as square as possible and, where a divisor
+  /// allows, has no short last row: the smallest divisor of `count` from √count up to 2√count
+  /// (16 → 4, 32 → 8, 30 → 6, 120 → 12), else ⌈√count⌉.
+  public static func squareishColumns(_ count: Int) -> Int {
+    guard count > 1 else { return 1 }
+    let root = Double(count).squareRoot()
+    let low = Int(root.rounded(.up))
+    for columns in low...max(low, Int(2 * root)) where count % columns == 0 { return columns }
+    return low
+  }
+
   /// Whether map `index` of `maps` (`[1, K, H, W]`) is dead: every value exactly zero, as a
   /// ReLU gives for a filter that no part of this input excites.
   public static func isDead(_ maps: Tensor, index: Int) -> Bool {
@@ -107,7 +118,7 @@ public enum FeatureMaps {
 
   /// One stage's maps as a grid: each map min–max normalised on its own (a constant map is
   /// black), scaled up so maps are at least `minimumSide` pixels, at most `maxMaps` maps,
-  /// `columns` per row (default: a square grid, ⌈√K⌉ columns, so 16 maps are 4×4), 1-pixel
+  /// `columns` per row (default: ``squareishColumns(_:)``, so 16 maps are 4×4 and 32 are 8×4), 1-pixel
   /// separators. A dead map (all zero) is crossed out in ``deadMark``.
   /// Maps of a single value (1×1, as after LeNet-5's C5) share one scale across the layer
   /// instead, and are drawn as 16-pixel squares, since each alone would be constant.
@@ -121,7 +132,7 @@ public enum FeatureMaps {
     let scale = max(1, (side + max(h, w) - 1) / max(h, w))
     let layerLow = maps.scalars.prefix(k).min() ?? 0, layerHigh = maps.scalars.prefix(k).max() ?? 0
     let tileWidth = w * scale, tileHeight = h * scale
-    let perRow = max(1, min(k, columns ?? Int(Double(k).squareRoot().rounded(.up))))
+    let perRow = max(1, min(k, columns ?? squareishColumns(k)))
     let rows = (k + perRow - 1) / perRow
     var canvas = Canvas(width: perRow * (tileWidth + 1) + 1, height: rows * (tileHeight + 1) + 1, background: .white)
     maps.withUnsafeBufferPointer { values in

@@ -46,7 +46,7 @@ struct ModelSource: ParsableArguments {
   static func load(checkpoint: String?, model: ModelName?, seed: UInt64) throws -> (restored: RestoredModel, origin: String) {
     if let checkpoint {
       let restored = try RestoredModel(contentsOf: URL(fileURLWithPath: checkpoint), model: model)
-      let epochs = restored.checkpoint.training.map { ", \($0.epochsCompleted) epochs" } ?? ""
+      let epochs = restored.checkpoint.training.map { ", \($0.epochsCompleted) epoch\($0.epochsCompleted == 1 ? "" : "s")" } ?? ""
       return (restored, "\(restored.modelName.rawValue) from \(checkpoint)\(epochs)")
     }
     let name = model ?? .simpleConvNet
@@ -87,7 +87,8 @@ extension TrainingCurves {
     self.init(
       epochs: summaries.map { summary in
         Epoch(
-          epoch: summary.epoch, trainLoss: Double(summary.trainLoss), trainAccuracy: Double(summary.trainAccuracy),
+          epoch: summary.epoch, trainLoss: Double(summary.trainLoss),
+          trainAccuracy: Double(summary.sampleTrainAccuracy ?? summary.trainAccuracy),
           testLoss: summary.testLoss.map(Double.init), testAccuracy: summary.testAccuracy.map(Double.init))
       }, subtitle: subtitle)
   }
@@ -209,8 +210,7 @@ extension Visualize {
         let initialization = run.initialization?.description ?? "the model's own initialisation"
         let beforeTitle = "\(run.model.rawValue) before training (seed \(run.seed), \(initialization))"
         let beforePicture = bare ? beforeGrid.image() : beforeGrid.picture(title: beforeTitle, layer: layerName)
-        let epochs = restored.checkpoint.training.map { "after \($0.epochsCompleted) epoch\($0.epochsCompleted == 1 ? "" : "s")" } ?? "after training"
-        picture = Image.sideBySide([("before training", beforePicture), (epochs, picture)])
+        picture = Image.sideBySide([("", beforePicture), ("", picture)], gap: 24)
       }
       if let output { try writePicture(picture, to: output) }
       let shape = chosen.weight.shape
