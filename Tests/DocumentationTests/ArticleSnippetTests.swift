@@ -31,12 +31,12 @@ import Testing
     let geometry = ConvGeometry(
       batch: 1, inputChannels: 1, inputHeight: 28, inputWidth: 28, kernelHeight: 4, kernelWidth: 4,
       strideHeight: 2, strideWidth: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
-    print(geometry.outputHeight, geometry.outputWidth)   // (28 + 2·1 − 4) / 2 + 1 = 14
+    print(geometry.outputHeight, geometry.outputWidth)   // 14 14: (28 + 2·1 − 4) / 2 + 1 = 14
 
     var rng = SeededGenerator(seed: 1)
     let layer = Conv2D(inputChannels: 1, outputChannels: 64, kernelSize: 4, stride: 2, padding: 1, using: &rng)
     print(try layer.outputShape(for: [100, 1, 28, 28]))   // [100, 64, 14, 14]
-    print(layer.parameterCount)                          // 4·4·1·64 + 64 = 1,088
+    print(layer.parameterCount)                          // 1088 = 4·4·1·64 + 64
     #expect(geometry.outputHeight == 14 && geometry.outputWidth == 14)
     #expect(try layer.outputShape(for: [100, 1, 28, 28]) == [100, 64, 14, 14])
     #expect(layer.parameterCount == 1_088)
@@ -166,11 +166,11 @@ import Testing
     var rng = SeededGenerator(seed: 0)
     let summary = try ModelSummary(model: .lenet5, using: &rng)
     for row in summary.rows where row.parameterCount > 0 {
-      print(row.name, row.kind, row.parameterFormula)   // 0 Conv2D 1→6 5x5 p2  5·5·1·6 + 6 = 156 …
+      print(row.name, row.kind, row.parameterFormula)   // 0 Conv2D 1→6 5x5 p2 5·5·1·6 + 6 = 156 …
     }
-    print(summary.totalParameters)   // 61,706
+    print(summary.totalParameters)   // 61706
     let paper = try ModelSummary(model: .lenet5RBF, using: &rng)
-    print(paper.totalParameters)     // 60,856: the RBF codes are fixed, not learned
+    print(paper.totalParameters)     // 60856: the RBF codes are fixed, not learned
     #expect(summary.totalParameters == 61_706 && paper.totalParameters == 60_856)
     #expect(summary.rows.map(\.parameterFormula).contains("5·5·1·6 + 6 = 156"))
   }
@@ -202,7 +202,7 @@ import Testing
     try Checkpoint.save(model: model, modelName: .lenet5, inputShape: [1, 28, 28], classCount: 10, to: url)
 
     let file = try SafeTensorsFile(contentsOf: url)    // what safetensors.torch.load_file reads
-    print(file.names.prefix(4))                        // ["0.bias", "0.weight", "3.bias", "3.weight"]
+    print(file.names.prefix(4))                        // ["0.weight", "0.bias", "3.weight", "3.bias"]
     let restored = try Checkpoint.load(from: url).makeModel()
     let x = Tensor.randomNormal([1, 1, 28, 28], using: &rng)
     print(restored(x) == model(x))                     // true: the same weights, the same outputs
