@@ -41,16 +41,19 @@ public final class EuclideanRBF: Layer {
       input.shape.rank == 2 && input.shape[1] == f, "EuclideanRBF expects [N, \(f)], got \(input.shape)")
     let n = input.shape[0]
     let x = input.scalars, w = codes.value.scalars
-    // output[n, i] = −Σ_j (x[n, j] − w[i, j])²
+    // output[n, i] = −Σ_j (x[n, j] − w[i, j])², summed in Double: the distances run into the
+    // hundreds, and a Float sum of 84 squares would round each by about 1e-5 of that, which
+    // drowns a numerical gradient check's central differences (the whole LeNet-5 then
+    // checks WRONG at its input while the pullback is right).
     var output = [Float](repeating: 0, count: n * k)
     for row in 0..<n {
       for unit in 0..<k {
-        var sum: Float = 0
+        var sum: Double = 0
         for j in 0..<f {
-          let d = x[row * f + j] - w[unit * f + j]
+          let d = Double(x[row * f + j]) - Double(w[unit * f + j])
           sum += d * d
         }
-        output[row * k + unit] = -sum
+        output[row * k + unit] = Float(-sum)
       }
     }
     let result = Tensor(shape: [n, k], scalars: output)

@@ -319,7 +319,7 @@ extension Visualize {
     func run() throws {
       let curves = try TrainingCurves.read(from: log)
       try curves.svg().write(to: output)
-      print("wrote \(output) (\(curves.epochs.count) epochs)")
+      print("wrote \(output) (\(curves.epochs.count) epoch\(curves.epochs.count == 1 ? "" : "s"))")
     }
   }
 
