@@ -106,8 +106,10 @@ public final class ProgressBar: TrainingObserver {
     let epochs = start.epochs == 1 ? "1 epoch" : "\(start.epochs.grouped) epochs"
     let batches = start.batchesPerEpoch == 1 ? "1 batch" : "\(start.batchesPerEpoch.grouped) batches"
     let optimizer = start.optimizerSettings ?? "\(start.optimizer) (lr \(start.learningRate))"
-    var second = "\(epochs) of \(batches) of \(start.batchSize.grouped); schedule \(start.schedule); "
-    second += "augmentation \(start.augmentation)"
+    var second = "\(epochs) of \(batches) of \(start.batchSize.grouped); schedule \(start.schedule)"
+    // A schedule (or a resume) may start elsewhere than the optimizer's configured rate.
+    if start.schedule != "constant" { second += " (first step at lr \(start.learningRate))" }
+    second += "; augmentation \(start.augmentation)"
     if let normalization = start.normalization { second += "; normalization \(normalization)" }
     var text = first + "\n" + second + "\nOptimizer: \(optimizer)\n"
     if let sample = start.evaluationSample {

@@ -199,7 +199,10 @@ private enum Examples {
     start.evaluationSample = 1000
     let header = ProgressBar.header(start)
     #expect(header.hasPrefix("Training lenet5 (61,706 parameters) on fashion-mnist: 60,000 training images, 10,000 test images\n"))
-    #expect(header.contains("\n1 epoch of 600 batches of 100; schedule cosine=5,min=0.0; augmentation crop=2; normalization none\n"))
+    #expect(
+      header.contains(
+        "\n1 epoch of 600 batches of 100; schedule cosine=5,min=0.0 (first step at lr 0.001); augmentation crop=2; "
+          + "normalization none\n"))
     #expect(header.contains("\nOptimizer: SGD with Nesterov momentum 0.9 (lr 0.01, weight decay 0.0005, no clipping)\n"))
     #expect(header.contains("the first 1,000 test and 1,000 training images"))
     start.epochs = 2
