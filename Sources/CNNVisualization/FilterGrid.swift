@@ -9,7 +9,7 @@ import CNNTensor
 /// Shape: weights `[K, C, KH, KW]`. Each filter is min–max normalised on its own (its
 /// smallest weight black, its largest white; a constant filter is mid-grey) and each weight
 /// becomes a `scale × scale` block (nearest neighbour). Tiles are separated, and framed, by
-/// 1-pixel lines of ``RGB/separator``.
+/// ``separator``-pixel lines of ``RGB/separator`` (white for colour tiles).
 ///
 /// - `C == 1`: grey tiles in a near-square grid of ``columns`` per row (the seeds' picture of
 ///   first-layer filters).
@@ -84,8 +84,10 @@ public struct FilterGrid: Sendable {
     let gap = separator
     var canvas = Canvas(
       width: gridColumns * (tileWidth + gap) + gap, height: gridRows * (tileHeight + gap) + gap, background: .white)
+    // Colour tiles of random weights hold every hue, the separator's blue too: white gaps read better there.
+    let frame: RGB = isColour ? .white : .separator
     func place(_ image: Image, x: Int, y: Int) {
-      canvas.fill(x: x - gap, y: y - gap, width: image.width + 2 * gap, height: image.height + 2 * gap, color: .separator)
+      canvas.fill(x: x - gap, y: y - gap, width: image.width + 2 * gap, height: image.height + 2 * gap, color: frame)
       canvas.draw(image, x: x, y: y)
     }
     let filterSize = c * kh * kw

@@ -179,7 +179,7 @@ extension Visualize {
       let deep = !(weight.shape[1] == 1 || weight.shape[1] == 3)
       grid.maxFilters = maxFilters ?? (deep ? 16 : 256)
       grid.maxChannels = maxChannels
-      if !bare { grid.separator = 2 }
+      if !bare { grid.separator = weight.shape[1] == 3 ? 4 : 2 }
       return grid
     }
 
