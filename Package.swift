@@ -14,6 +14,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    // `swift package generate-documentation` (the DocC catalog in Sources/CNNKit/CNNKit.docc).
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // MARK: - Library
@@ -89,6 +91,8 @@ let package = Package(
     /// Runs the built `cnn` executable as a subprocess. Depending on the executable target makes
     /// `swift test` build `cnn` first; the tests do not import it.
     .testTarget(name: "CLITests", dependencies: ["cnn"]),
+    /// The code samples of the DocC articles and the README, compiled and run.
+    .testTarget(name: "DocumentationTests", dependencies: ["CNNKit"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import RealModule
 import CNNKernels
 import CNNTensor
 
@@ -74,6 +75,31 @@ public final class Tanh: ElementwiseActivation {
     saved: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>, count: Int
   ) {
     tanhBackward(output: saved, dOutput: dOutput, dInput: dInput, count: count)
+  }
+  static let backwardUsesOutput = true
+}
+
+/// LeCun's scaled tanh, `y = 1.7159 · tanh(2x/3)` (LeCun et al. 1998, appendix A), with
+/// `dy/dx = (2/3) · (1.7159 − y²/1.7159)`. Its slope is about 1 at 0 and `f(±1) = ±1`, so
+/// targets of ±1 (LeNet-5's RBF codes) lie inside its range instead of at its asymptotes.
+/// Shape: any → the same.
+public final class ScaledTanh: ElementwiseActivation {
+  /// The amplitude A = 1.7159.
+  public static let amplitude: Float = 1.7159
+  /// The input scale S = 2/3.
+  public static let slope: Float = 2.0 / 3.0
+
+  public init() {}
+  static func activate(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] = amplitude * Float.tanh(slope * x[i]) }
+  }
+  static func differentiate(
+    saved: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>, count: Int
+  ) {
+    for i in 0..<count {
+      let y = saved[i]
+      dInput[i] = dOutput[i] * slope * (amplitude - y * y / amplitude)
+    }
   }
   static let backwardUsesOutput = true
 }

@@ -12,6 +12,10 @@ public struct LayerSpecification: Sendable, Equatable, CustomStringConvertible {
   /// The layers a specification can build.
   public enum Kind: String, CaseIterable, Sendable {
     case conv, maxpool, avgpool, minpool, linear, relu, sigmoid, tanh, batchnorm, dropout, flatten, lrn, globalavgpool
+    /// LeNet-5's squashing, 1.7159·tanh(2x/3) (`ScaledTanh`).
+    case scaledtanh
+    /// LeNet-5's Euclidean RBF output over `out` fixed random ±1 codes of `in` entries (`EuclideanRBF`).
+    case rbf
   }
 
   /// One `key=value` setting of a kind: its default and range.
@@ -54,7 +58,9 @@ public struct LayerSpecification: Sendable, Equatable, CustomStringConvertible {
       return [Setting(key: "rate", limits: nil, defaultValue: 0.5, range: 0...0.95, isInteger: false)]
     case .lrn:
       return [int("n", 5, 1...15)]
-    case .relu, .sigmoid, .tanh, .flatten, .globalavgpool:
+    case .rbf:
+      return [int("in", 8, 1...1024), int("out", 4, 1...100)]
+    case .relu, .sigmoid, .tanh, .flatten, .globalavgpool, .scaledtanh:
       return []
     }
   }
@@ -155,6 +161,10 @@ public struct LayerSpecification: Sendable, Equatable, CustomStringConvertible {
     case .flatten: return Flatten()
     case .lrn: return LocalResponseNorm(size: int("n"))
     case .globalavgpool: return GlobalAvgPool2D()
+    case .scaledtanh: return ScaledTanh()
+    case .rbf:
+      let codes = (0..<(int("out") * int("in"))).map { _ -> Float in generator.next() & 1 == 1 ? 1 : -1 }
+      return EuclideanRBF(codes: Tensor(shape: [int("out"), int("in")], scalars: codes))
     }
   }
 
@@ -164,12 +174,12 @@ public struct LayerSpecification: Sendable, Equatable, CustomStringConvertible {
     switch kind {
     case .conv: return [int("in"), max(6, int("k") + 1), max(6, int("k") + 1)]
     case .maxpool, .avgpool, .minpool: return [2, max(6, int("k") + 2), max(6, int("k") + 2)]
-    case .linear: return [int("in")]
+    case .linear, .rbf: return [int("in")]
     case .batchnorm: return [int("c"), 4, 4]
     case .dropout: return [10]
     case .lrn: return [6, 4, 4]
     case .flatten: return [2, 3, 3]
-    case .relu, .sigmoid, .tanh, .globalavgpool: return [3, 4, 4]
+    case .relu, .sigmoid, .tanh, .globalavgpool, .scaledtanh: return [3, 4, 4]
     }
   }
 

@@ -23,18 +23,36 @@ import CNNTensor
 /// trainable coefficient, bias and squashing (the seed table lists tanh there); and the
 /// output is an affine layer with softmax cross-entropy instead of Euclidean RBF units.
 ///
+/// `LeNet5(output: .euclideanRBF)` (`--model lenet5-rbf`) has the paper's output instead: F6's
+/// 84 tanh units go to ten `EuclideanRBF` units, each the squared distance to a fixed ±1
+/// code, the stylised 7×12 bitmap of its digit (`EuclideanRBF.digitCodes`). Its scores are
+/// the negative distances, so softmax cross-entropy on them is the paper's MAP loss (eq. 9)
+/// without the rubbish-class constant. F6 keeps the plain tanh: on the bundled sample with
+/// the LeNet-5 recipe it reached 94.4 %, against 88.6 % (92.7 % at learning rate 0.001) with
+/// the paper's `1.7159·tanh(2a/3)` (`ScaledTanh`), whose range puts the codes' ±1 inside it.
+/// The codes are a buffer (`11.codes`), not parameters: 60,856 parameters.
+///
 /// Parameters: `5·5·1·6 + 6 = 156`, `5·5·6·16 + 16 = 2,416`, `5·5·16·120 + 120 = 48,120`,
 /// `120·84 + 84 = 10,164`, `84·10 + 10 = 850`; 61,706 in all. Weights use Xavier
 /// initialization, suited to tanh. Names follow `nn.Sequential`: C1 is `0.weight`, C3
 /// `3.weight`, C5 `6.weight`, F6 `9.weight`, the output `11.weight`.
 public final class LeNet5: Sequential {
+  /// The last layer.
+  public enum Output: Sendable {
+    /// An affine layer `84 → classes`: logits for softmax cross-entropy (the seed table's).
+    case affine
+    /// The paper's Euclidean RBF units over fixed digit codes (`EuclideanRBF`).
+    case euclideanRBF
+  }
+
   /// - Parameters:
   ///   - inputShape: `[C, H, W]` of one image; `[1, 28, 28]` for MNIST.
   ///   - classCount: Outputs (10).
   ///   - initialization: How weights are drawn (Xavier-normal, for the tanh units).
+  ///   - output: The last layer: affine (default) or the paper's RBF units.
   public init(
     inputShape: Shape = [1, 28, 28], classCount: Int = 10, initialization: WeightInitialization = .xavier,
-    using generator: inout some RandomNumberGenerator
+    output: Output = .affine, using generator: inout some RandomNumberGenerator
   ) {
     precondition(inputShape.rank == 3, "LeNet5 takes an image shape [C, H, W], got \(inputShape)")
     let features: [any Layer] = [
@@ -55,7 +73,12 @@ public final class LeNet5: Sequential {
       Flatten()
       Linear(inputFeatures: featureCount, outputFeatures: 84, initialization: initialization, using: &generator)  // F6
       Tanh()
-      Linear(inputFeatures: 84, outputFeatures: classCount, initialization: initialization, using: &generator)  // output
+      switch output {
+      case .affine:
+        Linear(inputFeatures: 84, outputFeatures: classCount, initialization: initialization, using: &generator)  // output
+      case .euclideanRBF:
+        EuclideanRBF(codes: EuclideanRBF.digitCodes(classes: classCount))  // output: RBF units
+      }
     }
   }
 }

@@ -16,7 +16,7 @@ extension ModelName {
     case .deepConvNet: return 71_648
     case .mnistCNN: return 51_296
     case .cifarCNN: return 471_552
-    case .lenet5: return 50_542
+    case .lenet5, .lenet5RBF: return 50_542
     case .alexNetOriginal: return 19_080_544
     case .alexNet: return 56_980_608
     case .vgg11: return 128_764_608

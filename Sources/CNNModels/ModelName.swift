@@ -3,8 +3,8 @@ import CNNTensor
 
 /// The networks `cnn` can build by name (`--model resnet18`).
 ///
-/// Six are sized by their input (`simple-convnet`, `deep-convnet`, `mnist-cnn`, `cifar-cnn`,
-/// `lenet5`, `alexnet-original`): their first dense layer is as wide as the flattened
+/// Seven are sized by their input (`simple-convnet`, `deep-convnet`, `mnist-cnn`, `cifar-cnn`,
+/// `lenet5`, `lenet5-rbf`, `alexnet-original`): their first dense layer is as wide as the flattened
 /// features of the image shape they are built for. The torchvision networks end in adaptive
 /// or global pooling and take any image large enough for their convolutions.
 public enum ModelName: String, CaseIterable, Sendable {
@@ -18,6 +18,8 @@ public enum ModelName: String, CaseIterable, Sendable {
   case cifarCNN = "cifar-cnn"
   /// LeNet-5 as in the seed 004 table (`LeNet5`).
   case lenet5
+  /// LeNet-5 with the paper's Euclidean RBF output units (`LeNet5(output: .euclideanRBF)`).
+  case lenet5RBF = "lenet5-rbf"
   /// AlexNet as published, with its two-GPU groups (`AlexNetOriginal`).
   case alexNetOriginal = "alexnet-original"
   /// torchvision's AlexNet (`AlexNet`).
@@ -41,7 +43,7 @@ public enum ModelName: String, CaseIterable, Sendable {
   /// The image shape `[C, H, W]` of the paper or seed.
   public var defaultInputShape: Shape {
     switch self {
-    case .simpleConvNet, .deepConvNet, .mnistCNN, .lenet5: return [1, 28, 28]
+    case .simpleConvNet, .deepConvNet, .mnistCNN, .lenet5, .lenet5RBF: return [1, 28, 28]
     case .cifarCNN: return [3, 32, 32]
     case .alexNetOriginal: return [3, 227, 227]
     default: return [3, 224, 224]
@@ -52,7 +54,7 @@ public enum ModelName: String, CaseIterable, Sendable {
   /// the ImageNet ones.
   public var defaultClassCount: Int {
     switch self {
-    case .simpleConvNet, .deepConvNet, .mnistCNN, .cifarCNN, .lenet5: return 10
+    case .simpleConvNet, .deepConvNet, .mnistCNN, .cifarCNN, .lenet5, .lenet5RBF: return 10
     default: return 1000
     }
   }
@@ -61,7 +63,7 @@ public enum ModelName: String, CaseIterable, Sendable {
   /// for the image size it will see).
   public var isSizedByInput: Bool {
     switch self {
-    case .simpleConvNet, .deepConvNet, .mnistCNN, .cifarCNN, .lenet5, .alexNetOriginal: return true
+    case .simpleConvNet, .deepConvNet, .mnistCNN, .cifarCNN, .lenet5, .lenet5RBF, .alexNetOriginal: return true
     default: return false
     }
   }
@@ -97,6 +99,10 @@ public enum ModelName: String, CaseIterable, Sendable {
     case .lenet5:
       return LeNet5(
         inputShape: inputShape, classCount: classCount, initialization: initialization ?? .xavier, using: &generator)
+    case .lenet5RBF:
+      return LeNet5(
+        inputShape: inputShape, classCount: classCount, initialization: initialization ?? .xavier,
+        output: .euclideanRBF, using: &generator)
     case .alexNetOriginal:
       return AlexNetOriginal(
         inputShape: inputShape, classCount: classCount, initialization: initialization ?? .he, using: &generator)

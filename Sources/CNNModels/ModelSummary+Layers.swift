@@ -267,3 +267,15 @@ extension Tanh: SummarizableLayer {
   var summaryKind: String { "Tanh" }
   func summarize(input: Shape) throws(ShapeError) -> LeafSummary { try shapeOnly(input) }
 }
+
+extension EuclideanRBF: SummarizableLayer {
+  var summaryKind: String { "EuclideanRBF \(codes.shape[1])→\(codes.shape[0]) fixed codes" }
+
+  func summarize(input: Shape) throws(ShapeError) -> LeafSummary {
+    var leaf = try shapeOnly(input)
+    leaf.shapeFormula = "−Σ(x − code)² per class"
+    leaf.parameterFormula = "\(codes.shape[0])·\(codes.shape[1]) fixed = 0"
+    leaf.multiplyAccumulates = codes.shape[0] * codes.shape[1]
+    return leaf
+  }
+}

@@ -67,11 +67,46 @@ public struct OptimizerSettings: Codable, Sendable, Equatable, CustomStringConve
     if let clipNorm { parts.append("gradient norm clipped at \(clipNorm)") }
     return "\(kind.displayName) (\(parts.joined(separator: ", ")))"
   }
+
+  /// Every setting named, including those left at zero or off, as a run's first line prints
+  /// it: `SGD with Nesterov momentum 0.9 (lr 0.01, weight decay 0.0005, no clipping)`,
+  /// `AdamW (lr 0.001, decoupled weight decay 0.01, gradient norm clipped at 1.0)`,
+  /// `Adam (lr 0.001, no weight decay, no clipping)`.
+  public var runDescription: String {
+    var parts = ["lr \(learningRate)"]
+    switch (kind, weightDecay > 0) {
+    case (.adamw, _): parts.append("decoupled weight decay \(weightDecay)")
+    case (_, true): parts.append("weight decay \(weightDecay)")
+    case (_, false): parts.append("no weight decay")
+    }
+    parts.append(clipNorm.map { "gradient norm clipped at \($0)" } ?? "no clipping")
+    return "\(kind.configuredName(momentum: momentum)) (\(parts.joined(separator: ", ")))"
+  }
 }
 
 extension OptimizerKind: Codable {
   /// Whether the kind is SGD with momentum.
   public var usesMomentum: Bool { self == .momentum || self == .nesterov }
+
+  /// The kind as a person names it, with its momentum: `SGD`, `SGD with momentum 0.9`,
+  /// `SGD with Nesterov momentum 0.9`, `AdaGrad`, `RMSprop`, `Adam`, `AdamW`, `Adadelta`.
+  public func configuredName(momentum: Float? = nil) -> String {
+    switch self {
+    case .momentum: "SGD with momentum \(momentum ?? 0.9)"
+    case .nesterov: "SGD with Nesterov momentum \(momentum ?? 0.9)"
+    default: displayName
+    }
+  }
+
+  /// The short name of a run's log (`optimizer` in `cnn train --json`): `SGD`, `Momentum`,
+  /// `Nesterov`, `AdaGrad`, `RMSprop`, `Adam`, `AdamW`, `Adadelta`.
+  public var shortName: String {
+    switch self {
+    case .momentum: "Momentum"
+    case .nesterov: "Nesterov"
+    default: displayName
+    }
+  }
 
   /// The algorithm's usual name: `SGD`, `AdaGrad`, `RMSprop`, `Adam`, `AdamW`, `Adadelta`.
   public var displayName: String {

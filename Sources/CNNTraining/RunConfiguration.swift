@@ -51,6 +51,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
   public var threads: Int
   /// Stop when test accuracy stays at chance for this many epochs in a row (0: never).
   public var stopAtChance: Int
+  /// Evaluate each epoch on the first this many test images, and the first this many
+  /// training images, as the seeds' trainer does (`evaluate_sample_num_per_epoch=1000`), or
+  /// `nil` for the whole test set. Left out of the checkpoint's JSON when `nil`.
+  public var evaluationSample: Int?
 
   /// Creates a configuration; every value is given (see ``recipe(for:dataset:training:)``
   /// for one filled from the model's recipe).
@@ -59,8 +63,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     normalization: Normalization? = nil, augmentation: AugmentationPipeline = .none,
     schedule: ScheduleSpecification = .constant, optimizer: OptimizerSettings,
     initialization: WeightInitialization? = nil, epochs: Int, batchSize: Int, dropLastBatch: Bool = false,
-    seed: UInt64 = 42, threads: Int = 1, stopAtChance: Int = 3
+    seed: UInt64 = 42, threads: Int = 1, stopAtChance: Int = 3, evaluationSample: Int? = nil
   ) {
+    self.evaluationSample = evaluationSample
     self.model = model
     self.dataset = dataset
     self.inputShape = inputShape
@@ -93,6 +98,18 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
       threads: ComputeThreads.count)
   }
 
+  /// The network as this run starts it, before any training step: built from the run's
+  /// seed, image shape, class count and initialization. The same weights every time, so a
+  /// picture can show a trained checkpoint's filters beside their starting point.
+  /// - Returns: The model and the generator as it stands after drawing the weights (the
+  ///   session shuffles with it next).
+  public func makeInitialModel() -> (model: any Layer, generator: SeededGenerator) {
+    var generator = SeededGenerator(seed: seed)
+    let model = self.model.make(
+      inputShape: imageShape, classCount: classNames.count, initialization: initialization, using: &generator)
+    return (model, generator)
+  }
+
   /// The image shape as a `Shape`.
   public var imageShape: Shape { Shape(inputShape) }
 
@@ -113,6 +130,7 @@ public enum RunLimits {
   public static let imageSide = 1...8_192
   public static let channels = 1...4
   public static let stopAtChance = 0...1_000_000
+  public static let evaluationSample = 1...100_000_000
 }
 
 extension RunConfiguration {
@@ -127,6 +145,7 @@ extension RunConfiguration {
     check("batch size", batchSize, RunLimits.batchSize)
     check("threads", threads, RunLimits.threads)
     check("stop at chance", stopAtChance, RunLimits.stopAtChance)
+    if let evaluationSample { check("evaluation sample", evaluationSample, RunLimits.evaluationSample) }
     check("class count", classNames.count, RunLimits.classes)
     if inputShape.count != 3 {
       problems.append("the input shape must be [C, H, W], got \(inputShape)")

@@ -18,11 +18,16 @@ public struct TrainingConfiguration: Sendable, Equatable {
   /// Training batches prepared ahead on a background thread (0: on the training thread). The
   /// batches are the same either way.
   public var prefetchBatches: Int
+  /// Evaluate after each epoch on the first this many test images, and measure the accuracy
+  /// on the first this many training images too (the seeds' `evaluate_sample_num_per_epoch`),
+  /// or `nil` to evaluate the whole test set.
+  public var evaluationSample: Int?
 
   public init(
     epochs: Int = 20, batchSize: Int = 100, dropLastBatch: Bool = false, evaluationBatchSize: Int = 100,
-    preparation: BatchPreparation = .plain, prefetchBatches: Int = 2
+    preparation: BatchPreparation = .plain, prefetchBatches: Int = 2, evaluationSample: Int? = nil
   ) {
+    self.evaluationSample = evaluationSample
     self.epochs = epochs
     self.batchSize = batchSize
     self.dropLastBatch = dropLastBatch
@@ -36,7 +41,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
 ///
 /// Each epoch shuffles the training set with the injected generator (and, when augmenting,
 /// then draws one number from it that seeds every batch's augmentation), steps the optimizer
-/// once per batch, then evaluates on the whole test set. The explicit loop it runs is:
+/// once per batch, then evaluates on the whole test set (or, with
+/// `TrainingConfiguration.evaluationSample`, on the first N test and training images). The explicit loop it runs is:
 /// `forward → softmaxCrossEntropy → pullback → clip → optimizer.step`.
 ///
 /// Batches are prepared on a background thread (`TrainingConfiguration.prefetchBatches`). A
@@ -61,6 +67,12 @@ public final class Trainer {
   public var notes: [String] = []
   /// A description of the data for the `started` event.
   public var datasetDescription: String?
+  /// The optimizer's short name for the `started` event (`Nesterov`, `AdamW`); by default the
+  /// optimizer's type name.
+  public var optimizerName: String?
+  /// Every setting of the optimizer, for the `started` event
+  /// (`OptimizerSettings.runDescription`), or `nil`.
+  public var optimizerSettings: String?
 
   /// Also asks the allocator to reuse large blocks (`MemoryTuning.reuseLargeAllocations()`),
   /// which saves a page fault per 4 KB of every tensor of every step.
@@ -122,13 +134,19 @@ public final class Trainer {
     let start = TrainingStart(
       model: modelName, parameterCount: model.parameterCount, trainingSamples: training.count,
       testSamples: test?.count ?? 0, epochs: configuration.epochs, batchSize: configuration.batchSize,
-      batchesPerEpoch: batchesPerEpoch, optimizer: "\(type(of: optimizer))",
+      batchesPerEpoch: batchesPerEpoch, optimizer: optimizerName ?? "\(type(of: optimizer))",
       learningRate: schedule?.learningRate(epoch: max(1, startingEpoch), batch: 0, batchesPerEpoch: batchesPerEpoch)
         ?? optimizer.learningRate,
       seed: seed,
       augmentation: configuration.preparation.augmentation.isEmpty
         ? "none" : configuration.preparation.augmentation.description,
-      schedule: schedule?.description ?? "constant", notes: notes, dataset: datasetDescription)
+      schedule: schedule?.description ?? "constant", notes: notes, dataset: datasetDescription,
+      optimizerSettings: optimizerSettings,
+      normalization: configuration.preparation.normalization.map(Self.describe) ?? "none",
+      evaluationSample: configuration.evaluationSample)
+    // The seeds' fixed sample: the first N images of each split, the same every epoch.
+    let evaluated = configuration.evaluationSample.flatMap { n in test.map { $0.count > n ? $0.prefix(n) : $0 } } ?? test
+    let trainingSample = configuration.evaluationSample.map { training.count > $0 ? training.prefix($0) : training }
     observers.forEach { $0.receive(.started(start)) }
     var summaries: [EpochSummary] = []
     var trainingSeconds = 0.0
@@ -178,16 +196,20 @@ public final class Trainer {
       let seconds = (clock.now - epochStart).seconds
       trainingSeconds += seconds
       let evaluationStart = clock.now
-      let evaluation = test.map {
+      let evaluation = evaluated.map {
         model.evaluate(
           on: $0, batchSize: configuration.evaluationBatchSize, normalization: preparation.normalization)
+      }
+      let sampleTrainAccuracy = trainingSample.map {
+        model.evaluate(on: $0, batchSize: configuration.evaluationBatchSize, normalization: preparation.normalization)
+          .accuracy
       }
       let summary = EpochSummary(
         epoch: epoch, trainLoss: batchIndex > 0 ? Float(lossSum / Double(batchIndex)) : 0,
         trainAccuracy: seen > 0 ? Float(correct) / Float(seen) : 0, testLoss: evaluation?.loss,
         testAccuracy: evaluation?.accuracy, seconds: seconds,
         evaluationSeconds: (clock.now - evaluationStart).seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9),
-        learningRate: optimizer.learningRate)
+        learningRate: optimizer.learningRate, sampleTrainAccuracy: sampleTrainAccuracy, testImages: evaluated?.count)
       summaries.append(summary)
       observers.forEach { $0.receive(.epoch(summary)) }
       schedule?.endOfEpoch(loss: evaluation?.loss ?? summary.trainLoss)
@@ -204,6 +226,14 @@ public final class Trainer {
       epochs: summaries, trainingSeconds: trainingSeconds, totalSeconds: (clock.now - runStart).seconds, stop: stop)
     observers.forEach { $0.receive(.finished(result)) }
     return result
+  }
+}
+
+extension Trainer {
+  /// `per-channel mean 0.1309, std 0.3080` (four decimals; the checkpoint keeps every digit).
+  static func describe(_ normalization: Normalization) -> String {
+    "per-channel mean " + normalization.mean.map { $0.formatted(4) }.joined(separator: "/") + ", std "
+      + normalization.standardDeviation.map { $0.formatted(4) }.joined(separator: "/")
   }
 }
 

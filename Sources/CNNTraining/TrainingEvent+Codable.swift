@@ -55,11 +55,14 @@ extension TrainingEvent: Codable {
 }
 
 /// `{"event":"started","model":"lenet5","parameters":61706,…,"seed":42,"notes":["…"]}`.
-/// `notes` is left out when empty and `dataset` when unknown; `seed` is a number (logs
+/// `notes` is left out when empty, and `dataset`, `optimizer_settings` (every setting of the
+/// optimizer, as the console header prints it), `normalization` and `eval_sample` (the fixed
+/// evaluation sample of `--eval-sample`) when unknown or unset; `seed` is a number (logs
 /// written before it was may hold it as a string, which decodes too).
 extension TrainingStart: Codable {
   enum CodingKeys: String, CodingKey {
-    case model, parameters, epochs, optimizer, seed, augmentation, schedule, notes, dataset
+    case model, parameters, epochs, optimizer, seed, augmentation, schedule, notes, dataset, normalization
+    case optimizerSettings = "optimizer_settings", evaluationSample = "eval_sample"
     case trainingSamples = "train_samples", testSamples = "test_samples", batchSize = "batch_size"
     case batchesPerEpoch = "batches_per_epoch", learningRate = "learning_rate"
   }
@@ -80,6 +83,9 @@ extension TrainingStart: Codable {
     try container.encode(schedule, forKey: .schedule)
     if !notes.isEmpty { try container.encode(notes, forKey: .notes) }
     try container.encodeIfPresent(dataset, forKey: .dataset)
+    try container.encodeIfPresent(optimizerSettings, forKey: .optimizerSettings)
+    try container.encodeIfPresent(normalization, forKey: .normalization)
+    try container.encodeIfPresent(evaluationSample, forKey: .evaluationSample)
   }
 
   public init(from decoder: any Decoder) throws {
@@ -98,6 +104,9 @@ extension TrainingStart: Codable {
     schedule = try container.decodeIfPresent(String.self, forKey: .schedule) ?? "constant"
     notes = try container.decodeIfPresent([String].self, forKey: .notes) ?? []
     dataset = try container.decodeIfPresent(String.self, forKey: .dataset)
+    optimizerSettings = try container.decodeIfPresent(String.self, forKey: .optimizerSettings)
+    normalization = try container.decodeIfPresent(String.self, forKey: .normalization)
+    evaluationSample = try container.decodeIfPresent(Int.self, forKey: .evaluationSample)
   }
 
   /// A number, `null`, or (in older logs) a string of digits.
@@ -149,7 +158,9 @@ extension BatchProgress: Codable {
 
 /// `{"event":"epoch","epoch":3,"train_loss":0.125,"train_accuracy":0.96,"test_loss":0.25,
 /// "test_accuracy":0.965,"learning_rate":0.00075,"seconds":1.235,"evaluation_seconds":0.1,
-/// "images_per_second":12346}`. Without a test set `test_loss` and `test_accuracy` are
+/// "images_per_second":12346,"test_images":1000}`. With a fixed evaluation sample
+/// (`--eval-sample`) `sample_train_accuracy` is the accuracy on that many training images,
+/// measured after the epoch. Without a test set `test_loss` and `test_accuracy` are
 /// `null`; a non-finite loss is the string `"NaN"` or `"Infinity"`. Lines written before
 /// `learning_rate` existed decode with a learning rate of 0.
 extension EpochSummary: Codable {
@@ -158,6 +169,7 @@ extension EpochSummary: Codable {
     case trainLoss = "train_loss", trainAccuracy = "train_accuracy", testLoss = "test_loss"
     case testAccuracy = "test_accuracy", learningRate = "learning_rate"
     case evaluationSeconds = "evaluation_seconds", imagesPerSecond = "images_per_second"
+    case sampleTrainAccuracy = "sample_train_accuracy", testImages = "test_images"
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -171,6 +183,8 @@ extension EpochSummary: Codable {
     try container.encode(milliseconds(seconds), forKey: .seconds)
     try container.encode(milliseconds(evaluationSeconds), forKey: .evaluationSeconds)
     try container.encode(imagesPerSecond.rounded(), forKey: .imagesPerSecond)
+    try container.encodeIfPresent(sampleTrainAccuracy, forKey: .sampleTrainAccuracy)
+    try container.encodeIfPresent(testImages, forKey: .testImages)
   }
 
   public init(from decoder: any Decoder) throws {
@@ -184,18 +198,23 @@ extension EpochSummary: Codable {
     seconds = try container.decode(Double.self, forKey: .seconds)
     evaluationSeconds = try container.decodeIfPresent(Double.self, forKey: .evaluationSeconds) ?? 0
     imagesPerSecond = try container.decode(Double.self, forKey: .imagesPerSecond)
+    sampleTrainAccuracy = try container.decodeIfPresent(Float.self, forKey: .sampleTrainAccuracy)
+    testImages = try container.decodeIfPresent(Int.self, forKey: .testImages)
   }
 }
 
 /// `{"event":"finished","epochs":2,"test_accuracy":0.97,"training_seconds":1.6,
-/// "total_seconds":1.8,"history":[{…epoch…},{…epoch…}]}`: `epochs` counts the epochs run and
-/// `history` holds their summaries (the epoch lines without `event`). A run stopped by a
+/// "total_seconds":1.8,"train_acc_list":[0.91,0.95],"test_acc_list":[0.93,0.97],
+/// "history":[{…epoch…},{…epoch…}]}`: `epochs` counts the epochs run, `history` holds their
+/// summaries (the epoch lines without `event`), and `train_acc_list` and `test_acc_list` are
+/// the seeds' lists (``TrainingResult/trainAccuracies``, ``TrainingResult/testAccuracies``). A run stopped by a
 /// health check adds ``TrainingStop``'s keys (`stopped`, `message`, `hint`, …).
 extension TrainingResult: Codable {
   enum CodingKeys: String, CodingKey {
     case epochs, history
     case testAccuracy = "test_accuracy", trainingSeconds = "training_seconds", totalSeconds = "total_seconds"
     case stopped
+    case trainAccuracies = "train_acc_list", testAccuracies = "test_acc_list"
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -204,6 +223,8 @@ extension TrainingResult: Codable {
     try container.encode(finalTestAccuracy, forKey: .testAccuracy)
     try container.encode(milliseconds(trainingSeconds), forKey: .trainingSeconds)
     try container.encode(milliseconds(totalSeconds), forKey: .totalSeconds)
+    try container.encode(trainAccuracies, forKey: .trainAccuracies)
+    try container.encode(testAccuracies, forKey: .testAccuracies)
     try container.encode(epochs, forKey: .history)
     try stop?.encode(to: encoder)
   }

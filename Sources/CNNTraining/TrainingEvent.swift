@@ -32,6 +32,14 @@ public struct TrainingStart: Sendable, Equatable {
   public var notes: [String] = []
   /// The dataset trained on, as `--dataset` names it (`mnist`, `cifar10`), if known.
   public var dataset: String? = nil
+  /// The optimizer with every setting, as configured: `SGD with Nesterov momentum 0.9 (lr 0.01,
+  /// weight decay 0.0005, no clipping)`, or `nil` when only ``optimizer`` is known.
+  public var optimizerSettings: String? = nil
+  /// How images are normalised: `none`, or `mean 0.1307 std 0.3081` per channel; `nil` if unknown.
+  public var normalization: String? = nil
+  /// The number of test (and training) images evaluated after each epoch when the run
+  /// evaluates a fixed sample (`cnn train --eval-sample`), or `nil` for the whole test set.
+  public var evaluationSample: Int? = nil
 }
 
 /// Progress within an epoch, after a step.
@@ -70,6 +78,13 @@ public struct EpochSummary: Sendable, Equatable {
   /// The learning rate in effect at the epoch's last step (0 in logs written before it was
   /// recorded).
   public var learningRate: Float = 0
+  /// With a fixed evaluation sample (`--eval-sample N`): the accuracy on the first N
+  /// training images, measured after the epoch in inference mode, as the seeds'
+  /// `train_acc_list` holds it; `nil` otherwise.
+  public var sampleTrainAccuracy: Float? = nil
+  /// The test images that ``testAccuracy`` and ``testLoss`` were measured on (the whole test
+  /// set, or the fixed sample), or `nil` when not recorded.
+  public var testImages: Int? = nil
 }
 
 /// The outcome of `Trainer.fit`.
@@ -83,6 +98,12 @@ public struct TrainingResult: Sendable, Equatable {
   public var stop: TrainingStop? = nil
   /// The last epoch's test accuracy, if evaluated.
   public var finalTestAccuracy: Float? { epochs.last?.testAccuracy }
+  /// The seeds' `train_acc_list`: per epoch, the accuracy on the fixed training sample when
+  /// one was evaluated, else the accuracy measured while the epoch trained.
+  public var trainAccuracies: [Float] { epochs.map { $0.sampleTrainAccuracy ?? $0.trainAccuracy } }
+  /// The seeds' `test_acc_list`: per epoch, the test accuracy (of the sample or the whole
+  /// test set); empty without a test set.
+  public var testAccuracies: [Float] { epochs.compactMap(\.testAccuracy) }
 }
 
 /// Receives training events, in order, on the training thread.

@@ -82,7 +82,7 @@ extension ModelName {
       return TrainingRecipe(
         epochs: 8, batchSize: 100, optimizer: .adam, augmentation: .shifts(2), schedule: .wholeRunCosine,
         fullSizeAugmentation: AugmentationPipeline.none)
-    case .lenet5:
+    case .lenet5, .lenet5RBF:
       // Tanh and average pooling learn slowly at Adam's 0.001 (94–95 % after 20 epochs).
       return TrainingRecipe(
         epochs: 30, batchSize: 100, optimizer: .adam, learningRate: 0.005, augmentation: .shifts(2),

@@ -54,11 +54,8 @@ public final class TrainingSession {
   /// - Throws: `RunError` when the configuration is unusable or does not fit the data.
   public init(configuration: RunConfiguration, training: Dataset, test: Dataset?) throws(RunError) {
     try Self.check(configuration, training: training, test: test)
-    var generator = SeededGenerator(seed: configuration.seed)
     ComputeThreads.count = configuration.threads
-    let model = configuration.model.make(
-      inputShape: configuration.imageShape, classCount: configuration.classNames.count,
-      initialization: configuration.initialization, using: &generator)
+    let (model, generator) = configuration.makeInitialModel()
     var configuration = configuration
     var batchNormNotes: [String] = []
     try Self.fitBatchesToBatchNorm(&configuration, model: model, trainingImages: training.count, notes: &batchNormNotes)
@@ -153,10 +150,12 @@ public final class TrainingSession {
     trainer.control = control
     trainer.notes = notes
     trainer.datasetDescription = configuration.dataset.summary
+    trainer.optimizerName = configuration.optimizer.kind.shortName
+    trainer.optimizerSettings = configuration.optimizer.runDescription
     let loop = TrainingConfiguration(
       epochs: configuration.epochs, batchSize: configuration.batchSize, dropLastBatch: configuration.dropLastBatch,
       preparation: BatchPreparation(augmentation: configuration.augmentation, normalization: configuration.normalization),
-      prefetchBatches: prefetchBatches)
+      prefetchBatches: prefetchBatches, evaluationSample: configuration.evaluationSample)
     var generator = self.generator
     let result = try trainer.fit(
       training, test: test, configuration: loop, using: &generator, seed: configuration.seed, observers: observers,

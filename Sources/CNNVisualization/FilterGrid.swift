@@ -9,15 +9,18 @@ import CNNTensor
 /// Shape: weights `[K, C, KH, KW]`. Each filter is min–max normalised on its own (its
 /// smallest weight black, its largest white; a constant filter is mid-grey) and each weight
 /// becomes a `scale × scale` block (nearest neighbour). Tiles are separated, and framed, by
-/// 1-pixel lines of ``RGB/separator``.
+/// ``separator``-pixel lines of ``RGB/separator`` (white for colour tiles).
 ///
 /// - `C == 1`: grey tiles in a near-square grid of ``columns`` per row (the seeds' picture of
 ///   first-layer filters).
 /// - `C == 3`: colour tiles, channel 0 red, 1 green, 2 blue, in the same grid.
-/// - Any other `C`: one row per filter, one grey tile per input channel (the first
-///   ``maxChannels``), all normalised together per filter.
+/// - Any other `C` (a deeper layer): one row per filter, one grey tile per input channel,
+///   all normalised together per filter. With more than ``maxChannels`` input channels, the
+///   row shows the filter's ``maxChannels`` strongest channels (largest L2 norm), strongest
+///   first: a summary of what the filter looks at rather than every one of its weights.
 ///
-/// At most ``maxFilters`` filters are drawn.
+/// At most ``maxFilters`` filters are drawn. ``picture(title:layer:)`` adds a title, the
+/// layer's name, row labels and a scale bar.
 public struct FilterGrid: Sendable {
   /// `[K, C, KH, KW]`.
   public var weights: Tensor
@@ -27,8 +30,10 @@ public struct FilterGrid: Sendable {
   public var columns: Int?
   /// The most filters drawn (the first ones).
   public var maxFilters = 256
-  /// The most input channels drawn per filter when `C` is neither 1 nor 3.
+  /// The most input channels drawn per filter when `C` is neither 1 nor 3 (the strongest).
   public var maxChannels = 16
+  /// Pixels between tiles (and around the grid), in ``RGB/separator``.
+  public var separator = 1
 
   /// - Parameters:
   ///   - weights: A convolution weight `[K, C, KH, KW]`.
@@ -53,8 +58,8 @@ public struct FilterGrid: Sendable {
     let rows = (c == 1 || c == 3) ? (k + columns - 1) / columns : k
     guard let tileWidth = MemoryBudget.bytes([weights.shape[3], scale]),
       let tileHeight = MemoryBudget.bytes([weights.shape[2], scale]),
-      let width = MemoryBudget.sum([MemoryBudget.bytes([columns, tileWidth + 1]), 1]),
-      let height = MemoryBudget.sum([MemoryBudget.bytes([rows, tileHeight + 1]), 1])
+      let width = MemoryBudget.sum([MemoryBudget.bytes([columns, tileWidth + separator]), separator, 400]),
+      let height = MemoryBudget.sum([MemoryBudget.bytes([rows, tileHeight + separator]), separator, 200])
     else { return nil }
     return MemoryBudget.bytes([width, height, 3])
   }
@@ -76,13 +81,21 @@ public struct FilterGrid: Sendable {
       gridColumns = channelsShown
       gridRows = k
     }
+    let gap = separator
     var canvas = Canvas(
-      width: gridColumns * (tileWidth + 1) + 1, height: gridRows * (tileHeight + 1) + 1, background: .white)
+      width: gridColumns * (tileWidth + gap) + gap, height: gridRows * (tileHeight + gap) + gap, background: .white)
+    // Colour tiles of random weights hold every hue, the separator's blue too: white gaps read better there.
+    let frame: RGB = isColour ? .white : .separator
+    func place(_ image: Image, x: Int, y: Int) {
+      canvas.fill(x: x - gap, y: y - gap, width: image.width + 2 * gap, height: image.height + 2 * gap, color: frame)
+      canvas.draw(image, x: x, y: y)
+    }
     let filterSize = c * kh * kw
     weights.withUnsafeBufferPointer { w in
       for filter in 0..<k {
         let values = UnsafeBufferPointer(rebasing: w[(filter * filterSize)..<((filter + 1) * filterSize)])
-        let shown = (c == 1 || c == 3) ? values : UnsafeBufferPointer(rebasing: values[0..<(channelsShown * kh * kw)])
+        let channels = (c == 1 || c == 3) ? Array(0..<c) : Self.strongestChannels(of: values, channels: c, count: channelsShown)
+        let shown = channels.flatMap { channel in values[(channel * kh * kw)..<((channel + 1) * kh * kw)] }
         let low = shown.min() ?? 0, high = shown.max() ?? 0
         func byte(_ v: Float) -> UInt8 {
           high > low ? Image.byte((v - low) / (high - low)) : 128
@@ -96,12 +109,12 @@ public struct FilterGrid: Sendable {
           }
           let image = Image(width: kw, height: kh, channels: c, pixels: tile).scaled(by: scale)
           let column = filter % gridColumns, row = filter / gridColumns
-          canvas.drawFramed(image, x: 1 + column * (tileWidth + 1), y: 1 + row * (tileHeight + 1))
+          place(image, x: gap + column * (tileWidth + gap), y: gap + row * (tileHeight + gap))
         } else {
-          for channel in 0..<channelsShown {
+          for (position, channel) in channels.enumerated() {
             let pixels = (0..<(kh * kw)).map { byte(values[channel * kh * kw + $0]) }
             let image = Image(width: kw, height: kh, channels: 1, pixels: pixels).scaled(by: scale)
-            canvas.drawFramed(image, x: 1 + channel * (tileWidth + 1), y: 1 + filter * (tileHeight + 1))
+            place(image, x: gap + position * (tileWidth + gap), y: gap + filter * (tileHeight + gap))
           }
         }
       }
@@ -111,6 +124,17 @@ public struct FilterGrid: Sendable {
 }
 
 extension FilterGrid {
+  /// The `count` input channels of one filter (`values`, `[C, KH, KW]`) with the largest L2
+  /// norm, strongest first (ties: the lower channel first); all `C` in order when `count ≥ C`.
+  static func strongestChannels(of values: UnsafeBufferPointer<Float>, channels c: Int, count: Int) -> [Int] {
+    guard count < c else { return Array(0..<c) }
+    let plane = values.count / c
+    let norms = (0..<c).map { channel in
+      values[(channel * plane)..<((channel + 1) * plane)].reduce(Float(0)) { $0 + $1 * $1 }
+    }
+    return (0..<c).sorted { norms[$0] != norms[$1] ? norms[$0] > norms[$1] : $0 < $1 }.prefix(count).map { $0 }
+  }
+
   /// The convolution weights of `model` (every rank-4 parameter named `…weight`), with
   /// their structural names (`"0.weight"`, `"layer1.0.conv1.weight"`), in order.
   public static func convolutionWeights(in model: any Layer) -> [(name: String, weight: Tensor)] {

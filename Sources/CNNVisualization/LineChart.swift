@@ -46,6 +46,10 @@ public struct LineChart: Sendable {
   public var yLimits: ClosedRange<Double>?
   /// Whether x ticks must be whole numbers (epochs).
   public var integerX = false
+  /// Whether the x axis spans exactly the data, from the first x to the last (epochs: the
+  /// axis ends at the last epoch), with both ends labelled, instead of rounding out to a
+  /// round number.
+  public var xSpansData = false
 
   public init(title: String, xLabel: String, yLabel: String, series: [Series] = []) {
     self.title = title
@@ -66,8 +70,11 @@ public struct LineChart: Sendable {
     svg.text(title, x: m.left + plot.width / 2, y: 24, size: 15, anchor: .middle, bold: true)
 
     let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
-    let xAxis = Axis.nice(
+    var xAxis = Axis.nice(
       min: all.map(\.x).min() ?? 0, max: all.map(\.x).max() ?? 1, integer: integerX, limits: nil)
+    if xSpansData, let low = all.map(\.x).min(), let high = all.map(\.x).max(), high > low {
+      xAxis = Axis.spanning(low: low, high: high, integer: integerX)
+    }
     let yAxis = Axis.nice(min: all.map(\.y).min() ?? 0, max: all.map(\.y).max() ?? 1, integer: false, limits: yLimits)
     func px(_ x: Double) -> Double { plot.x + (x - xAxis.low) / (xAxis.high - xAxis.low) * plot.width }
     func py(_ y: Double) -> Double { plot.y + plot.height - (y - yAxis.low) / (yAxis.high - yAxis.low) * plot.height }
@@ -152,10 +159,30 @@ struct Axis {
   var high: Double
   var step: Double
 
+  /// Tick values chosen by ``spanning(low:high:integer:)``, or `nil` for every step.
+  var explicitTicks: [Double]? = nil
+
   /// The tick values from `low` to `high`.
   var ticks: [Double] {
+    if let explicitTicks { return explicitTicks }
     let count = Int(((high - low) / step).rounded())
     return (0...max(0, count)).map { low + Double($0) * step }
+  }
+
+  /// An axis from exactly `low` to exactly `high`: ticks at both ends and at the round
+  /// multiples of the step between them, leaving out a multiple closer than a quarter step
+  /// to an end (`1, 5, 10, 12` for epochs 1…12).
+  static func spanning(low: Double, high: Double, integer: Bool) -> Axis {
+    var step = niceNumber((high - low) / 5)
+    if integer { step = Swift.max(1, step.rounded()) }
+    var ticks = [low]
+    var tick = ((low / step).rounded(.down) + 1) * step
+    while tick < high - step / 4 + 1e-9 {
+      if tick - low >= step / 4 - 1e-9 { ticks.append(tick) }
+      tick += step
+    }
+    ticks.append(high)
+    return Axis(low: low, high: high, step: step, explicitTicks: ticks)
   }
 
   /// A tick label with as many decimals as the step needs.

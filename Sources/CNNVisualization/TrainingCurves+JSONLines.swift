@@ -49,15 +49,12 @@ extension TrainingCurves {
       }
       switch event {
       case .started(let start):
-        let parts = [
-          start.model, "\(start.optimizer), learning rate \(start.learningRate)", "batches of \(start.batchSize)",
-          "\(start.trainingSamples) training images",
-        ]
-        subtitle = ([start.dataset].compactMap { $0 } + parts).joined(separator: " · ")
+        subtitle = Self.subtitle(for: start)
       case .epoch(let summary):
         epochs.append(
           Epoch(
-            epoch: summary.epoch, trainLoss: decimal(summary.trainLoss), trainAccuracy: decimal(summary.trainAccuracy),
+            epoch: summary.epoch, trainLoss: decimal(summary.trainLoss),
+            trainAccuracy: decimal(summary.sampleTrainAccuracy ?? summary.trainAccuracy),
             testLoss: summary.testLoss.flatMap(decimal), testAccuracy: summary.testAccuracy.flatMap(decimal)))
       default:
         continue
@@ -69,6 +66,20 @@ extension TrainingCurves {
         hint: "the log must come from `cnn train --json` and cover at least one finished epoch.")
     }
     return TrainingCurves(epochs: epochs, subtitle: subtitle)
+  }
+
+  /// The line under the charts' titles for a run, the same for `cnn train --plot` and
+  /// `cnn visualize curves`: `mnist-sample · simple-convnet · Adam, learning rate 0.001 ·
+  /// batches of 100 · 4000 training images`, and with `--eval-sample N` `· accuracy on the first
+  /// N images of each split` (the curves then show the seeds' lists: the training accuracy
+  /// measured on that sample after each epoch, not the running one).
+  public static func subtitle(for start: TrainingStart) -> String {
+    let parts = [
+      start.model, "\(start.optimizer), learning rate \(start.learningRate)", "batches of \(start.batchSize)",
+      "\(start.trainingSamples) training images",
+    ]
+    let sample = start.evaluationSample.map { ["accuracy on the first \($0) images of each split"] } ?? []
+    return ([start.dataset].compactMap { $0 } + parts + sample).joined(separator: " · ")
   }
 
   /// Reads a JSON-lines training log from a file (see ``parse(jsonLines:file:)``).

@@ -39,6 +39,7 @@ public struct TrainingCurves: Sendable {
   public var lossChart: LineChart {
     var chart = LineChart(title: "Loss", xLabel: "epoch", yLabel: "cross-entropy loss")
     chart.integerX = true
+    chart.xSpansData = true
     chart.yLimits = 0...Double.infinity
     add(\.trainLoss, "train loss", color: LineChart.palette[0], dashed: false, to: &chart)
     add(\.testLoss, "test loss", color: LineChart.palette[1], dashed: true, to: &chart)
@@ -49,6 +50,7 @@ public struct TrainingCurves: Sendable {
   public var accuracyChart: LineChart {
     var chart = LineChart(title: "Accuracy", xLabel: "epoch", yLabel: "accuracy")
     chart.integerX = true
+    chart.xSpansData = true
     chart.yFormat = .percent
     chart.yLimits = 0...1
     add(\.trainAccuracy, "train accuracy", color: LineChart.palette[0], dashed: false, to: &chart)

@@ -15,10 +15,15 @@ struct Convolve: ParsableCommand {
         cnn convolve --kernel edge camera.png -o edges.png
         cnn convolve --kernel sharpen --compare chelsea.png -o sharp.png
         cnn convolve --kernel 'custom=1/16,2/16,1/16;2/16,4/16,2/16;1/16,2/16,1/16' coffee.png -o soft.png
+      The seeds' lesson as one picture, the photo and each kernel with its weights and its result:
+        cnn convolve --lesson camera.png -o lesson.png
       """)
 
   @Option(help: "blur, sharpen, edge, emboss, sobel-x, sobel-y, or custom=ROWS (rows split by ';', values by ',', fractions allowed).")
-  var kernel: String
+  var kernel: String?
+
+  @Flag(help: "Draw the seeds' image-kernel lesson: the photo, then blur, sharpen, edge, emboss, sobel-x and sobel-y, each with its weights and its result (PNG).")
+  var lesson = false
 
   @Option(help: "How results become pixels: clamp (kernels summing to 1), absolute (edge detectors), normalized (stretch to black…white); default by kernel.")
   var response: ImageKernel.Response?
@@ -39,8 +44,16 @@ struct Convolve: ParsableCommand {
   var output: String
 
   func validate() throws {
+    switch (kernel, lesson) {
+    case (nil, false): throw ValidationError("Give --kernel NAME (or --lesson for the picture of every kernel).")
+    case (_?, true): throw ValidationError("--lesson draws every kernel; leave out --kernel.")
+    default: break
+    }
+    if lesson && !output.lowercased().hasSuffix(".png") {
+      throw ValidationError("--lesson draws a PNG picture; name the output file …png.")
+    }
     do {
-      _ = try ImageKernel(parsing: kernel)
+      if let kernel { _ = try ImageKernel(parsing: kernel) }
     } catch {
       throw ValidationError(error.description)
     }
@@ -48,9 +61,18 @@ struct Convolve: ParsableCommand {
   }
 
   func run() throws {
-    let parsed = try ImageKernel(parsing: kernel)
     var original = try Image.read(from: image)
     if grey { original = original.converted(toChannels: original.hasAlpha ? 2 : 1) }
+    guard let kernel else {
+      try MemoryBudget.check(
+        MemoryBudget.bytes([original.width, original.height, original.channels, MemoryLayout<Float>.size, 3]),
+        for: "the lesson of \(image)", from: "its size, \(original.width)×\(original.height)×\(original.channels)")
+      let picture = ImageKernel.lessonPicture(photo: original.hasAlpha ? original.converted(toChannels: original.channels - 1) : original)
+      try picture.reducedToGreyIfPossible().write(to: output)
+      print("wrote \(output) (\(picture.width)×\(picture.height)): \(image) and \(ImageKernel.lessonKernels.map(\.description).joined(separator: ", "))")
+      return
+    }
+    let parsed = try ImageKernel(parsing: kernel)
     // The kernel works on Float copies: the input, the output and a padded plane per pass.
     try MemoryBudget.check(
       MemoryBudget.bytes([original.width, original.height, original.channels, MemoryLayout<Float>.size, 3]),

@@ -18,7 +18,7 @@ struct GradCheck: ParsableCommand {
         cnn gradcheck --model resnet18 --samples 4
       Layers (settings after ':', separated by ','; each has a default):
       \(LayerSpecification.accepted)
-      --input is C×H×W (or F for linear and dropout) without the batch; a network uses its own \
+      --input is C×H×W (or F for linear, rbf and dropout) without the batch; a network uses its own \
       image shape (3x64x64 for the ImageNet networks) unless given one. Keep batch-normalized \
       maps at least 2×2 in the last layers: over two values per channel (resnet18 at 3x32x32, \
       batch 2) batch normalization is almost a sign function, and central differences report \
@@ -32,7 +32,7 @@ struct GradCheck: ParsableCommand {
   @Option(help: "A layer to check, e.g. conv:in=3,out=4,k=3,s=1,p=1 or relu (see below).")
   var layer: String?
 
-  @Option(help: "The input shape without the batch: C×H×W, or F for linear and dropout.")
+  @Option(help: "The input shape without the batch: C×H×W, or F for linear, rbf and dropout.")
   var input: String?
 
   @Option(help: "Images in the batch (1...8).")

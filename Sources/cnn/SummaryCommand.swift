@@ -27,7 +27,15 @@ struct Summary: ParsableCommand {
   @Flag(help: "Write the summary as one JSON object, with total_parameters.")
   var json = false
 
+  @Option(
+    help: """
+      The widest line of the table (default 120): a wider table prints each layer's arithmetic on an indented \
+      line under its row; 0 keeps every column in the table.
+      """)
+  var width: Int = 120
+
   func validate() throws {
+    if width < 0 { throw ValidationError("--width must be 0 or more (got \(width)).") }
     if let classes, !RunLimits.classes.contains(classes) {
       throw ValidationError("--classes must be 1 to \(RunLimits.classes.upperBound) (got \(classes)).")
     }
@@ -42,7 +50,7 @@ struct Summary: ParsableCommand {
     } catch {
       throw SummaryFailure(model: model, input: input?.shape ?? model.defaultInputShape, error: error)
     }
-    print(json ? summary.json : summary.table, terminator: "")
+    print(json ? summary.json : summary.table(width: width == 0 ? nil : width), terminator: "")
   }
 }
 

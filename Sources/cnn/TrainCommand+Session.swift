@@ -31,6 +31,7 @@ extension Train {
     if let augment { run.augmentation = augment }
     if let schedule { run.schedule = schedule }
     if let stopAtChance { run.stopAtChance = stopAtChance }
+    if let evalSample { run.evaluationSample = evalSample }
     run.dropLastBatch = dropLast
     if normalize { run.normalization = Normalization.measured(on: training) }
     return try TrainingSession(configuration: run, training: training, test: test)
@@ -72,6 +73,11 @@ extension Train {
     }
     try conflict("--seed", seed, saved.seed, plain)
     try conflict("--stop-at-chance", stopAtChance, saved.stopAtChance, plain)
+    if let evalSample, evalSample != saved.evaluationSample {
+      throw RunError.conflictsWithResumedRun(
+        option: "--eval-sample", given: "\(evalSample)",
+        saved: saved.evaluationSample.map { "a sample of \($0)" } ?? "the whole test set")
+    }
     if normalize && saved.normalization == nil {
       throw RunError.conflictsWithResumedRun(option: "--normalize", given: "normalization", saved: "no normalization")
     }

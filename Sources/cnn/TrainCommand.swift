@@ -95,6 +95,20 @@ struct Train: ParsableCommand {
   @Option(help: "Draw the loss and train/test accuracy per epoch here when training ends (SVG).")
   var plot: String?
 
+  @Option(
+    help: """
+      Evaluate each epoch on a fixed sample, the first N test images (and measure accuracy on the first N \
+      training images), as the seeds' trainer does with 1000 (default: the whole test set).
+      """)
+  var evalSample: Int?
+
+  @Option(
+    help: """
+      When output is not a terminal, print a progress line every N batches (0: only the first step and the \
+      epochs; default: about every tenth of an epoch, at most one per 5 seconds).
+      """)
+  var progressEvery: Int?
+
   @Flag(help: "Write one JSON object per line on standard output, and nothing else.")
   var json = false
 
@@ -109,6 +123,8 @@ struct Train: ParsableCommand {
     try check(threads, "--threads", RunLimits.threads)
     try check(stopAtChance, "--stop-at-chance", RunLimits.stopAtChance)
     try check(prefetch, "--prefetch", 0...64)
+    try check(evalSample, "--eval-sample", RunLimits.evaluationSample)
+    try check(progressEvery, "--progress-every", 0...1_000_000)
     if let learningRate, !(learningRate > 0 && learningRate.isFinite && learningRate <= 1e6) {
       throw ValidationError("--learning-rate must be a positive number up to 1e6 (got \(learningRate)).")
     }
@@ -133,11 +149,13 @@ struct Train: ParsableCommand {
     let session = try resume.map(resumedSession(from:)) ?? newSession()
     session.checkpointURL = (checkpoint ?? resume).map { URL(fileURLWithPath: $0) }
     session.prefetchBatches = prefetch
-    let observers: [any TrainingObserver] = json ? [JSONLinesObserver()] : [ProgressBar()]
-    let result = try session.run(observers: observers)
+    let start = StartRecorder()
+    let console: any TrainingObserver =
+      json ? JSONLinesObserver() : ProgressBar(batchLines: progressEvery.map { .batches($0) } ?? .automatic)
+    let result = try session.run(observers: [start, console])
     if let plot {
-      let run = session.configuration
-      let curves = TrainingCurves(summaries: result.epochs, subtitle: "\(run.model.rawValue), \(run.dataset.kind.rawValue)")
+      // The same subtitle as `cnn visualize curves` reads from the run's log.
+      let curves = TrainingCurves(summaries: result.epochs, subtitle: start.event.map(TrainingCurves.subtitle(for:)))
       try curves.svg().write(to: plot)
       if !json { print("wrote \(plot)") }
     }
@@ -145,5 +163,14 @@ struct Train: ParsableCommand {
       if json { Console.error("\(stop)\n") }
       throw ExitCode.failure
     }
+  }
+}
+
+/// Keeps the run's `started` event, for the plot's subtitle.
+final class StartRecorder: TrainingObserver {
+  private(set) var event: TrainingStart?
+
+  func receive(_ event: TrainingEvent) {
+    if case .started(let start) = event { self.event = start }
   }
 }

@@ -46,7 +46,7 @@ struct ModelSource: ParsableArguments {
   static func load(checkpoint: String?, model: ModelName?, seed: UInt64) throws -> (restored: RestoredModel, origin: String) {
     if let checkpoint {
       let restored = try RestoredModel(contentsOf: URL(fileURLWithPath: checkpoint), model: model)
-      let epochs = restored.checkpoint.training.map { ", \($0.epochsCompleted) epochs" } ?? ""
+      let epochs = restored.checkpoint.training.map { ", \($0.epochsCompleted) epoch\($0.epochsCompleted == 1 ? "" : "s")" } ?? ""
       return (restored, "\(restored.modelName.rawValue) from \(checkpoint)\(epochs)")
     }
     let name = model ?? .simpleConvNet
@@ -87,7 +87,8 @@ extension TrainingCurves {
     self.init(
       epochs: summaries.map { summary in
         Epoch(
-          epoch: summary.epoch, trainLoss: Double(summary.trainLoss), trainAccuracy: Double(summary.trainAccuracy),
+          epoch: summary.epoch, trainLoss: Double(summary.trainLoss),
+          trainAccuracy: Double(summary.sampleTrainAccuracy ?? summary.trainAccuracy),
           testLoss: summary.testLoss.map(Double.init), testAccuracy: summary.testAccuracy.map(Double.init))
       }, subtitle: subtitle)
   }
@@ -99,13 +100,16 @@ extension Visualize {
   /// `cnn visualize filters`.
   struct Filters: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Draw a convolution layer's filters as a grid of tiles (PNG).",
+      abstract: "Draw a convolution layer's filters as a grid of tiles, with a title and a scale bar (PNG).",
       discussion: """
-        Each filter is normalised on its own (smallest weight black, largest white) and scaled \
-        up; 3-channel filters are drawn in colour, other multi-channel ones as one row per filter. \
-        Compare an untrained network with a trained one:
-          cnn visualize filters --model simple-convnet -o before.png
-          cnn visualize filters --checkpoint run.safetensors -o after.png
+        Each filter is normalised on its own (its most negative weight black, its most positive \
+        white) and scaled up; 3-channel filters are drawn in colour. A deeper layer (other channel \
+        counts) is summarised: one row for each of its first 16 filters, showing the 8 input \
+        channels each filter weighs most. The seeds' "before and after" picture, edges appearing \
+        in the first layer, is one command after training with the seeds' recipe:
+          cnn train --init normal=0.01 --epochs 20 --augment none --schedule constant --checkpoint seeds.safetensors
+          cnn visualize filters --checkpoint seeds.safetensors --before-after -o filters.png
+        (the filters before training are rebuilt from the run's seed and initialisation).
         """)
 
     @OptionGroup var source: ModelSource
@@ -116,11 +120,23 @@ extension Visualize {
     @Flag(help: "List the convolution layers and their weight shapes, and draw nothing.")
     var list = false
 
+    @Flag(help: "With --checkpoint: draw the filters the run started from (same seed and initialisation) beside the trained ones.")
+    var beforeAfter = false
+
+    @Flag(help: "Draw the grid alone, without title, labels and scale bar.")
+    var bare = false
+
     @Option(help: "Pixels per weight (default: tiles about 40 pixels wide).")
     var scale: Int?
 
-    @Option(help: "Tiles per row (default: about the square root of the filter count).")
+    @Option(help: "Tiles per row for 1- and 3-channel filters (default: about the square root of the filter count).")
     var columns: Int?
+
+    @Option(help: "The most filters drawn (default: 256 for 1- and 3-channel filters, 16 for deeper layers).")
+    var maxFilters: Int?
+
+    @Option(help: "For deeper layers, the input channels drawn per filter, strongest first (default 8).")
+    var maxChannels: Int = 8
 
     @Option(name: [.short, .long], help: "The PNG file to write.")
     var output: String?
@@ -134,35 +150,69 @@ extension Visualize {
         throw ValidationError("--scale must be 1 to \(FilterGrid.maximumScale) (got \(scale)).")
       }
       if let columns, columns < 1 { throw ValidationError("--columns must be at least 1 (got \(columns)).") }
+      if let maxFilters, !(1...4096).contains(maxFilters) {
+        throw ValidationError("--max-filters must be 1 to 4096 (got \(maxFilters)).")
+      }
+      if !(1...512).contains(maxChannels) { throw ValidationError("--max-channels must be 1 to 512 (got \(maxChannels)).") }
+      if beforeAfter && source.checkpoint == nil {
+        throw ValidationError("--before-after needs --checkpoint FILE: the trained filters and the run that started them.")
+      }
+    }
+
+    /// The chosen convolution's name and weight in `network`.
+    func chosen(in network: any Layer, origin: String) throws -> (name: String, weight: Tensor) {
+      let convolutions = FilterGrid.convolutionWeights(in: network)
+      guard !convolutions.isEmpty else { throw PictureError("\(origin) has no convolution layers.") }
+      guard let layer else { return convolutions[0] }
+      let wanted = layer.hasSuffix("weight") ? layer : layer + ".weight"
+      if layer.hasPrefix("#"), let position = Int(layer.dropFirst()), convolutions.indices.contains(position - 1) {
+        return convolutions[position - 1]
+      } else if let match = convolutions.first(where: { $0.name == wanted || $0.name == layer }) {
+        return match
+      }
+      let names = convolutions.map { $0.name.replacingOccurrences(of: ".weight", with: "") }
+      throw PictureError("No convolution named '\(layer)'. The convolutions are: \(names.joined(separator: ", ")) (or #1…#\(names.count)).")
+    }
+
+    func grid(_ weight: Tensor) -> FilterGrid {
+      var grid = FilterGrid(weights: weight, scale: scale, columns: columns)
+      let deep = !(weight.shape[1] == 1 || weight.shape[1] == 3)
+      grid.maxFilters = maxFilters ?? (deep ? 16 : 256)
+      grid.maxChannels = maxChannels
+      if !bare { grid.separator = weight.shape[1] == 3 ? 4 : 2 }
+      return grid
     }
 
     func run() throws {
       let (restored, origin) = try source.load()
       let network = restored.model
-      let convolutions = FilterGrid.convolutionWeights(in: network)
-      guard !convolutions.isEmpty else { throw PictureError("\(origin) has no convolution layers.") }
       if list {
-        for (index, entry) in convolutions.enumerated() { print("#\(index + 1)  \(entry.name)  \(entry.weight.shape)") }
+        for (index, entry) in FilterGrid.convolutionWeights(in: network).enumerated() {
+          print("#\(index + 1)  \(entry.name)  \(entry.weight.shape)")
+        }
+        if FilterGrid.convolutionWeights(in: network).isEmpty { throw PictureError("\(origin) has no convolution layers.") }
         return
       }
-      let chosen: (name: String, weight: Tensor)
-      if let layer {
-        let wanted = layer.hasSuffix("weight") ? layer : layer + ".weight"
-        if layer.hasPrefix("#"), let position = Int(layer.dropFirst()), convolutions.indices.contains(position - 1) {
-          chosen = convolutions[position - 1]
-        } else if let match = convolutions.first(where: { $0.name == wanted || $0.name == layer }) {
-          chosen = match
-        } else {
-          let names = convolutions.map { $0.name.replacingOccurrences(of: ".weight", with: "") }
-          throw PictureError("No convolution named '\(layer)'. The convolutions are: \(names.joined(separator: ", ")) (or #1…#\(names.count)).")
-        }
-      } else {
-        chosen = convolutions[0]
-      }
-      let grid = FilterGrid(weights: chosen.weight, scale: scale, columns: columns)
+      let chosen = try chosen(in: network, origin: origin)
+      let layerName = chosen.name.hasSuffix(".weight") ? String(chosen.name.dropLast(7)) : chosen.name
+      let grid = grid(chosen.weight)
       try MemoryBudget.check(
-        grid.pictureBytes, for: "the picture of \(chosen.name)", from: "--scale \(grid.scale), \(chosen.weight.shape)")
-      if let output { try writePicture(grid.image(), to: output) }
+        grid.pictureBytes.flatMap { MemoryBudget.bytes([$0, beforeAfter ? 2 : 1]) }, for: "the picture of \(chosen.name)",
+        from: "--scale \(grid.scale), \(chosen.weight.shape)")
+      var picture = bare ? grid.image() : grid.picture(title: origin, layer: layerName)
+      if beforeAfter {
+        guard let run = restored.run else {
+          throw PictureError("\(source.checkpoint ?? "The checkpoint") holds no run, so the filters it started from are unknown.")
+        }
+        let initial = run.makeInitialModel().model
+        let before = try self.chosen(in: initial, origin: origin).weight
+        let beforeGrid = self.grid(before)
+        let initialization = run.initialization?.description ?? "the model's own initialisation"
+        let beforeTitle = "\(run.model.rawValue) before training (seed \(run.seed), \(initialization))"
+        let beforePicture = bare ? beforeGrid.image() : beforeGrid.picture(title: beforeTitle, layer: layerName)
+        picture = Image.sideBySide([("", beforePicture), ("", picture)], gap: 24)
+      }
+      if let output { try writePicture(picture, to: output) }
       let shape = chosen.weight.shape
       print("\(origin): \(chosen.name) \(shape), \(min(shape[0], grid.maxFilters)) filters drawn")
     }
@@ -202,16 +252,28 @@ extension Visualize {
       let (restored, origin) = try source.load()
       let (shape, classNames) = (restored.inputShape, restored.classNames)
       var picture: Image
+      var trueLabel: String?
       if let image {
         picture = try Image.read(from: image)
       } else {
-        let sample = try MNIST.bundledSample().test[0]
+        let test = try MNIST.bundledSample().test
+        let sample = test[0]
         picture = Image(width: 28, height: 28, channels: 1, pixels: Array(sample.pixels))
+        trueLabel = test.classNames.indices.contains(sample.label) ? test.classNames[sample.label] : "\(sample.label)"
       }
       let input = restored.input(from: picture)  // normalized as in training
       picture = picture.converted(toChannels: shape[0]).resized(width: shape[2], height: shape[1])
       let (activations, logits) = FeatureMaps.trace(restored.model, input: input, children: chainChildren)
       guard !activations.isEmpty else { throw PictureError("\(origin) has no convolution layers to show.") }
+      var prediction: [String] = []
+      var predictedName: String?
+      if logits.shape.rank == 2, logits.shape[1] == classNames.count {
+        let probabilities = restored.probabilities(for: input)[0]
+        let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+        predictedName = classNames[predicted]
+        prediction.append("predicted: \(classNames[predicted]) (\((probabilities[predicted] * 100).formatted(1))%)")
+      }
+      if let trueLabel { prediction.append("label: \(trueLabel)") }
       if separate {
         let base = output.lowercased().hasSuffix(".png") ? String(output.dropLast(4)) : output
         for activation in activations {
@@ -219,11 +281,17 @@ extension Visualize {
           try writePicture(FeatureMaps.grid(activation.maps, maxMaps: maxMaps), to: "\(base)-\(name).png")
         }
       } else {
-        try writePicture(FeatureMaps.picture(input: picture, activations: activations, maxMaps: maxMaps), to: output)
+        try writePicture(
+          FeatureMaps.picture(input: picture, activations: activations, maxMaps: maxMaps, title: origin, prediction: prediction),
+          to: output)
       }
-      if logits.shape.rank == 2, logits.shape[1] == classNames.count {
-        let predicted = logits.argmaxRows()[0]
-        print("\(origin): \(activations.count) convolution stages; predicted class \(classNames[predicted])")
+      let dead = activations.reduce(0) { sum, activation in
+        let shape = activation.maps.shape
+        guard shape[2] * shape[3] > 1 else { return sum }
+        return sum + (0..<shape[1]).filter { FeatureMaps.isDead(activation.maps, index: $0) }.count
+      }
+      if let predictedName {
+        print("\(origin): \(activations.count) convolution stages, \(dead) dead maps; predicted class \(predictedName)")
       }
     }
   }
@@ -251,7 +319,7 @@ extension Visualize {
     func run() throws {
       let curves = try TrainingCurves.read(from: log)
       try curves.svg().write(to: output)
-      print("wrote \(output) (\(curves.epochs.count) epochs)")
+      print("wrote \(output) (\(curves.epochs.count) epoch\(curves.epochs.count == 1 ? "" : "s"))")
     }
   }
 

@@ -27,6 +27,22 @@ import Testing
     }
   }
 
+  /// LeNet-5 with the paper's RBF output passes as a whole network. Its distances run into
+  /// the hundreds, so Float32 central differences need ε = 1e-2 (a smooth tanh network).
+  @Test func gradcheckPassesLeNet5WithRBFOutput() throws {
+    try withTemporaryDirectory { directory in
+      let result = try cnn("gradcheck", "--model", "lenet5-rbf", "--epsilon", "0.01", in: directory)
+      #expect(result.exitCode == 0, "\(result)")
+      #expect(result.stdout.contains("9 tensors: 9 ok, 0 suspicious, 0 WRONG."), "\(result)")
+      #expect(!result.stdout.contains("11.weight"), "the codes are fixed, not a parameter: \(result)")
+      for layer in ["rbf:in=12,out=5", "scaledtanh"] {
+        let alone = try cnn("gradcheck", "--layer", layer, in: directory)
+        #expect(alone.exitCode == 0 && alone.stdout.contains("input ") && alone.stdout.contains(" ok"), "\(alone)")
+        #expect(alone.stdout.contains("1 tensors: 1 ok, 0 suspicious, 0 WRONG."), "\(alone)")
+      }
+    }
+  }
+
   @Test func gradcheckRefusesBadSpecificationsListingWhatIsAccepted() throws {
     try withTemporaryDirectory { directory in
       let unknown = try cnn("gradcheck", "--layer", "convolution:k=3", in: directory)

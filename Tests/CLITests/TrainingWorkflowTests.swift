@@ -78,8 +78,10 @@ import Testing
       #expect(evaluations.allSatisfy { $0.exitCode == 0 }, "\(evaluations)")
       #expect(evaluations[0].stdout == evaluations[1].stdout)
       let epochLine = { (result: CommandResult) in
-        // "epoch 2", "train loss …", "train acc …", "test acc …", without the timings.
-        result.stdout.split(separator: "\n").first { $0.hasPrefix("epoch 2 ") }?.components(separatedBy: "  ").prefix(4)
+        // "epoch 2", "train loss …", "train acc …", "test acc …", without the timings (and not
+        // the progress line of a step, "epoch 2  batch 1/9 …", which a resumed run prints first).
+        result.stdout.split(separator: "\n").first { $0.hasPrefix("epoch 2  train loss") }?.components(separatedBy: "  ")
+          .prefix(4)
       }
       #expect(epochLine(whole) != nil && epochLine(whole) == epochLine(resumed), "\(whole)\n\(resumed)")
 

@@ -22,6 +22,28 @@ import Testing
     expectPasses(conv, .randomNormal([2, 3, 7, 6], using: &g))
   }
 
+  /// LeNet-5's RBF output: no parameters (the codes are fixed), so the input gradient is the
+  /// whole check; against the digit codes and against random ones.
+  @Test func euclideanRBF() {
+    var g = SeededGenerator(seed: 11)
+    let rbf = EuclideanRBF(codes: EuclideanRBF.digitCodes(classes: 10))
+    #expect(rbf.namedParameters.isEmpty && rbf.namedBuffers.map(\.name) == ["codes"])
+    expectPasses(rbf, .randomNormal([3, 84], using: &g) * 0.5)
+    let small = EuclideanRBF(codes: .randomNormal([4, 6], using: &g))
+    var generator = SeededGenerator(seed: 7)
+    let result = checkGradients(of: small, input: .randomNormal([2, 6], using: &g), using: &generator)
+    #expect(result.inputError < tolerance && result.inputError.isFinite, "\(result)")
+  }
+
+  /// LeNet-5's squashing function, 1.7159·tanh(2x/3): f(±1) = ±1.
+  @Test func scaledTanh() {
+    var g = SeededGenerator(seed: 12)
+    let layer = ScaledTanh()
+    let ends = layer(Tensor(shape: [2], scalars: [1, -1])).scalars
+    #expect(abs(ends[0] - 1) < 1e-3 && abs(ends[1] + 1) < 1e-3, "\(ends)")
+    expectPasses(layer, .randomNormal([2, 3, 4, 4], using: &g) * 2)
+  }
+
   @Test func conv2DNonSquareKernelAsymmetricPaddingNoBias() {
     var g = SeededGenerator(seed: 2)
     let conv = Conv2D(

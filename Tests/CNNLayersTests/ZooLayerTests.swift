@@ -8,6 +8,24 @@ import Testing
 @Suite struct ZooLayerTests {
   let tolerance: Float = 1e-2
 
+  /// LeNet-5's RBF units: the negative squared distance to each code, worked by hand, and a
+  /// code fed in exactly is its own class.
+  @Test func euclideanRBFScoresAreNegativeSquaredDistances() throws {
+    let rbf = EuclideanRBF(codes: Tensor(shape: [3, 2], scalars: [0, 0, 1, 2, 3, 0]))
+    let scores = rbf(Tensor(shape: [1, 2], scalars: [1, 2]))
+    #expect(scores.scalars == [-5, 0, -8])  // (1² + 2²), 0, (2² + 2²)
+    #expect(try rbf.outputShape(for: [4, 2]) == [4, 3])
+    #expect(throws: ShapeError.self) { try rbf.outputShape(for: [4, 3]) }
+    let codes = EuclideanRBF.digitCodes(classes: 12)
+    #expect(codes.shape == [12, 84] && codes.scalars.allSatisfy { $0 == 1 || $0 == -1 })
+    let digits = EuclideanRBF(codes: codes)
+    let seven = Tensor(shape: [1, 84], scalars: Array(codes.scalars[(7 * 84)..<(8 * 84)]))
+    #expect(digits(seven).argmaxRows() == [7])
+    // Every code is different from every other, and the two extra classes' codes are too.
+    let rows = (0..<12).map { Array(codes.scalars[($0 * 84)..<(($0 + 1) * 84)]) }
+    #expect(Set(rows.map { $0.map { $0 > 0 ? "#" : "." }.joined() }).count == 12)
+  }
+
   func expectPasses(
     _ layer: any Layer, _ input: Tensor, sourceLocation: SourceLocation = #_sourceLocation
   ) {

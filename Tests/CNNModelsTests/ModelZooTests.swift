@@ -80,6 +80,12 @@ let zoo: [ZooCase] = [
     ],
     batch: [2, 1, 28, 28]),
   ZooCase(
+    // The paper's RBF output: 61,706 − 850 (the affine output's weights and biases); 8
+    // parameter tensors plus the fixed codes' buffer.
+    model: .lenet5RBF, parameterCount: 60_856, stateEntries: 9,
+    keys: [("0.weight", [6, 1, 5, 5]), ("9.weight", [84, 120]), ("11.codes", [10, 84])],
+    batch: [2, 1, 28, 28]),
+  ZooCase(
     model: .alexNetOriginal, parameterCount: 60_965_224,
     keys: [
       ("0.weight", [96, 3, 11, 11]), ("4.weight", [256, 48, 5, 5]), ("8.weight", [384, 256, 3, 3]),

@@ -15,6 +15,7 @@ import Testing
     .mnistCNN: (8, "bc37764801233b1f"),
     .cifarCNN: (14, "2ac22f7071276dce"),
     .lenet5: (10, "8c6ec433a3531dc4"),
+    .lenet5RBF: (9, "7abfe71d8809a9df"),
     .alexNetOriginal: (16, "7acb6a5bd8827f21"),
     .alexNet: (16, "ba07a294bb9331f5"),
     .vgg11: (22, "410af32ea418fcdc"),

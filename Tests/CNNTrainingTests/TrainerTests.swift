@@ -42,6 +42,33 @@ final class Recorder: TrainingObserver {
     #expect(result.epochs[1].trainLoss < result.epochs[0].trainLoss)
   }
 
+  /// The seeds' loop: each epoch evaluated on the first N test images, and the accuracy on
+  /// the first N training images measured after the epoch (the seeds' `train_acc_list`).
+  @Test func evaluationSampleMeasuresTheFirstImagesOfEachSplit() throws {
+    let mnist = try #require(Self.sample)
+    var g = SeededGenerator(seed: 3)
+    let model = smallNetwork(using: &g)
+    let trainer = Trainer(model: model, optimizer: Adam(learningRate: 3e-3))
+    let recorder = Recorder()
+    let result = trainer.fit(
+      mnist.training.prefix(400), test: mnist.test.prefix(300),
+      configuration: TrainingConfiguration(epochs: 2, batchSize: 100, evaluationSample: 120), using: &g,
+      observers: [recorder])
+    guard case .started(let start) = recorder.events.first else {
+      Issue.record("no started event")
+      return
+    }
+    #expect(start.evaluationSample == 120 && start.testSamples == 300)
+    let last = try #require(result.epochs.last)
+    #expect(result.epochs.map(\.testImages) == [120, 120])
+    // The last epoch's numbers are those of the final weights on exactly those images.
+    #expect(last.testAccuracy == model.evaluate(on: mnist.test.prefix(120)).accuracy)
+    #expect(last.sampleTrainAccuracy == model.evaluate(on: mnist.training.prefix(120)).accuracy)
+    #expect(last.testLoss != model.evaluate(on: mnist.test.prefix(300)).loss, "not the whole test set")
+    #expect(result.trainAccuracies == result.epochs.compactMap(\.sampleTrainAccuracy) && result.trainAccuracies.count == 2)
+    #expect(result.testAccuracies.count == 2)
+  }
+
   /// The same seed gives bit-identical weights; another seed gives different ones.
   @Test func sameSeedSameWeights() throws {
     let mnist = try #require(Self.sample)

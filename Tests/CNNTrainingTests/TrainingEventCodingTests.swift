@@ -71,7 +71,8 @@ private enum Examples {
         .jsonLine
         == #"{"event":"finished","epochs":1,"history":[{"epoch":4,"evaluation_seconds":0,"images_per_second":12000,"#
         + #""learning_rate":0.0005,"seconds":1.2,"test_accuracy":null,"test_loss":null,"train_accuracy":0.97,"#
-        + #""train_loss":0.1}],"test_accuracy":null,"total_seconds":1.3,"training_seconds":1.2}"#)
+        + #""train_loss":0.1}],"test_acc_list":[],"test_accuracy":null,"total_seconds":1.3,"train_acc_list":[0.97],"#
+        + #""training_seconds":1.2}"#)
     let diverged = TrainingEvent.finished(Examples.diverged).jsonLine
     #expect(diverged.hasPrefix(#"{"event":"finished","epochs":0,"hint":"lower the learning rate"#))
     #expect(diverged.contains(#""loss":"Infinity","message":"the loss became inf at batch 2 of epoch 1"#))
@@ -170,7 +171,8 @@ private enum Examples {
     }
     observer.receive(.epoch(Examples.summary))
     observer.receive(.finished(Examples.result))
-    #expect(lines.count == 1 + 20 + 1 + 1)  // every 30th of 600 batches
+    #expect(lines.count == 1 + 1 + 20 + 1 + 1)  // the first step, then every 30th of 600 batches
+    #expect(lines[1].contains(#""batch":1,"#), "the run's first step is written at once: \(lines[1])")
     #expect(lines.allSatisfy { $0.hasPrefix("{\"event\":\"") && $0.hasSuffix("}\n") && !$0.dropLast().contains("\n") })
     #expect(try lines.map { try TrainingEvent(jsonLine: $0) }.last == .finished(Examples.result))
   }
@@ -181,10 +183,77 @@ private enum Examples {
     bar.receive(.started(Examples.start))
     bar.receive(.epoch(Examples.summary))
     let lines = text.split(separator: "\n")
-    #expect(lines.count == 3)
+    #expect(lines.count == 5, "\(text)")  // the note, three header lines, the epoch
     #expect(lines.first == "resumed at epoch 3 of 5; cosine schedule re-planned to end at epoch 5")
     #expect(lines.dropFirst().first?.hasPrefix("Training lenet5") == true)
     #expect(lines.last?.contains("test acc 96.50%  lr 0.000750  1.24s") == true, "\(lines.last ?? "")")
+  }
+
+  /// The header names the data, the normalization and the optimizer with every setting;
+  /// one epoch is "1 epoch".
+  @Test func progressBarHeaderNamesEverySetting() {
+    var start = Examples.start
+    start.epochs = 1
+    start.optimizerSettings = "SGD with Nesterov momentum 0.9 (lr 0.01, weight decay 0.0005, no clipping)"
+    start.normalization = "none"
+    start.evaluationSample = 1000
+    let header = ProgressBar.header(start)
+    #expect(header.hasPrefix("Training lenet5 (61,706 parameters) on fashion-mnist: 60,000 training images, 10,000 test images\n"))
+    #expect(
+      header.contains(
+        "\n1 epoch of 600 batches of 100; schedule cosine=5,min=0.0 (first step at lr 0.001); augmentation crop=2; "
+          + "normalization none\n"))
+    #expect(header.contains("\nOptimizer: SGD with Nesterov momentum 0.9 (lr 0.01, weight decay 0.0005, no clipping)\n"))
+    #expect(header.contains("the first 1,000 test and 1,000 training images"))
+    start.epochs = 2
+    start.optimizerSettings = nil
+    #expect(ProgressBar.header(start).contains("\n2 epochs of 600 batches"))
+    #expect(ProgressBar.header(start).contains("Optimizer: Adam (lr 0.001)"))
+  }
+
+  /// Without a terminal, progress lines go to the output from the first step, then every N batches.
+  @Test func progressBarPrintsBatchLinesWhenNotLive() {
+    var text = ""
+    let bar = ProgressBar(live: false, batchLines: .batches(200), out: { text += $0 })
+    bar.receive(.started(Examples.start))
+    for epoch in 1...2 {
+      for batch in 1...600 {
+        var progress = Examples.progress
+        progress.epoch = epoch
+        progress.batch = batch
+        bar.receive(.batch(progress))
+      }
+    }
+    let lines = text.split(separator: "\n").filter { $0.contains("  batch ") }
+    #expect(
+      lines.map { String($0.prefix(while: { $0 != "l" })) } == [
+        "epoch 1  batch 1/600  ", "epoch 1  batch 200/600  ", "epoch 1  batch 400/600  ", "epoch 2  batch 200/600  ",
+        "epoch 2  batch 400/600  ",
+      ], "\(text)")
+    #expect(lines.first?.hasSuffix("loss 0.7300  5,210 img/s") == true, "\(text)")
+  }
+
+  /// The new keys of `started`, `epoch` and `finished` round-trip, and the seeds' lists are
+  /// the sample's training accuracy where measured.
+  @Test func evaluationSampleKeysRoundTrip() throws {
+    var start = Examples.start
+    start.optimizerSettings = "AdamW (lr 0.001, decoupled weight decay 0.01, no clipping)"
+    start.normalization = "per-channel mean 0.1307, std 0.3081"
+    start.evaluationSample = 1000
+    let line = TrainingEvent.started(start).jsonLine
+    #expect(line.contains(#""eval_sample":1000"#) && line.contains(#""optimizer_settings":"AdamW (lr 0.001"#))
+    #expect(try TrainingEvent(jsonLine: line) == .started(start))
+    var summary = Examples.summary
+    summary.sampleTrainAccuracy = 0.98
+    summary.testImages = 1000
+    let epoch = TrainingEvent.epoch(summary).jsonLine
+    #expect(epoch.contains(#""sample_train_accuracy":0.98"#) && epoch.contains(#""test_images":1000"#))
+    #expect(try TrainingEvent(jsonLine: epoch) == .epoch(summary))
+    let result = TrainingResult(epochs: [summary, Examples.untested], trainingSeconds: 1, totalSeconds: 2)
+    #expect(result.trainAccuracies == [0.98, 0.97])
+    #expect(result.testAccuracies == [0.965])
+    let finished = TrainingEvent.finished(result).jsonLine
+    #expect(finished.contains(#""test_acc_list":[0.965]"#) && finished.contains(#""train_acc_list":[0.98,0.97]"#))
   }
 
   @Test func classificationReportRoundTripsAndReadsTheOldKey() throws {

@@ -59,6 +59,69 @@ import Testing
   }
 }
 
+/// The picture around a filter grid, deeper layers' strongest channels, dead feature maps,
+/// square-ish grids, and the image-kernel lesson.
+@Suite struct LearnerPictureTests {
+  @Test func filterPictureHasAScaleBarAroundTheGrid() {
+    let weights = Tensor(shape: [4, 1, 3, 3], scalars: (0..<36).map { Float($0 % 7) - 3 })
+    let grid = FilterGrid(weights: weights, scale: 4)
+    let picture = grid.picture(title: "test", layer: "0")
+    #expect(picture.width > grid.image().width && picture.height > grid.image().height + 60)
+    // Somewhere a row runs from black at the bar's left end to white at its right end.
+    let bar = (0..<picture.height).first { y in
+      picture[14, y, 0] == 0 && picture[14 + 159, y, 0] == 255 && picture[14 + 80, y, 0] > 100 && picture[14 + 80, y, 0] < 160
+    }
+    #expect(bar != nil, "no scale bar found")
+  }
+
+  @Test func deeperLayersShowTheirStrongestChannels() {
+    // One filter of four 1×1 channels with norms 1, 3, 2, 0.5: the strongest two are 1 then 2.
+    let values: [Float] = [1, 3, -2, 0.5]
+    let order = values.withUnsafeBufferPointer { FilterGrid.strongestChannels(of: $0, channels: 4, count: 2) }
+    #expect(order == [1, 2])
+    var grid = FilterGrid(weights: Tensor(shape: [1, 4, 1, 1], scalars: values), scale: 1)
+    grid.maxChannels = 2
+    let image = grid.image()
+    #expect(image.width == 2 * 2 + 1 && image.height == 3)
+    #expect(image[1, 1, 0] == 255 && image[3, 1, 0] == 0)  // channel 1 (3, the largest) then channel 2 (−2, the smallest)
+  }
+
+  @Test func deadMapsAreCrossedOut() {
+    let live = Tensor(shape: [1, 2, 4, 4], scalars: (0..<32).map { Float($0 % 5) })
+    let dead = Tensor(shape: [1, 2, 4, 4], scalars: (0..<16).map { Float($0 % 5) } + [Float](repeating: 0, count: 16))
+    func hasMark(_ image: Image) -> Bool {
+      (0..<image.height).contains { y in
+        (0..<image.width).contains { x in
+          let mark = FeatureMaps.deadMark
+          return image[x, y, 0] == mark.red && image[x, y, 1] == mark.green && image[x, y, 2] == mark.blue
+        }
+      }
+    }
+    #expect(!hasMark(FeatureMaps.grid(live, minimumSide: 16)))
+    #expect(hasMark(FeatureMaps.grid(dead, minimumSide: 16)))
+    #expect(FeatureMaps.isDead(dead, index: 1) && !FeatureMaps.isDead(dead, index: 0))
+  }
+
+  @Test func gridsAreAsSquareAsTheirCountAllows() {
+    #expect([1, 6, 7, 16, 30, 32, 64, 120].map(FeatureMaps.squareishColumns) == [1, 3, 3, 4, 6, 8, 8, 12])
+    let sixteen = FeatureMaps.grid(Tensor(shape: [1, 16, 2, 2], scalars: (0..<64).map(Float.init)), minimumSide: 2)
+    #expect(sixteen.width == 4 * 3 + 1 && sixteen.height == 4 * 3 + 1)  // 4×4, not 15 + 1
+  }
+
+  @Test func kernelLessonShowsWeightsAndResults() {
+    #expect(ImageKernel.weightText(1.0 / 9) == "1/9" && ImageKernel.weightText(-2) == "-2")
+    #expect(ImageKernel.weightText(0.35) == "0.35" && ImageKernel.weightText(0.125) == "1/8")
+    let photo = Image(width: 40, height: 30, channels: 1, pixels: (0..<1200).map { UInt8($0 % 251) })
+    let lesson = ImageKernel.lessonPicture(photo: photo, columns: 4)
+    // Two rows of four panels (the photo and six kernels), each at least the photo's width.
+    #expect(lesson.width >= 4 * 40 && lesson.height >= 2 * 30 + 2 * 90)
+    let table = ImageKernel.weightTable(.sobelX)
+    #expect(table.width == 3 * 30 + 1 && table.height == 3 * 30 + 1)
+    #expect(table[45, 2, 0] == 255 && table[45, 2, 1] == 255 && table[45, 2, 2] == 255)  // the 0 in the middle column: white
+    #expect(table[2, 2, 2] == 255 && table[2, 2, 0] < 255)  // −1 top left: blue
+  }
+}
+
 @Suite struct ImageKernelTests {
   @Test func blurOfATinyImage() {
     // 3×3 grey, centre 255: edge replication, box blur. Corner (0,0) window is
@@ -124,6 +187,16 @@ import Testing
     #expect(Axis.nice(min: 1, max: 20, integer: true, limits: nil).step == 5)
     #expect(Axis.format(0.25, step: 0.05) == "0.25")
     #expect(fixed(-0.5, decimals: 2) == "-0.50")
+  }
+
+  /// Curves end at the last epoch: the axis spans the data exactly, both ends labelled.
+  @Test func epochAxisEndsAtTheLastEpoch() {
+    #expect(Axis.spanning(low: 1, high: 12, integer: true).ticks == [1, 5, 10, 12])
+    #expect(Axis.spanning(low: 1, high: 3, integer: true).ticks == [1, 2, 3])
+    #expect(Axis.spanning(low: 1, high: 20, integer: true).ticks == [1, 5, 10, 15, 20])
+    let curves = TrainingCurves(epochs: (1...7).map { TrainingCurves.Epoch(epoch: $0, trainLoss: 1 / Double($0)) })
+    let svg = curves.lossChart.svg().render()
+    #expect(svg.contains(">7</text>") && !svg.contains(">8</text>") && !svg.contains(">10</text>"), "\(svg)")
   }
 
   @Test func trainingCurvesFromAJSONLinesLog() throws {
