@@ -99,7 +99,7 @@ let package = Package(
       dependencies: ["CNNTensor", "CNNLayers", "CNNData", "CNNTraining", "CNNVisualization"]),
     .testTarget(
       name: "CNNDashboardTests",
-      dependencies: ["CNNTensor", "CNNLayers", "CNNData", "CNNModels", "CNNTraining", "CNNDashboard"]),
+      dependencies: ["CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels", "CNNTraining", "CNNDashboard"]),
     /// Runs the built `cnn` executable as a subprocess. Depending on the executable target makes
     /// `swift test` build `cnn` first; the tests do not import it.
     .testTarget(name: "CLITests", dependencies: ["cnn"]),

@@ -107,6 +107,17 @@ public final class DashboardServer: @unchecked Sendable {
         + "choose another with --port N (or --port 0 for any free port).")
   }
 
+  /// The address listened on (`127.0.0.1`), once started.
+  public var boundHost: String? {
+    get async {
+      guard let server, let address = await server.listeningAddress else { return nil }
+      switch address {
+      case .ip4(let host, _), .ip6(let host, _): return host
+      default: return nil
+      }
+    }
+  }
+
   /// Closes the streams and stops listening.
   public func stop() async {
     hub.finish()

@@ -99,8 +99,9 @@ public struct SnapshotMaker {
   func encode(_ output: Tensor, name: String, kind: String) -> Snapshot.Activation {
     var activation = Snapshot.Activation(name: name, kind: kind, shape: output.shape.dimensions)
     if output.shape.rank == 4 && output.shape[2] * output.shape[3] > 1 {
-      let side = max(16, min(48, 28 * 2 / max(1, output.shape[2] / 14 + 1)))
-      let grid = FeatureMaps.grid(output, minimumSide: side, maxMaps: maxMaps, columns: 8)
+      // Small tiles, 16 to a row, as ConvNetJS draws them: maps of 24×24 at their own size,
+      // smaller maps scaled up to at least 24 pixels.
+      let grid = FeatureMaps.grid(output, minimumSide: 24, maxMaps: maxMaps, columns: 16)
       activation.image = DashboardMessage.dataURL(png: grid.pngData())
     } else {
       activation.values = output.scalars.prefix(256).map { ($0 * 1000).rounded() / 1000 }
