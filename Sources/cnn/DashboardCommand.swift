@@ -51,11 +51,11 @@ struct Dashboard: ParsableCommand {
         try model.checkFits(data.test)
         test = data.test
       } catch {
-        print("Without test images (\(error)): no predictions grid or confusion matrix.")
+        Console.out("Without test images (\(error)): no predictions grid or confusion matrix.\n")
       }
     }
     let dashboard = LiveDashboard(log: lines, restored: restored, test: test)
-    try server.start(dashboard) { print($0, terminator: "") }
-    DashboardOptions.serveForever { print($0, terminator: "") }
+    try server.start(dashboard, say: Console.out)
+    DashboardOptions.serveForever(say: Console.out)
   }
 }

@@ -21,6 +21,7 @@ struct DashboardOptions: ParsableArguments {
 
   /// Starts `dashboard`'s server, printing its address (or the warning, the port change) to `say`.
   func start(_ dashboard: LiveDashboard, say: (String) -> Void) throws {
+    Self.unblockInterrupts()
     if !DashboardServer.isLoopback(host) {
       Console.error(
         "Warning: the dashboard listens on \(host), not only on this machine: anyone who can reach it can watch "
@@ -30,6 +31,16 @@ struct DashboardOptions: ParsableArguments {
     let bound = try result.get()
     if port != 0 && Int(bound) != port { say("Port \(port) is in use; the dashboard uses port \(bound) instead.\n") }
     say("Dashboard: \(dashboard.address(host: host, port: bound))\n")
+  }
+
+  /// Lets Ctrl-C (and SIGTERM, SIGHUP) reach this thread even when the parent started `cnn` with
+  /// them blocked (a thread of a Swift or Dispatch program blocks them, and a child inherits the
+  /// mask): the dashboard serves until interrupted, so an interrupt must be able to end it.
+  static func unblockInterrupts() {
+    var set = sigset_t()
+    sigemptyset(&set)
+    for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, signal) }
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
   }
 
   /// Keeps the process (and the server) alive until it is interrupted.
