@@ -60,7 +60,7 @@ function onBatch(e) {
   const smoothed = Number.isFinite(loss) ? 0.95 * previous + 0.05 * loss : previous;
   state.smooth.push({ x, y: state.smooth.length ? smoothed : loss });
   state.lastBatch = e;
-  if (!state.paused) setStatus("training",
+  if (!state.paused && performance.now() - lastRedraw > 150) setStatus("training",
     `epoch ${e.epoch}, step ${e.batch}/${e.batches} · loss ${loss.toFixed(4)} · ${Math.round(e.images_per_second).toLocaleString()} images/s`);
   redraw();
 }
@@ -100,12 +100,14 @@ function setStatus(kind, text) {
 
 // MARK: - Charts
 
-let redrawPending = false;
+// At most five redraws a second: the browser often shares the machine with the training.
+let redrawPending = false, lastRedraw = 0;
 function redraw() {
   if (redrawPending) return;
   redrawPending = true;
-  requestAnimationFrame(() => {
+  setTimeout(() => requestAnimationFrame(() => {
     redrawPending = false;
+    lastRedraw = performance.now();
     const lossCanvas = $("loss-chart");
     chart(lossCanvas, [
       { points: thin(state.steps, 1500), color: "#c7d2fe" },
@@ -123,7 +125,7 @@ function redraw() {
     const rates = last && state.steps.length ? state.rates.concat([{ x: state.steps[state.steps.length - 1].x, y: last.y }]) : state.rates;
     chart(lrCanvas, [{ points: rates, color: "#7c3aed", width: 2 }], { xLabel: "step", xMin: 0 });
     lrCanvas.dataset.points = state.rates.length;
-  });
+  }), Math.max(0, 200 - (performance.now() - lastRedraw)));
 }
 
 // At most `limit` points, keeping each bucket's extremes out of it: the mean of each bucket.
