@@ -8,6 +8,7 @@
 #   swift build -c release --product cnn
 #   Scripts/dashboard-throughput.sh                 # RUNS=3, EPOCHS=3, on the bundled MNIST sample
 #   RUNS=5 EPOCHS=4 Scripts/dashboard-throughput.sh --model lenet5
+#   ORDER=dashboard-first Scripts/dashboard-throughput.sh     # each pair starts with the watched run
 #
 # Needs chromium (Debian: apt-get install chromium). Extra arguments go to `cnn train`.
 set -euo pipefail
@@ -68,7 +69,12 @@ watched() {
 echo "cnn train --epochs $EPOCHS $*: images/s (mean of epochs 2–$EPOCHS)"
 echo "run  plain images/s (cnn CPU s)  dashboard+browser images/s (cnn CPU s)  connections at the end"
 for run in $(seq 1 "$RUNS"); do
-  plain "$@"
-  watched "$@"
+  if [ "${ORDER:-plain-first}" = dashboard-first ]; then
+    watched "$@"
+    plain "$@"
+  else
+    plain "$@"
+    watched "$@"
+  fi
   echo "$run    $(rate "$work/plain.jsonl") ($(cpu "$work/plain.time"))    $(rate "$work/dash.jsonl") ($(cpu "$work/dash.time"))    $connected"
 done

@@ -176,7 +176,7 @@ function chart(canvas, series, options) {
 
 function formatNumber(v) {
   const a = Math.abs(v);
-  if (a !== 0 && (a < 0.01 || a >= 1e5)) return v.toExponential(1);
+  if (a !== 0 && (a < 0.01 || a >= 1e5)) return v.toExponential(2);
   return a >= 100 ? v.toFixed(0) : v.toFixed(a >= 10 ? 1 : 3);
 }
 
