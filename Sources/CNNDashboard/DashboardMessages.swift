@@ -18,6 +18,12 @@ public enum DashboardMessage {
   public static func dataURL(png bytes: [UInt8]) -> String {
     "data:image/png;base64," + Data(bytes).base64EncodedString()
   }
+
+  /// `image` as a PNG `data:` URL: grey when every pixel is, and never as a palette image
+  /// (finding a palette hashes every pixel, which costs the training thread more than it saves).
+  public static func dataURL(image: Image) -> String {
+    dataURL(png: PNGEncoder(usesPaletteWhenPossible: false).encode(image.reducedToGreyIfPossible()))
+  }
 }
 
 /// `{"event":"model",…}`: the network as a column of layers, sent once when training starts.
@@ -147,8 +153,16 @@ public struct Snapshot: Codable, Sendable, Equatable {
   public var filters: Filters?
   public var statistics: [ParameterStatistics]
   public var predictions: [Prediction]
-  /// Milliseconds the training thread spent making this snapshot.
+  /// Milliseconds (wall clock) the training thread spent making this snapshot.
   public var milliseconds: Double
+  /// CPU milliseconds the training thread spent making it (on a shared machine, the wall clock
+  /// also counts the time other programs had the core).
+  public var cpuMilliseconds: Double = 0
+
+  enum CodingKeys: String, CodingKey {
+    case epoch, batch, activations, filters, statistics, predictions, milliseconds
+    case cpuMilliseconds = "cpu_milliseconds"
+  }
 }
 
 /// `{"event":"confusion",…}`: the confusion matrix on the test images after an epoch.

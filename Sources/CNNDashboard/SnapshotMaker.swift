@@ -57,7 +57,7 @@ public struct SnapshotMaker {
         let image = Self.image(samples[i].pixels, channels: samples.channels, height: samples.height, width: samples.width)
         return .init(
           index: sampleIndices[i], label: samples.labels[i],
-          image: DashboardMessage.dataURL(png: image.scaled(by: max(1, 56 / max(1, samples.height))).pngData()))
+          image: DashboardMessage.dataURL(image: image.scaled(by: max(1, 56 / max(1, samples.height)))))
       })
   }
 
@@ -102,7 +102,7 @@ public struct SnapshotMaker {
       // Small tiles, 16 to a row, as ConvNetJS draws them: maps of 24×24 at their own size,
       // smaller maps scaled up to at least 24 pixels.
       let grid = FeatureMaps.grid(output, minimumSide: 24, maxMaps: maxMaps, columns: 16)
-      activation.image = DashboardMessage.dataURL(png: grid.pngData())
+      activation.image = DashboardMessage.dataURL(image: grid)
     } else {
       activation.values = output.scalars.prefix(256).map { ($0 * 1000).rounded() / 1000 }
     }
@@ -115,7 +115,7 @@ public struct SnapshotMaker {
     var grid = FilterGrid(weights: weight, scale: max(2, 40 / max(1, weight.shape[3])))
     grid.maxFilters = 64
     grid.maxChannels = 8
-    return .init(name: name, shape: weight.shape.dimensions, image: DashboardMessage.dataURL(png: grid.image().pngData()))
+    return .init(name: name, shape: weight.shape.dimensions, image: DashboardMessage.dataURL(image: grid.image()))
   }
 
   /// The samples' three likeliest classes.
@@ -135,6 +135,7 @@ public struct SnapshotMaker {
   /// the statistics measured by `statistics`.
   public func snapshot(epoch: Int, batch: Int, statistics: [Snapshot.ParameterStatistics]) -> Snapshot {
     let start = ContinuousClock.now
+    let cpuStart = Self.threadCPUSeconds()
     var activations: [Snapshot.Activation] = []
     if let samples {
       activations = self.activations(for: prepared(samples.batch(indices: 0..<1).images)).activations
@@ -142,9 +143,18 @@ public struct SnapshotMaker {
     let predictions = predictions()
     let filters = filters()
     let milliseconds = (ContinuousClock.now - start).seconds * 1000
+    let cpuMilliseconds = (Self.threadCPUSeconds() - cpuStart) * 1000
     return Snapshot(
       epoch: epoch, batch: batch, activations: activations, filters: filters, statistics: statistics,
-      predictions: predictions, milliseconds: (milliseconds * 10).rounded() / 10)
+      predictions: predictions, milliseconds: (milliseconds * 10).rounded() / 10,
+      cpuMilliseconds: (cpuMilliseconds * 10).rounded() / 10)
+  }
+
+  /// CPU time of the calling thread (the kernels' helper threads are not counted).
+  static func threadCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
   }
 
   /// The prediction and activations for a drawing: `pixels` are `C·H·W` values in `[0, 1]`.

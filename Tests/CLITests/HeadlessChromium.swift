@@ -9,16 +9,19 @@ import Foundation
 /// test can load a page, read its DOM with JavaScript and take a screenshot.
 final class HeadlessChromium: @unchecked Sendable {
   /// The browser on `PATH` (`chromium`, as Debian names it), or `nil`.
-  static let executable: URL? = {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+  static let executable: URL? = onPath(["chromium", "chromium-browser", "google-chrome"])
+
+  /// The first of `names` found in a directory of `PATH`.
+  static func onPath(_ names: [String]) -> URL? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
     for directory in path.split(separator: ":") {
-      for name in ["chromium", "chromium-browser", "google-chrome"] {
+      for name in names {
         let url = URL(fileURLWithPath: String(directory)).appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: url.path) { return url }
       }
     }
     return nil
-  }()
+  }
 
   struct Failure: Error, CustomStringConvertible { var description: String }
 
@@ -39,7 +42,8 @@ final class HeadlessChromium: @unchecked Sendable {
     for fifo in [toBrowser, fromBrowser] {
       guard mkfifo(fifo, 0o600) == 0 else { throw Failure(description: "mkfifo \(fifo) failed") }
     }
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    guard let shell = Self.onPath(["sh"]) else { throw Failure(description: "no sh on PATH") }
+    process.executableURL = shell
     process.arguments = [
       "-c", "exec \"$0\" \"$@\" 3<\"$TO_BROWSER\" 4>\"$FROM_BROWSER\"", executable.path,
       "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
