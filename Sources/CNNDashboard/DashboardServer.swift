@@ -34,6 +34,9 @@ public final class DashboardServer: @unchecked Sendable {
 
   private var server: HTTPServer?
   private var task: Task<Void, Never>?
+  /// Where the server's tasks run: a thread of its own, so that the page is served even while
+  /// Swift's shared pool of threads is busy (in a test process, with other tests' work).
+  private let executor = ServerExecutor()
 
   public init(
     hub: DashboardHub, token: DashboardToken = DashboardToken(), control: TrainingControl?,
@@ -61,6 +64,12 @@ public final class DashboardServer: @unchecked Sendable {
   /// - Throws: `DashboardServerError` saying which ports were taken, or why the address is refused.
   @discardableResult
   public func start(host: String = DashboardServer.loopback, port: UInt16, nextPorts: Int = 0) async throws -> UInt16 {
+    try await withTaskExecutorPreference(executor) {
+      try await listen(host: host, port: port, nextPorts: nextPorts)
+    }
+  }
+
+  private func listen(host: String, port: UInt16, nextPorts: Int) async throws -> UInt16 {
     let bindHost = host == "localhost" ? Self.loopback : host
     var taken: [UInt16] = []
     let last = port == 0 ? 0 : UInt16(min(Int(UInt16.max), Int(port) + max(0, nextPorts)))
@@ -74,7 +83,7 @@ public final class DashboardServer: @unchecked Sendable {
       }
       let server = HTTPServer(address: address, timeout: 30, logger: .disabled, handler: Handler(owner: self))
       let failure = FailureBox()
-      let task = Task {
+      let task = Task(executorPreference: executor) {
         do { try await server.run() } catch { failure.set(error) }
       }
       let deadline = ContinuousClock.now + .seconds(10)
@@ -126,6 +135,16 @@ public final class DashboardServer: @unchecked Sendable {
   }
 
   // MARK: - Requests
+
+  /// Runs the server's jobs one at a time on a serial dispatch queue (its own thread).
+  final class ServerExecutor: TaskExecutor, @unchecked Sendable {
+    let queue = DispatchQueue(label: "CNNDashboard.server")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+      let job = UnownedJob(job)
+      queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+  }
 
   final class FailureBox: @unchecked Sendable {
     private let lock = NSLock()

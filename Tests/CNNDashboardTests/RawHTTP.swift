@@ -18,7 +18,7 @@ enum RawHTTP {
   struct Failure: Error, CustomStringConvertible { var description: String }
 
   /// Connects to `host:port` (IPv4), or throws with the system's reason.
-  static func connect(host: String = "127.0.0.1", port: UInt16, timeoutSeconds: Int = 10) throws -> Int32 {
+  static func connect(host: String = "127.0.0.1", port: UInt16, timeoutSeconds: Int = 60) throws -> Int32 {
     #if canImport(Glibc)
       let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else
