@@ -119,7 +119,7 @@ func http(_ method: String, _ url: URL, body: String = "", headers: [String: Str
           Number(document.getElementById('loss-chart').dataset.points) >= \(steps)
             && document.querySelectorAll('#predictions .cell').length > 0
             && [...document.querySelectorAll('#stats tbody tr')].length > 0
-          """, timeout: 240)
+          """, timeout: 480)
       #expect(rendered, "the page did not show \(steps) steps, predictions and statistics; cnn said:\n\(run.stdout)\(run.stderr)")
       guard rendered else { return }
       let facts = try #require(
