@@ -153,6 +153,21 @@ func http(_ method: String, _ url: URL, body: String = "", headers: [String: Str
         try screenshot.write(to: URL(fileURLWithPath: copy))
       }
 
+      // A digit drawn on the canvas is sent and answered while the run trains: three classes
+      // and the activations of the drawing.
+      _ = try browser.evaluate(
+        """
+        (() => { const c = document.getElementById('draw').getContext('2d');
+          c.strokeStyle = '#fff'; c.lineWidth = 16; c.lineCap = 'round';
+          c.beginPath(); c.moveTo(112, 30); c.lineTo(112, 194); c.stroke(); sendDrawing(); return true; })()
+        """)
+      #expect(
+        try browser.wait(
+          until: """
+            document.querySelectorAll('#draw-result .bar').length === 3
+              && [...document.querySelectorAll('#draw-activations img')].filter(i => i.naturalWidth > 0).length >= 3
+            """, timeout: 120), "the drawing was not answered")
+
       // The page's own Pause button (it sends the token from its address).
       _ = try browser.evaluate("document.getElementById('pause').click()")
       #expect(try browser.wait(until: "document.getElementById('status').dataset.state === 'paused'", timeout: 60))
