@@ -45,6 +45,8 @@ public final class TrainingSession {
   public var checkpointURL: URL?
   /// Batches prepared ahead on a background thread (results do not depend on it).
   public var prefetchBatches = 2
+  /// Sees the gradients of every step before the optimizer applies them (``Trainer/gradientInspector``).
+  public var gradientInspector: ((_ parameters: [Parameter]) -> Void)?
 
   private var generator: SeededGenerator
   private var schedule: LearningRateSchedule?
@@ -148,6 +150,7 @@ public final class TrainingSession {
     trainer.gradientClipNorm = configuration.optimizer.clipNorm
     trainer.health = health
     trainer.control = control
+    trainer.gradientInspector = gradientInspector
     trainer.notes = notes
     trainer.datasetDescription = configuration.dataset.summary
     trainer.optimizerName = configuration.optimizer.kind.shortName

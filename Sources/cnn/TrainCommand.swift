@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNDashboard
 import CNNKit
 import Foundation
 
@@ -112,6 +113,15 @@ struct Train: ParsableCommand {
   @Flag(help: "Write one JSON object per line on standard output, and nothing else.")
   var json = false
 
+  @Flag(
+    help: """
+      Serve a live view of the run in the browser at the printed address (http://127.0.0.1:8080/?token=…), \
+      with pause, resume, learning rate and stop controls; it keeps serving after training until Ctrl-C.
+      """)
+  var dashboard = false
+
+  @OptionGroup var dashboardServer: DashboardOptions
+
   func validate() throws {
     func check<T: Comparable>(_ value: T?, _ option: String, _ range: ClosedRange<T>) throws {
       if let value, !range.contains(value) {
@@ -152,12 +162,25 @@ struct Train: ParsableCommand {
     let start = StartRecorder()
     let console: any TrainingObserver =
       json ? JSONLinesObserver() : ProgressBar(batchLines: progressEvery.map { .batches($0) } ?? .automatic)
-    let result = try session.run(observers: [start, console])
+    var observers: [any TrainingObserver] = [start, console]
+    // With --json, standard output holds events only: the dashboard's lines go to standard error.
+    let say: (String) -> Void = json ? { Console.error($0) } : { Console.out($0) }
+    if dashboard {
+      let live = LiveDashboard(session: session, checkpoint: session.checkpointURL?.path)
+      try dashboardServer.start(live, say: say)
+      if session.checkpointURL == nil { say("(No --checkpoint: the dashboard's Stop button stops without saving.)\n") }
+      observers += live.observer.map { [$0] } ?? []
+    }
+    let result = try session.run(observers: observers)
     if let plot {
       // The same subtitle as `cnn visualize curves` reads from the run's log.
       let curves = TrainingCurves(summaries: result.epochs, subtitle: start.event.map(TrainingCurves.subtitle(for:)))
       try curves.svg().write(to: plot)
       if !json { print("wrote \(plot)") }
+    }
+    if dashboard {
+      if let stop = result.stop, json { Console.error("\(stop)\n") }
+      DashboardOptions.serveForever(say: say)
     }
     if let stop = result.stop {
       if json { Console.error("\(stop)\n") }
