@@ -43,27 +43,37 @@ public enum ModelBenchmarks {
     var label: String { "\(model.rawValue) \(inputShape.dimensions.map(String.init).joined(separator: "x"))" }
   }
 
-  /// The measurements for `setup`, after checking that it fits the memory budget and that the
-  /// network takes the shape.
-  /// - Throws: `RunError.memoryBudget` or `.modelDoesNotFit`.
-  public static func suites(for setup: Setup, minTime: Double, repeats: Int) throws(RunError) -> [BenchmarkSuite] {
-    try TrainingSession.checkMemory(
-      model: setup.model, inputShape: setup.inputShape, classCount: setup.classCount, batchSize: setup.batchSize)
+  /// The measurements for `setup`, after checking that they fit the memory budget and that the
+  /// network takes the shape: the training step (unless `training` is false) as a training
+  /// run is checked, inference for the weights and one batch of activations.
+  /// - Throws: `RunError.memoryBudget`, `.modelDoesNotFit` or `.invalidConfiguration`.
+  public static func suites(for setup: Setup, training: Bool = true, minTime: Double, repeats: Int) throws(RunError)
+    -> [BenchmarkSuite]
+  {
+    if training {
+      try TrainingSession.checkMemory(
+        model: setup.model, inputShape: setup.inputShape, classCount: setup.classCount, batchSize: setup.batchSize)
+    } else {
+      try checkInferenceMemory(setup)
+    }
     let bench = Bench(setup: setup)
-    if setup.batchSize < 2, let layer = TrainingSession.batchNormOnSingleValues(in: bench.model, inputShape: setup.inputShape) {
+    if training, setup.batchSize < 2,
+      let layer = TrainingSession.batchNormOnSingleValues(in: bench.model, inputShape: setup.inputShape)
+    {
       throw .invalidConfiguration([
         "\(setup.model.rawValue)'s batch normalization \(layer) sees 1×1 maps on \(setup.label.split(separator: " ")[1]) "
           + "images, so a training step needs at least 2 images: use --batch-size 2 or more"
       ])
     }
-    var suites = [
-      BenchmarkSuite(name: "train \(setup.label) batch \(setup.batchSize)") {
+    var suites: [BenchmarkSuite] = []
+    if training {
+      suites.append(BenchmarkSuite(name: "train \(setup.label) batch \(setup.batchSize)") {
         bench.training(minTime: minTime, repeats: repeats)
-      },
-      BenchmarkSuite(name: "infer \(setup.label) batch \(setup.batchSize)") {
-        bench.inference(batch: setup.batchSize, minTime: minTime, repeats: repeats)
-      },
-    ]
+      })
+    }
+    suites.append(BenchmarkSuite(name: "infer \(setup.label) batch \(setup.batchSize)") {
+      bench.inference(batch: setup.batchSize, minTime: minTime, repeats: repeats)
+    })
     if setup.batchSize != 1 {
       suites.append(BenchmarkSuite(name: "infer \(setup.label) batch 1") {
         bench.inference(batch: 1, minTime: minTime, repeats: repeats)
@@ -73,6 +83,25 @@ public enum ModelBenchmarks {
       Measurement(name: "peak memory \(setup.label)", value: peakResidentMegabytes(), unit: "MB")
     })
     return suites
+  }
+
+  /// Inference keeps the weights and one batch's activations (`Float32`).
+  static func checkInferenceMemory(_ setup: Setup) throws(RunError) {
+    let source = "\(setup.label.split(separator: " ")[1]) images, \(setup.classCount) classes, batches of \(setup.batchSize)"
+    do {
+      let plan = try setup.model.checkedPlan(inputShape: setup.inputShape, classCount: setup.classCount, source: source)
+      try MemoryBudget.check(
+        MemoryBudget.sum([
+          MemoryBudget.bytes([plan.parameterCount, 4]), MemoryBudget.bytes([setup.batchSize, plan.activationBytes]),
+        ]), for: "inference of \(setup.model.rawValue)", from: source)
+    } catch let error as ModelSummaryError {
+      if let budget = error.budget { throw .memoryBudget(budget) }
+      throw .modelDoesNotFit(model: setup.model.rawValue, shape: setup.inputShape.dimensions, reason: error.description)
+    } catch let error as MemoryBudgetError {
+      throw .memoryBudget(error)
+    } catch {
+      throw .modelDoesNotFit(model: setup.model.rawValue, shape: setup.inputShape.dimensions, reason: "\(error)")
+    }
   }
 
   /// The network, built once and shared by the measurements of one setup.

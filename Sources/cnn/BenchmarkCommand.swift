@@ -70,7 +70,10 @@ struct Benchmark: ParsableCommand {
     let suites: [BenchmarkSuite]
     if let model {
       let setup = ModelBenchmarks.Setup(model: model, batchSize: batchSize, inputShape: input?.shape, classCount: classes)
-      suites = try ModelBenchmarks.suites(for: setup, minTime: minTime, repeats: repeats)
+      // `--only infer` (or any filter no training measurement matches) leaves training out,
+      // and with it the training run's memory check.
+      let training = filters.isEmpty || filters.contains { "train \(model.rawValue)".contains($0) || $0.hasPrefix("train") }
+      suites = try ModelBenchmarks.suites(for: setup, training: training, minTime: minTime, repeats: repeats)
     } else {
       suites = KernelBenchmarks.all(minTime: minTime, repeats: repeats)
     }
