@@ -45,6 +45,8 @@ public final class TrainingSession {
   public var checkpointURL: URL?
   /// Batches prepared ahead on a background thread (results do not depend on it).
   public var prefetchBatches = 2
+  /// Data-parallel training over several processes, or `nil` for one (see ``DataParallel``).
+  public var distributed: DataParallel?
 
   private var generator: SeededGenerator
   private var schedule: LearningRateSchedule?
@@ -148,7 +150,8 @@ public final class TrainingSession {
     trainer.gradientClipNorm = configuration.optimizer.clipNorm
     trainer.health = health
     trainer.control = control
-    trainer.notes = notes
+    trainer.notes = notes + (distributed.map { [$0.summary] } ?? [])
+    trainer.distributed = distributed
     trainer.datasetDescription = configuration.dataset.summary
     trainer.optimizerName = configuration.optimizer.kind.shortName
     trainer.optimizerSettings = configuration.optimizer.runDescription

@@ -112,6 +112,8 @@ struct Train: ParsableCommand {
   @Flag(help: "Write one JSON object per line on standard output, and nothing else.")
   var json = false
 
+  @OptionGroup var distributed: DistributedOptions
+
   func validate() throws {
     func check<T: Comparable>(_ value: T?, _ option: String, _ range: ClosedRange<T>) throws {
       if let value, !range.contains(value) {
@@ -146,21 +148,29 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
+    let mpi = try distributed.start(threadsGiven: threads != nil)
     let session = try resume.map(resumedSession(from:)) ?? newSession()
-    session.checkpointURL = (checkpoint ?? resume).map { URL(fileURLWithPath: $0) }
+    // Under mpirun, rank 0 alone prints, checkpoints and plots.
+    let writes = distributed.attach(mpi, to: session, checkpoint: checkpoint ?? resume)
+    session.checkpointURL = writes ? (checkpoint ?? resume).map { URL(fileURLWithPath: $0) } : nil
     session.prefetchBatches = prefetch
     let start = StartRecorder()
     let console: any TrainingObserver =
       json ? JSONLinesObserver() : ProgressBar(batchLines: progressEvery.map { .batches($0) } ?? .automatic)
-    let result = try session.run(observers: [start, console])
-    if let plot {
+    let observers: [any TrainingObserver] = writes ? [start, console] : [start]
+    try distributed.finishing(mpi) { try report(session.run(observers: observers), start: start, writes: writes) }
+  }
+
+  /// Draws the curves and turns a stopped run into a failure.
+  private func report(_ result: TrainingResult, start: StartRecorder, writes: Bool) throws {
+    if let plot, writes {
       // The same subtitle as `cnn visualize curves` reads from the run's log.
       let curves = TrainingCurves(summaries: result.epochs, subtitle: start.event.map(TrainingCurves.subtitle(for:)))
       try curves.svg().write(to: plot)
       if !json { print("wrote \(plot)") }
     }
     if let stop = result.stop {
-      if json { Console.error("\(stop)\n") }
+      if json && writes { Console.error("\(stop)\n") }
       throw ExitCode.failure
     }
   }
