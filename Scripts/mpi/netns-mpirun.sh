@@ -14,4 +14,4 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 exec mpirun -np "$count" --hostfile "$hosts" --bind-to none \
   --mca plm_rsh_agent "$here/netns-rsh.sh" \
   --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
-  -x PATH -x CNN_THREADS "$@"
+  -x PATH ${CNN_THREADS:+-x CNN_THREADS} "$@"
