@@ -32,8 +32,14 @@ public final class MPIContext: DistributedContext {
 
   /// Initialises MPI (once per process) and returns the world's context. A process that
   /// `mpirun` did not start is a world of one.
+  ///
+  /// Unless the environment sets it, Open MPI's `mpi_yield_when_idle` is turned on: a rank
+  /// waiting in a sum yields its core instead of spinning on it. Measured on this 2-core
+  /// machine while other jobs ran, 2 ranks trained SimpleConvNet at 2,300–3,500 images/s
+  /// spinning and 7,200–8,000 yielding (2.1 ms per step in gradient sums).
   /// - Throws: ``MPIError`` when MPI cannot start.
   public static func start() throws(MPIError) -> MPIContext {
+    setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0)
     var provided: Int32 = 0
     let code = MPI_Init_thread(nil, nil, cnnkit_mpi_thread_funneled(), &provided)
     guard code == MPI_SUCCESS else { throw MPIError(operation: "MPI_Init_thread", code: code, place: nil) }

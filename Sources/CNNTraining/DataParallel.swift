@@ -35,10 +35,15 @@ public final class DataParallel {
   public var bucketCapacity: Int
   /// Whether batch norm's statistics are summed over the ranks (see ``DataParallel``).
   public var synchronizeBatchNorm = false
-  /// Seconds spent summing gradients so far (communication and waiting for the slowest rank).
+  /// Seconds spent summing gradients so far, after every rank had arrived (see ``waitingSeconds``).
   public private(set) var gradientSeconds: Double = 0
+  /// Seconds spent so far waiting for the slowest rank to finish its backward pass (measured
+  /// as a one-float sum before the gradients').
+  public private(set) var waitingSeconds: Double = 0
   /// The gradient bytes each rank has contributed to sums so far.
   public private(set) var gradientBytes: Int = 0
+  /// The steps whose gradients were summed so far.
+  public private(set) var reducedSteps: Int = 0
 
   private var staging: [Float] = []
   /// `n_r / B` of the current step, for synchronised batch norm's backward sums.
@@ -57,6 +62,18 @@ public final class DataParallel {
     "Data-parallel over \(context.size) ranks: each takes its share of every batch, gradients are averaged "
       + "(buckets of \(bucketCapacity * 4 / 1_048_576) MiB, after the backward pass), batch-norm statistics are "
       + (synchronizeBatchNorm ? "synchronised across ranks." : "per rank.")
+  }
+
+  /// A line on the time spent summing gradients: `gradient sums: 12.3 s for 400 steps (30.9 ms
+  /// per step, 44.7 MB each), after waiting 2.1 ms per step for the slowest rank`.
+  public var communicationSummary: String {
+    guard reducedSteps > 0 else { return "gradient sums: none" }
+    let perStep = gradientSeconds / Double(reducedSteps)
+    let megabytes = Double(gradientBytes) / Double(reducedSteps) / 1e6
+    let waiting = waitingSeconds / Double(reducedSteps)
+    return "gradient sums: \(gradientSeconds.formatted(1)) s for \(reducedSteps) steps "
+      + "(\((perStep * 1000).formatted(1)) ms per step, \(megabytes.formatted(1)) MB each), "
+      + "after waiting \((waiting * 1000).formatted(1)) ms per step for the slowest rank"
   }
 
   // MARK: - Start
@@ -110,7 +127,10 @@ public final class DataParallel {
   public func averageGradients(_ parameters: [Parameter], localCount: Int, globalCount: Int) {
     guard context.size > 1 else { return }
     let clock = ContinuousClock()
+    let arrival = clock.now
+    _ = context.sum([0.0])
     let start = clock.now
+    waitingSeconds += (start - arrival).seconds
     let scale = Float(localCount) / Float(globalCount)
     if staging.count < bucketCapacity { staging = [Float](repeating: 0, count: bucketCapacity) }
     var filled = 0
@@ -152,6 +172,7 @@ public final class DataParallel {
       filled += count
     }
     flush()
+    reducedSteps += 1
     gradientSeconds += (clock.now - start).seconds
   }
 

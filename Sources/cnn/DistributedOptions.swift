@@ -53,7 +53,7 @@ struct DistributedOptions: ParsableArguments {
 
   /// Runs the rest of the command; then ends MPI together with the other ranks, or, when this
   /// rank failed alone (an error other than a stop every rank reached), says so and ends the job.
-  func finishing(_ mpi: MPIContext?, _ body: () throws -> Void) throws {
+  func finishing(_ mpi: MPIContext?, _ session: TrainingSession? = nil, _ body: () throws -> Void) throws {
     guard let mpi else { return try body() }
     do {
       try body()
@@ -62,6 +62,9 @@ struct DistributedOptions: ParsableArguments {
       throw error
     } catch {
       mpi.abort(because: "\(error)")
+    }
+    if mpi.isPrimary, let parallel = session?.distributed {
+      Console.error("cnn: rank 0 of \(mpi.size): \(parallel.communicationSummary)\n")
     }
     mpi.finish()
   }
@@ -73,6 +76,6 @@ struct DistributedOptions: ParsableArguments {
 
   func attach(_ mpi: Never?, to session: TrainingSession, checkpoint: String?) -> Bool { true }
 
-  func finishing(_ mpi: Never?, _ body: () throws -> Void) throws { try body() }
+  func finishing(_ mpi: Never?, _ session: TrainingSession? = nil, _ body: () throws -> Void) throws { try body() }
 }
 #endif

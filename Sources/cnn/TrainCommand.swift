@@ -158,7 +158,9 @@ struct Train: ParsableCommand {
     let console: any TrainingObserver =
       json ? JSONLinesObserver() : ProgressBar(batchLines: progressEvery.map { .batches($0) } ?? .automatic)
     let observers: [any TrainingObserver] = writes ? [start, console] : [start]
-    try distributed.finishing(mpi) { try report(session.run(observers: observers), start: start, writes: writes) }
+    try distributed.finishing(mpi, session) {
+      try report(session.run(observers: observers), start: start, writes: writes)
+    }
   }
 
   /// Draws the curves and turns a stopped run into a failure.
