@@ -72,10 +72,13 @@ struct DistributedOptions: ParsableArguments {
 #else
 /// Without the package trait `MPI`, `cnn train` has no data-parallel options.
 struct DistributedOptions: ParsableArguments {
-  func start(threadsGiven: Bool) throws -> Never? { nil }
+  /// No MPI world exists in this build (a type without values).
+  enum NoMPI {}
 
-  func attach(_ mpi: Never?, to session: TrainingSession, checkpoint: String?) -> Bool { true }
+  func start(threadsGiven: Bool) throws -> NoMPI? { nil }
 
-  func finishing(_ mpi: Never?, _ session: TrainingSession? = nil, _ body: () throws -> Void) throws { try body() }
+  func attach(_ mpi: NoMPI?, to session: TrainingSession, checkpoint: String?) -> Bool { true }
+
+  func finishing(_ mpi: NoMPI?, _ session: TrainingSession? = nil, _ body: () throws -> Void) throws { try body() }
 }
 #endif
