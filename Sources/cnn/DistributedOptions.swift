@@ -72,8 +72,8 @@ struct DistributedOptions: ParsableArguments {
 #else
 /// Without the package trait `MPI`, `cnn train` has no data-parallel options.
 struct DistributedOptions: ParsableArguments {
-  /// No MPI world exists in this build (a type without values).
-  enum NoMPI {}
+  /// Stands for the MPI world this build has none of (`start` always returns `nil`).
+  struct NoMPI {}
 
   func start(threadsGiven: Bool) throws -> NoMPI? { nil }
 
