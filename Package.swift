@@ -21,6 +21,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     // `swift package generate-documentation` (the DocC catalog in Sources/CNNKit/CNNKit.docc).
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+    // The dashboard's HTTP server: small (two modules, no SwiftNIO), Swift concurrency, Linux and macOS.
+    .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
   ],
   targets: [
     // MARK: - Library
@@ -67,6 +69,17 @@ let package = Package(
         "CNNVisualization",
       ]),
 
+    /// The live training view (`cnn train --dashboard`, `cnn dashboard`): an HTTP server on
+    /// loopback that streams training events and snapshots (server-sent events) to a page
+    /// shipped as resources, and takes the run's controls (pause, resume, learning rate, stop).
+    .target(
+      name: "CNNDashboard",
+      dependencies: [
+        "CNNKernels", "CNNTensor", "CNNLayers", "CNNData", "CNNModels", "CNNTraining", "CNNVisualization",
+        .product(name: "FlyingFox", package: "FlyingFox"),
+      ],
+      resources: [.copy("Resources/Page")]),
+
     /// The measurements of `cnn benchmark` (GEMM, convolution, training steps).
     .target(
       name: "CNNBenchmarks",
@@ -84,7 +97,7 @@ let package = Package(
     .executableTarget(
       name: "cnn",
       dependencies: [
-        "CNNKit", "CNNBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "CNNKit", "CNNBenchmarks", "CNNDashboard", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .target(name: "CNNDistributed", condition: .when(traits: ["MPI"])),
       ]),
 
@@ -102,6 +115,9 @@ let package = Package(
     .testTarget(
       name: "CNNVisualizationTests",
       dependencies: ["CNNTensor", "CNNLayers", "CNNData", "CNNTraining", "CNNVisualization"]),
+    .testTarget(
+      name: "CNNDashboardTests",
+      dependencies: ["CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels", "CNNTraining", "CNNDashboard"]),
     /// Runs the built `cnn` executable as a subprocess. Depending on the executable target makes
     /// `swift test` build `cnn` first; the tests do not import it.
     .testTarget(name: "CLITests", dependencies: ["cnn"]),

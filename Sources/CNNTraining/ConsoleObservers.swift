@@ -161,6 +161,14 @@ public final class ProgressBar: TrainingObserver {
       var line = "Finished in \(result.totalSeconds.formatted(1))s (training \(result.trainingSeconds.formatted(1))s)"
       if let accuracy = result.finalTestAccuracy { line += "; test accuracy \((accuracy * 100).formatted(2))%" }
       out(line + "\n")
+    case .control(let change):
+      if live { Console.error("\r\u{1B}[2K") }
+      switch change.action {
+      case .paused: out("Paused at epoch \(change.epoch), step \(change.batch)\n")
+      case .resumed: out("Resumed at epoch \(change.epoch), step \(change.batch)\n")
+      case .learningRate:
+        out("Learning rate set to \(change.learningRate ?? 0) at epoch \(change.epoch), step \(change.batch)\n")
+      }
     }
   }
 }

@@ -73,6 +73,13 @@ public final class Trainer {
   /// Every setting of the optimizer, for the `started` event
   /// (`OptimizerSettings.runDescription`), or `nil`.
   public var optimizerSettings: String?
+  /// Called in each step after the gradients are computed (and clipped) and before the
+  /// optimizer applies them, on the training thread: a dashboard reads gradient statistics here.
+  /// It must not change the parameters.
+  public var gradientInspector: ((_ parameters: [Parameter]) -> Void)?
+  /// A learning rate set through ``control`` (`requestLearningRate`), which replaces the
+  /// schedule from the step it was applied on.
+  public private(set) var learningRateOverride: Float?
   /// Data-parallel training over several processes (each steps on its share of every batch and
   /// the gradients are averaged), or `nil` for one process.
   public var distributed: DataParallel?
@@ -113,6 +120,7 @@ public final class Trainer {
       (loss, correct) = distributed.sumStep(loss: loss, correct: correct, localCount: local, globalCount: globalCount)
     }
     if let gradientClipNorm { clipGradientNorm(parameters, maxNorm: gradientClipNorm) }
+    gradientInspector?(parameters)
     optimizer.step(parameters)
     return (loss, correct)
   }
@@ -193,13 +201,28 @@ public final class Trainer {
         prefetch: configuration.prefetchBatches)
       for batch in loader {
         if let control {
-          control.waitWhilePaused()
+          if control.isPaused {
+            let change = ControlChange(action: .paused, epoch: epoch, batch: batchIndex)
+            observers.forEach { $0.receive(.control(change)) }
+            control.waitWhilePaused()
+            let resumed = ControlChange(action: .resumed, epoch: epoch, batch: batchIndex)
+            observers.forEach { $0.receive(.control(resumed)) }
+          }
           if control.stopRequest == .now {
             stop = .requested(epoch: epoch, batch: batchIndex)
             break epochs
           }
+          if let rate = control.takeLearningRateRequest() {
+            let change = ControlChange(
+              action: .learningRate, epoch: epoch, batch: batchIndex, learningRate: rate,
+              previousLearningRate: optimizer.learningRate)
+            learningRateOverride = rate
+            observers.forEach { $0.receive(.control(change)) }
+          }
         }
-        if let schedule {
+        if let learningRateOverride {
+          optimizer.learningRate = learningRateOverride
+        } else if let schedule {
           optimizer.learningRate = schedule.learningRate(
             epoch: epoch, batch: batchIndex, batchesPerEpoch: batchesPerEpoch)
         }

@@ -9,6 +9,7 @@ import Foundation
 ///     control.pause()                          // the run waits before its next step
 ///     control.resume()
 ///     control.requestStop(atEpochEnd: true)   // finish this epoch, save, stop
+///     control.requestLearningRate(0.0005)      // from the next step on, in place of the schedule
 public final class TrainingControl: @unchecked Sendable {
   /// When a requested stop happens.
   public enum StopRequest: Sendable, Equatable {
@@ -21,6 +22,7 @@ public final class TrainingControl: @unchecked Sendable {
   private let condition = NSCondition()
   private var paused = false
   private var request: StopRequest?
+  private var learningRateRequest: Float?
 
   public init() {}
 
@@ -48,6 +50,22 @@ public final class TrainingControl: @unchecked Sendable {
       if request != .now { request = atEpochEnd ? .atEpochEnd : .now }
       paused = false
       condition.broadcast()
+    }
+  }
+
+  /// Asks the run to train with `learningRate` from its next step on. The trainer applies it
+  /// between steps, reports it as a `control` event, and keeps it for the rest of the run in
+  /// place of the schedule (a checkpoint still records the schedule's own state).
+  public func requestLearningRate(_ learningRate: Float) {
+    precondition(learningRate > 0 && learningRate.isFinite, "a learning rate must be positive and finite, got \(learningRate)")
+    condition.withLock { learningRateRequest = learningRate }
+  }
+
+  /// The learning rate asked for since the last call, if any (the trainer takes it once).
+  func takeLearningRateRequest() -> Float? {
+    condition.withLock {
+      defer { learningRateRequest = nil }
+      return learningRateRequest
     }
   }
 

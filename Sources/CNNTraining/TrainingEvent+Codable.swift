@@ -12,13 +12,14 @@
 extension TrainingEvent: Codable {
   enum CodingKeys: String, CodingKey { case event }
 
-  /// The value of the `event` key: `started`, `batch`, `epoch` or `finished`.
+  /// The value of the `event` key: `started`, `batch`, `epoch`, `finished` or `control`.
   public var kind: String {
     switch self {
     case .started: return "started"
     case .batch: return "batch"
     case .epoch: return "epoch"
     case .finished: return "finished"
+    case .control: return "control"
     }
   }
 
@@ -29,6 +30,7 @@ extension TrainingEvent: Codable {
     case .batch(let progress): return progress
     case .epoch(let summary): return summary
     case .finished(let result): return result
+    case .control(let change): return change
     }
   }
 
@@ -46,10 +48,11 @@ extension TrainingEvent: Codable {
     case "batch": self = .batch(try BatchProgress(from: decoder))
     case "epoch": self = .epoch(try EpochSummary(from: decoder))
     case "finished": self = .finished(try TrainingResult(from: decoder))
+    case "control": self = .control(try ControlChange(from: decoder))
     default:
       throw DecodingError.dataCorruptedError(
         forKey: .event, in: container,
-        debugDescription: "unknown event \"\(kind)\" (expected started, batch, epoch or finished)")
+        debugDescription: "unknown event \"\(kind)\" (expected started, batch, epoch, finished or control)")
     }
   }
 }
@@ -291,6 +294,34 @@ extension TrainingStop: Codable {
         forKey: .stopped, in: container,
         debugDescription: "unknown stop \"\(kind)\" (expected non_finite_loss, stuck_at_chance or requested)")
     }
+  }
+}
+
+/// `{"event":"control","action":"paused","epoch":1,"batch":20}`, and for a new learning rate
+/// `{"event":"control","action":"learning_rate","epoch":2,"batch":5,"learning_rate":0.01,
+/// "previous_learning_rate":0.001}`.
+extension ControlChange: Codable {
+  enum CodingKeys: String, CodingKey {
+    case action, epoch, batch
+    case learningRate = "learning_rate", previousLearningRate = "previous_learning_rate"
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(action, forKey: .action)
+    try container.encode(epoch, forKey: .epoch)
+    try container.encode(batch, forKey: .batch)
+    try container.encodeIfPresent(learningRate, forKey: .learningRate)
+    try container.encodeIfPresent(previousLearningRate, forKey: .previousLearningRate)
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    action = try container.decode(Action.self, forKey: .action)
+    epoch = try container.decode(Int.self, forKey: .epoch)
+    batch = try container.decode(Int.self, forKey: .batch)
+    learningRate = try container.decodeIfPresent(Float.self, forKey: .learningRate)
+    previousLearningRate = try container.decodeIfPresent(Float.self, forKey: .previousLearningRate)
   }
 }
 

@@ -9,6 +9,40 @@ public enum TrainingEvent: Sendable, Equatable {
   case epoch(EpochSummary)
   /// Training finished.
   case finished(TrainingResult)
+  /// The run was steered from outside (``TrainingControl``): paused, resumed, or given a new
+  /// learning rate, reported by the training thread when it took effect.
+  case control(ControlChange)
+}
+
+/// A change made to a running run through its ``TrainingControl``, as the trainer applied it.
+public struct ControlChange: Sendable, Equatable {
+  /// What changed.
+  public enum Action: String, Sendable, Equatable, Codable {
+    /// The run holds before its next step.
+    case paused
+    /// The run goes on.
+    case resumed
+    /// The learning rate was set (``ControlChange/learningRate``) in place of the schedule.
+    case learningRate = "learning_rate"
+  }
+
+  public var action: Action
+  /// The epoch in progress.
+  public var epoch: Int
+  /// Steps done in this epoch when it happened.
+  public var batch: Int
+  /// The learning rate from now on (for `.learningRate`).
+  public var learningRate: Float?
+  /// The learning rate it replaced (for `.learningRate`).
+  public var previousLearningRate: Float?
+
+  public init(action: Action, epoch: Int, batch: Int, learningRate: Float? = nil, previousLearningRate: Float? = nil) {
+    self.action = action
+    self.epoch = epoch
+    self.batch = batch
+    self.learningRate = learningRate
+    self.previousLearningRate = previousLearningRate
+  }
 }
 
 /// The set-up of a run, reported once before the first step.

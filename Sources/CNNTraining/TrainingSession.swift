@@ -45,6 +45,8 @@ public final class TrainingSession {
   public var checkpointURL: URL?
   /// Batches prepared ahead on a background thread (results do not depend on it).
   public var prefetchBatches = 2
+  /// Sees the gradients of every step before the optimizer applies them (``Trainer/gradientInspector``).
+  public var gradientInspector: ((_ parameters: [Parameter]) -> Void)?
   /// Data-parallel training over several processes, or `nil` for one (see ``DataParallel``).
   public var distributed: DataParallel?
 
@@ -150,6 +152,7 @@ public final class TrainingSession {
     trainer.gradientClipNorm = configuration.optimizer.clipNorm
     trainer.health = health
     trainer.control = control
+    trainer.gradientInspector = gradientInspector
     trainer.notes = notes + (distributed.map { [$0.summary] } ?? [])
     trainer.distributed = distributed
     trainer.datasetDescription = configuration.dataset.summary

@@ -39,8 +39,13 @@ struct DistributedOptions: ParsableArguments {
   }
 
   /// Connects `session` to the ranks; returns whether this process is the one that writes.
-  func attach(_ mpi: MPIContext?, to session: TrainingSession, checkpoint: String?) -> Bool {
+  /// - Throws: `ValidationError` for `--dashboard` under mpirun: its pause, stop and
+  ///   learning-rate controls would reach rank 0 alone, and the ranks would part ways.
+  func attach(_ mpi: MPIContext?, to session: TrainingSession, checkpoint: String?, dashboard: Bool) throws -> Bool {
     guard let mpi else { return true }
+    if dashboard {
+      throw ValidationError("--dashboard does not work under mpirun: its controls would reach rank 0 alone.")
+    }
     let parallel = DataParallel(context: mpi, bucketBytes: bucketMb << 20)
     parallel.synchronizeBatchNorm = syncBatchnorm
     session.distributed = parallel
@@ -77,7 +82,7 @@ struct DistributedOptions: ParsableArguments {
 
   func start(threadsGiven: Bool) throws -> NoMPI? { nil }
 
-  func attach(_ mpi: NoMPI?, to session: TrainingSession, checkpoint: String?) -> Bool { true }
+  func attach(_ mpi: NoMPI?, to session: TrainingSession, checkpoint: String?, dashboard: Bool) throws -> Bool { true }
 
   func finishing(_ mpi: NoMPI?, _ session: TrainingSession? = nil, _ body: () throws -> Void) throws { try body() }
 }

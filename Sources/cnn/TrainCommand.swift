@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNDashboard
 import CNNKit
 import Foundation
 
@@ -112,6 +113,15 @@ struct Train: ParsableCommand {
   @Flag(help: "Write one JSON object per line on standard output, and nothing else.")
   var json = false
 
+  @Flag(
+    help: """
+      Serve a live view of the run in the browser at the printed address (http://127.0.0.1:8080/?token=…), \
+      with pause, resume, learning rate and stop controls; it keeps serving after training until Ctrl-C.
+      """)
+  var dashboard = false
+
+  @OptionGroup var dashboardServer: DashboardOptions
+
   @OptionGroup var distributed: DistributedOptions
 
   func validate() throws {
@@ -151,25 +161,39 @@ struct Train: ParsableCommand {
     let mpi = try distributed.start(threadsGiven: threads != nil)
     let session = try resume.map(resumedSession(from:)) ?? newSession()
     // Under mpirun, rank 0 alone prints, checkpoints and plots.
-    let writes = distributed.attach(mpi, to: session, checkpoint: checkpoint ?? resume)
+    let writes = try distributed.attach(mpi, to: session, checkpoint: checkpoint ?? resume, dashboard: dashboard)
     session.checkpointURL = writes ? (checkpoint ?? resume).map { URL(fileURLWithPath: $0) } : nil
     session.prefetchBatches = prefetch
     let start = StartRecorder()
     let console: any TrainingObserver =
       json ? JSONLinesObserver() : ProgressBar(batchLines: progressEvery.map { .batches($0) } ?? .automatic)
-    let observers: [any TrainingObserver] = writes ? [start, console] : [start]
+    var observers: [any TrainingObserver] = writes ? [start, console] : [start]
+    // With --json, standard output holds events only: the dashboard's lines go to standard error.
+    let say: (String) -> Void = json ? { Console.error($0) } : { Console.out($0) }
+    if dashboard && writes {
+      let live = LiveDashboard(session: session, checkpoint: session.checkpointURL?.path)
+      try dashboardServer.start(live, say: say)
+      if session.checkpointURL == nil { say("(No --checkpoint: the dashboard's Stop button stops without saving.)\n") }
+      observers += live.observer.map { [$0] } ?? []
+    }
     try distributed.finishing(mpi, session) {
-      try report(session.run(observers: observers), start: start, writes: writes)
+      try report(session.run(observers: observers), start: start, writes: writes, say: say)
     }
   }
 
   /// Draws the curves and turns a stopped run into a failure.
-  private func report(_ result: TrainingResult, start: StartRecorder, writes: Bool) throws {
+  private func report(
+    _ result: TrainingResult, start: StartRecorder, writes: Bool, say: @escaping (String) -> Void
+  ) throws {
     if let plot, writes {
       // The same subtitle as `cnn visualize curves` reads from the run's log.
       let curves = TrainingCurves(summaries: result.epochs, subtitle: start.event.map(TrainingCurves.subtitle(for:)))
       try curves.svg().write(to: plot)
       if !json { print("wrote \(plot)") }
+    }
+    if dashboard && writes {
+      if let stop = result.stop, json { Console.error("\(stop)\n") }
+      DashboardOptions.serveForever(say: say)
     }
     if let stop = result.stop {
       if json && writes { Console.error("\(stop)\n") }

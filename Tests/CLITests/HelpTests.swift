@@ -8,7 +8,7 @@ import Testing
     [], ["train"], ["evaluate"], ["summary"], ["predict"], ["export"], ["visualize"], ["visualize", "filters"],
     ["visualize", "activations"], ["visualize", "curves"], ["visualize", "confusion"], ["visualize", "augment"],
     ["convolve"], ["explain"], ["explain", "conv"], ["explain", "pool"], ["explain", "shape"], ["explain", "col2im"],
-    ["gradcheck"], ["benchmark"],
+    ["gradcheck"], ["benchmark"], ["dashboard"],
   ]
 
   @Test(arguments: commands)
