@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // CNNKit: convolutional neural networks in Swift, from the kernels up.
 import PackageDescription
 
@@ -10,6 +10,11 @@ let package = Package(
     /// The measurements behind `cnn benchmark` (the fuzz package compiles the CLI with it).
     .library(name: "CNNBenchmarks", targets: ["CNNBenchmarks"]),
     .executable(name: "cnn", targets: ["cnn"]),
+  ],
+  /// `MPI` (off by default): data-parallel training over MPI (`swift build --traits MPI`). It
+  /// needs Open MPI (`libopenmpi-dev`, `openmpi-bin`); the default build needs nothing new.
+  traits: [
+    .trait(name: "MPI", description: "Data-parallel training over MPI (needs Open MPI: libopenmpi-dev, openmpi-bin).")
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -80,11 +85,20 @@ let package = Package(
       name: "CNNBenchmarks",
       dependencies: ["CNNKernels", "CNNTensor", "CNNLayers", "CNNOptimizers", "CNNData", "CNNModels", "CNNTraining"]),
 
+    // MARK: - Distributed (trait MPI)
+    /// Open MPI's C API (pkg-config `ompi-c`), with shims for the handles Swift cannot import.
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
+    /// `MPIContext`: CNNTraining's `DistributedContext` over MPI. Empty without the trait.
+    .target(
+      name: "CNNDistributed",
+      dependencies: ["CNNTensor", "CNNLayers", "CNNTraining", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
+
     // MARK: - Executables
     .executableTarget(
       name: "cnn",
       dependencies: [
         "CNNKit", "CNNBenchmarks", "CNNDashboard", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .target(name: "CNNDistributed", condition: .when(traits: ["MPI"])),
       ]),
 
     // MARK: - Tests
@@ -109,6 +123,9 @@ let package = Package(
     .testTarget(name: "CLITests", dependencies: ["cnn"]),
     /// The code samples of the DocC articles and the README, compiled and run.
     .testTarget(name: "DocumentationTests", dependencies: ["CNNKit"]),
+    /// Runs the built `cnn` under `mpirun` (only with `--traits MPI`; empty otherwise).
+    .testTarget(
+      name: "DistributedTests", dependencies: ["cnn", "CNNTensor", "CNNTraining"]),
   ],
   swiftLanguageModes: [.v6]
 )

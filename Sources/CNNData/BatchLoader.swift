@@ -32,8 +32,7 @@ public struct BatchPreparation: Sendable, Equatable {
 
   /// Batch `position` of `batches`, prepared; `epochSeed` drives the augmentation.
   public func batch(_ batches: Batches, at position: Int, epochSeed: UInt64 = 0) -> Batch {
-    let start = position * batches.batchSize
-    let indices = batches.order[start..<min(start + batches.batchSize, batches.order.count)]
+    let indices = batches.order[batches.orderRange(at: position)]
     var generator = SeededGenerator(seed: Self.batchSeed(epochSeed: epochSeed, position: position))
     return batches.dataset.batch(indices: indices, preparation: self, using: &generator)
   }

@@ -16,6 +16,9 @@ public struct Batches: RandomAccessCollection, Sendable {
   public let batchSize: Int
   /// Whether a last, smaller batch is left out.
   public let dropLast: Bool
+  /// In data-parallel training, this process's part of every batch (see ``sharded(rank:of:)``);
+  /// `nil` for whole batches.
+  public let shard: (rank: Int, count: Int)?
 
   /// Creates the batches that visit `dataset` in `order`.
   public init(dataset: Dataset, order: [Int], batchSize: Int, dropLast: Bool = false) {
@@ -24,6 +27,39 @@ public struct Batches: RandomAccessCollection, Sendable {
     self.order = order
     self.batchSize = batchSize
     self.dropLast = dropLast
+    self.shard = nil
+  }
+
+  private init(_ batches: Batches, shard: (rank: Int, count: Int)) {
+    self.dataset = batches.dataset
+    self.order = batches.order
+    self.batchSize = batches.batchSize
+    self.dropLast = batches.dropLast
+    self.shard = shard
+  }
+
+  /// The same batches, each cut to rank `rank`'s share of `count` near-equal, contiguous parts:
+  /// of a batch of `n` samples, rank `r` takes positions `⌊r·n/count⌋ ..< ⌊(r+1)·n/count⌋`.
+  /// The ranks' parts of a batch are disjoint and together make the whole batch, so `batchSize`
+  /// stays the global batch.
+  public func sharded(rank: Int, of count: Int) -> Batches {
+    precondition(count > 0 && (0..<count).contains(rank), "Rank \(rank) is not in 0..<\(count)")
+    return Batches(self, shard: (rank, count))
+  }
+
+  /// The number of samples in the whole (global) batch `position`, over all shards.
+  public func globalCount(at position: Int) -> Int {
+    let start = position * batchSize
+    return Swift.min(start + batchSize, order.count) - start
+  }
+
+  /// The positions in ``order`` of batch `position` (this shard's part of it, when sharded).
+  public func orderRange(at position: Int) -> Range<Int> {
+    let start = position * batchSize
+    let end = Swift.min(start + batchSize, order.count)
+    guard let shard else { return start..<end }
+    let n = end - start
+    return (start + shard.rank * n / shard.count)..<(start + (shard.rank + 1) * n / shard.count)
   }
 
   /// The first batch's position, 0.
@@ -36,8 +72,7 @@ public struct Batches: RandomAccessCollection, Sendable {
   /// Batch `position`: images `[B, C, H, W]` scaled to `[0, 1]`, and their labels.
   public subscript(position: Int) -> Batch {
     precondition(indices.contains(position), "Batch \(position) is out of range 0..<\(endIndex)")
-    let start = position * batchSize
-    return dataset.batch(indices: order[start..<Swift.min(start + batchSize, order.count)])
+    return dataset.batch(indices: order[orderRange(at: position)])
   }
 }
 

@@ -42,6 +42,11 @@ public final class BatchNorm2D: Layer {
   /// How many training batches have updated the running statistics; PyTorch's
   /// `num_batches_tracked`, shape `[]`.
   public let batchesTracked: Buffer
+  /// Sums the statistics over the processes of a data-parallel run (PyTorch's `SyncBatchNorm`,
+  /// `BatchNorm2D+Synchronized.swift`), or `nil` for statistics over this process's images
+  /// alone. With one, `M` counts the values of every process and `μ`, `σ²` and the backward
+  /// sums are the whole batch's.
+  public var synchronizer: (any BatchStatisticsSynchronizer)?
   /// The threads to split the channels across, in place of `ComputeThreads.count` (for tests,
   /// which must not change the count other tests run with).
   var threads: Int?
@@ -128,9 +133,9 @@ public final class BatchNorm2D: Layer {
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
     _ = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let (batch, channels, plane) = (input.shape[0], featureCount, input.shape[2] * input.shape[3])
-    let count = batch * plane
+    let localCount = batch * plane
     precondition(
-      count > 1,
+      localCount > 1 || synchronizer != nil,
       "BatchNorm2D needs more than one value per channel in training, got input \(input.shape) "
         + "(use a batch of at least 2, or a larger image)")
 
@@ -138,19 +143,24 @@ public final class BatchNorm2D: Layer {
     // variance σ².
     var mean = [Float](repeating: 0, count: channels)
     var variance = [Float](repeating: 0, count: channels)
-    mean.withUnsafeMutableBufferPointer { mean in
-      variance.withUnsafeMutableBufferPointer { variance in
-        input.withPointer { x in
-          Self.forEachChannel(channels, values: count, threads: threads) { c in
-            var sum: Double = 0
-            for n in 0..<batch { sum += Self.sum(x + (n * channels + c) * plane, count: plane) }
-            let mu = sum / Double(count)
-            var squares: Double = 0
-            for n in 0..<batch {
-              squares += Self.squaredDeviations(x + (n * channels + c) * plane, count: plane, mean: mu)
+    var count = localCount
+    if let synchronizer {
+      (mean, variance, count) = synchronizedStatistics(input, synchronizer)
+    } else {
+      mean.withUnsafeMutableBufferPointer { mean in
+        variance.withUnsafeMutableBufferPointer { variance in
+          input.withPointer { x in
+            Self.forEachChannel(channels, values: localCount, threads: threads) { c in
+              var sum: Double = 0
+              for n in 0..<batch { sum += Self.sum(x + (n * channels + c) * plane, count: plane) }
+              let mu = sum / Double(localCount)
+              var squares: Double = 0
+              for n in 0..<batch {
+                squares += Self.squaredDeviations(x + (n * channels + c) * plane, count: plane, mean: mu)
+              }
+              mean[c] = Float(mu)
+              variance[c] = Float(squares / Double(localCount))
             }
-            mean[c] = Float(mu)
-            variance[c] = Float(squares / Double(count))
           }
         }
       }
@@ -161,7 +171,7 @@ public final class BatchNorm2D: Layer {
     let output = normalize(input, mean: mean, inverseDeviation: inverseDeviation)
     return (
       output,
-      { [weight, bias, threads] dOutput in
+      { [weight, bias, threads, synchronizer, count] dOutput in
         dOutput.expectShape(input.shape, "BatchNorm2D pullback")
         let gamma = weight.value.scalars
         // Per channel: Σ dy and Σ dy·x̂.
@@ -189,9 +199,15 @@ public final class BatchNorm2D: Layer {
         bias.accumulateGradient(Tensor(shape: [channels], scalars: sumGradient))
         weight.accumulateGradient(Tensor(shape: [channels], scalars: sumGradientNormalized))
         guard needsInputGradient else { return .zeros([0]) }
+        if let synchronizer {
+          // ∂L/∂x needs the whole batch's sums; γ's and β's gradients stay this process's own
+          // (data parallelism averages them with every other gradient).
+          (sumGradient, sumGradientNormalized) = Self.synchronizedGradientSums(
+            sumGradient, sumGradientNormalized, synchronizer)
+        }
         return Tensor(
           shape: input.shape,
-          writingWith: { dx in
+          writingWith: { [sumGradient, sumGradientNormalized] dx in
             withPointers(input, dOutput) { x, dy in
               let m = Float(count)
               Self.forEachChannel(channels, values: count, threads: threads) { c in

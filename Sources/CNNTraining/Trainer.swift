@@ -80,6 +80,9 @@ public final class Trainer {
   /// A learning rate set through ``control`` (`requestLearningRate`), which replaces the
   /// schedule from the step it was applied on.
   public private(set) var learningRateOverride: Float?
+  /// Data-parallel training over several processes (each steps on its share of every batch and
+  /// the gradients are averaged), or `nil` for one process.
+  public var distributed: DataParallel?
 
   /// Also asks the allocator to reuse large blocks (`MemoryTuning.reuseLargeAllocations()`),
   /// which saves a page fault per 4 KB of every tensor of every step.
@@ -96,13 +99,29 @@ public final class Trainer {
 
   /// One optimizer step on one batch; returns the batch loss and how many were classified right.
   public func step(_ batch: Batch) -> (loss: Float, correct: Int) {
-    let (logits, pullback) = model.forward(batch.images, needsInputGradient: false)
-    let (loss, dLogits) = softmaxCrossEntropy(logits: logits, labels: batch.labels)
-    _ = pullback(dLogits)
+    step(batch, globalCount: batch.labels.count)
+  }
+
+  /// One optimizer step on `batch`, this process's share of a batch of `globalCount` images
+  /// over all ranks (with ``distributed``); returns the whole batch's loss and correct count.
+  func step(_ batch: Batch, globalCount: Int) -> (loss: Float, correct: Int) {
+    var (loss, correct): (Float, Int) = (0, 0)
+    distributed?.beginStep(localCount: batch.labels.count, globalCount: globalCount)
+    if !batch.labels.isEmpty {
+      let (logits, pullback) = model.forward(batch.images, needsInputGradient: false)
+      let dLogits: Tensor
+      (loss, dLogits) = softmaxCrossEntropy(logits: logits, labels: batch.labels)
+      _ = pullback(dLogits)
+      correct = zip(logits.argmaxRows(), batch.labels).filter { $0 == $1 }.count
+    }
+    if let distributed {
+      let local = batch.labels.count
+      distributed.averageGradients(parameters, localCount: local, globalCount: globalCount)
+      (loss, correct) = distributed.sumStep(loss: loss, correct: correct, localCount: local, globalCount: globalCount)
+    }
     if let gradientClipNorm { clipGradientNorm(parameters, maxNorm: gradientClipNorm) }
     gradientInspector?(parameters)
     optimizer.step(parameters)
-    let correct = zip(logits.argmaxRows(), batch.labels).filter { $0 == $1 }.count
     return (loss, correct)
   }
 
@@ -161,6 +180,11 @@ public final class Trainer {
     var stop: TrainingStop?
     let chance = TrainingHealth.chanceAccuracy(of: (test ?? training).labels)
     let preparation = configuration.preparation
+    if let distributed {
+      distributed.check(
+        batchSize: configuration.batchSize, samples: training.count, dropLast: configuration.dropLastBatch)
+      distributed.broadcastState(of: model)
+    }
     epochs: for epoch in max(1, startingEpoch)...max(1, startingEpoch, configuration.epochs)
     where epoch <= configuration.epochs {
       let epochStart = clock.now
@@ -168,11 +192,13 @@ public final class Trainer {
       var correct = 0
       var seen = 0
       var batchIndex = 0
-      let batches = training.batches(
+      let global = training.batches(
         size: configuration.batchSize, shuffledUsing: &generator, dropLast: configuration.dropLastBatch)
+      let batches = distributed?.shard(global) ?? global
       let epochSeed = preparation.augmentation.isEmpty ? 0 : generator.next()
       let loader = BatchLoader(
-        batches, preparation: preparation, epochSeed: epochSeed, prefetch: configuration.prefetchBatches)
+        batches, preparation: preparation, epochSeed: distributed?.augmentationSeed(epochSeed) ?? epochSeed,
+        prefetch: configuration.prefetchBatches)
       for batch in loader {
         if let control {
           if control.isPaused {
@@ -200,7 +226,8 @@ public final class Trainer {
           optimizer.learningRate = schedule.learningRate(
             epoch: epoch, batch: batchIndex, batchesPerEpoch: batchesPerEpoch)
         }
-        let (loss, right) = step(batch)
+        let globalCount = batches.globalCount(at: batchIndex)
+        let (loss, right) = step(batch, globalCount: globalCount)
         batchIndex += 1
         if let problem = health.check(loss: loss, epoch: epoch, batch: batchIndex) {
           stop = problem
@@ -208,7 +235,7 @@ public final class Trainer {
         }
         lossSum += Double(loss)
         correct += right
-        seen += batch.labels.count
+        seen += globalCount
         let elapsed = (clock.now - epochStart).seconds
         let progress = BatchProgress(
           epoch: epoch, batch: batchIndex, batchesPerEpoch: batchesPerEpoch, loss: loss,
@@ -220,11 +247,15 @@ public final class Trainer {
       trainingSeconds += seconds
       let evaluationStart = clock.now
       let evaluation = evaluated.map {
-        model.evaluate(
-          on: $0, batchSize: configuration.evaluationBatchSize, normalization: preparation.normalization)
+        distributed?.evaluate(
+          model, on: $0, batchSize: configuration.evaluationBatchSize, normalization: preparation.normalization)
+          ?? model.evaluate(
+            on: $0, batchSize: configuration.evaluationBatchSize, normalization: preparation.normalization)
       }
       let sampleTrainAccuracy = trainingSample.map {
-        model.evaluate(on: $0, batchSize: configuration.evaluationBatchSize, normalization: preparation.normalization)
+        (distributed?.evaluate(
+          model, on: $0, batchSize: configuration.evaluationBatchSize, normalization: preparation.normalization)
+          ?? model.evaluate(on: $0, batchSize: configuration.evaluationBatchSize, normalization: preparation.normalization))
           .accuracy
       }
       let summary = EpochSummary(

@@ -47,6 +47,8 @@ public final class TrainingSession {
   public var prefetchBatches = 2
   /// Sees the gradients of every step before the optimizer applies them (``Trainer/gradientInspector``).
   public var gradientInspector: ((_ parameters: [Parameter]) -> Void)?
+  /// Data-parallel training over several processes, or `nil` for one (see ``DataParallel``).
+  public var distributed: DataParallel?
 
   private var generator: SeededGenerator
   private var schedule: LearningRateSchedule?
@@ -151,7 +153,8 @@ public final class TrainingSession {
     trainer.health = health
     trainer.control = control
     trainer.gradientInspector = gradientInspector
-    trainer.notes = notes
+    trainer.notes = notes + (distributed.map { [$0.summary] } ?? [])
+    trainer.distributed = distributed
     trainer.datasetDescription = configuration.dataset.summary
     trainer.optimizerName = configuration.optimizer.kind.shortName
     trainer.optimizerSettings = configuration.optimizer.runDescription

@@ -16,7 +16,7 @@ struct CNNCommand: ParsableCommand {
     subcommands: [
       Train.self, Evaluate.self, Summary.self, Predict.self, Export.self, Visualize.self, Convolve.self, Explain.self,
       GradCheck.self, Benchmark.self, Dashboard.self,
-    ])
+    ] + distributedSubcommands)
 
   /// Parses and runs the command, then makes sure standard output got everything: a full disk
   /// under `cnn train --json > run.jsonl` exits 1 with the reason instead of 0.

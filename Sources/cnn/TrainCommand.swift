@@ -122,6 +122,8 @@ struct Train: ParsableCommand {
 
   @OptionGroup var dashboardServer: DashboardOptions
 
+  @OptionGroup var distributed: DistributedOptions
+
   func validate() throws {
     func check<T: Comparable>(_ value: T?, _ option: String, _ range: ClosedRange<T>) throws {
       if let value, !range.contains(value) {
@@ -156,34 +158,45 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
+    let mpi = try distributed.start(threadsGiven: threads != nil)
     let session = try resume.map(resumedSession(from:)) ?? newSession()
-    session.checkpointURL = (checkpoint ?? resume).map { URL(fileURLWithPath: $0) }
+    // Under mpirun, rank 0 alone prints, checkpoints and plots.
+    let writes = try distributed.attach(mpi, to: session, checkpoint: checkpoint ?? resume, dashboard: dashboard)
+    session.checkpointURL = writes ? (checkpoint ?? resume).map { URL(fileURLWithPath: $0) } : nil
     session.prefetchBatches = prefetch
     let start = StartRecorder()
     let console: any TrainingObserver =
       json ? JSONLinesObserver() : ProgressBar(batchLines: progressEvery.map { .batches($0) } ?? .automatic)
-    var observers: [any TrainingObserver] = [start, console]
+    var observers: [any TrainingObserver] = writes ? [start, console] : [start]
     // With --json, standard output holds events only: the dashboard's lines go to standard error.
     let say: (String) -> Void = json ? { Console.error($0) } : { Console.out($0) }
-    if dashboard {
+    if dashboard && writes {
       let live = LiveDashboard(session: session, checkpoint: session.checkpointURL?.path)
       try dashboardServer.start(live, say: say)
       if session.checkpointURL == nil { say("(No --checkpoint: the dashboard's Stop button stops without saving.)\n") }
       observers += live.observer.map { [$0] } ?? []
     }
-    let result = try session.run(observers: observers)
-    if let plot {
+    try distributed.finishing(mpi, session) {
+      try report(session.run(observers: observers), start: start, writes: writes, say: say)
+    }
+  }
+
+  /// Draws the curves and turns a stopped run into a failure.
+  private func report(
+    _ result: TrainingResult, start: StartRecorder, writes: Bool, say: @escaping (String) -> Void
+  ) throws {
+    if let plot, writes {
       // The same subtitle as `cnn visualize curves` reads from the run's log.
       let curves = TrainingCurves(summaries: result.epochs, subtitle: start.event.map(TrainingCurves.subtitle(for:)))
       try curves.svg().write(to: plot)
       if !json { print("wrote \(plot)") }
     }
-    if dashboard {
+    if dashboard && writes {
       if let stop = result.stop, json { Console.error("\(stop)\n") }
       DashboardOptions.serveForever(say: say)
     }
     if let stop = result.stop {
-      if json { Console.error("\(stop)\n") }
+      if json && writes { Console.error("\(stop)\n") }
       throw ExitCode.failure
     }
   }
