@@ -69,7 +69,10 @@ run() {
   # A single allocation over 512 MB, 2 GB resident or 10 s on one input is a finding.
   # malloc_context_size=0: no stack trace is recorded for each allocation (a fifth of the
   # time of the CLI harness); replay a finding with ASAN_OPTIONS= unset for the full stacks.
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:malloc_context_size=0} "${build_path[$h]}/release/${product[$h]}" "${limit[@]}" "${dict[@]}" \
+  # SWIFT_BACKTRACE=enable=no: Swift's own crash handler would catch a trap first, print a
+  # backtrace and exit before libFuzzer writes the input to crash-… (the CLI harness's first
+  # find was lost that way).
+  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:malloc_context_size=0} "${build_path[$h]}/release/${product[$h]}" "${limit[@]}" "${dict[@]}" \
     -max_len="${max_len[$h]}" -malloc_limit_mb=512 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$work/" "$work/corpus" "corpus/$h" >"$work/log" 2>&1 || true
 }

@@ -190,7 +190,9 @@ public struct AugmentationPipeline: Sendable, Equatable, CustomStringConvertible
       return
     }
     for part in trimmed.split(separator: ",") {
-      let pieces = part.split(separator: "=", maxSplits: 1).map { String($0).strippingSpaces() }
+      let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+        String($0).strippingSpaces()
+      }
       let name = pieces[0], value = pieces.count > 1 ? pieces[1] : nil
       func amount(_ range: ClosedRange<Float>) throws(AugmentationError) -> Float {
         guard let value, let number = Float(value), range.contains(number) else {

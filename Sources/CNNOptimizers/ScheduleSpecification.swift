@@ -86,7 +86,8 @@ public struct ScheduleSpecification: Codable, Sendable, Equatable, CustomStringC
     var kind: String?
     var order: [String] = []
     for part in text.split(separator: ",") {
-      let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
+      // An empty side stays an empty string ("=" is the parts "" and ""), never a missing one.
+      let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
       let key = pieces[0].lowercased()
       let value = pieces.count > 1 ? pieces[1] : ""
       if ["constant", "step", "exponential", "exp", "cosine", "plateau"].contains(key) {

@@ -26,6 +26,24 @@ import Testing
     }
   }
 
+  /// Lists with an empty name or value. Found by `Fuzz/`'s command-line harness: a part that is
+  /// only "=" split into no pieces at all, and `--augment flip,=` trapped reading the name.
+  static let emptyParts: [([String], String)] = [
+    (["train", "--augment", "flip,="], "The value 'flip,=' is invalid for '--augment"),
+    (["train", "--augment", "="], "The value '=' is invalid for '--augment"),
+    (["train", "--schedule", "cosine,="], "The value 'cosine,=' is invalid for '--schedule"),
+    (["train", "--schedule", "="], "The value '=' is invalid for '--schedule"),
+  ]
+
+  @Test(arguments: emptyParts)
+  func listsWithEmptyPartsAreRefused(_ arguments: [String], _ message: String) throws {
+    try withTemporaryDirectory { directory in
+      let result = try cnn(arguments, in: directory, timeout: 60)
+      #expect(result.exitCode == 64, "\(result)")
+      #expect(result.stderr.contains(message), "\(result)")
+    }
+  }
+
   /// Sizes that parse but would take terabytes are refused by the memory budget, naming them.
   static let overBudget: [[String]] = [
     ["summary", "--model", "lenet5", "--input", "1x100000x100000"],

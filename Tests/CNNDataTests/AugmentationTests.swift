@@ -107,5 +107,9 @@ private func transformed(_ values: [Float], _ body: (UnsafeMutableBufferPointer<
     #expect(throws: AugmentationError.self) { try AugmentationPipeline(parsing: "flip,rotate=10") }
     #expect(throws: AugmentationError.self) { try AugmentationPipeline(parsing: "crop") }
     #expect(throws: AugmentationError.self) { try AugmentationPipeline(parsing: "brightness=2") }
+    // Parts with an empty name or value (the command-line fuzzer's find: "=" trapped).
+    for text in ["=", "flip,=", "=4", "crop=", "flip="] {
+      #expect(throws: AugmentationError.self, "\(text)") { try AugmentationPipeline(parsing: text) }
+    }
   }
 }

@@ -71,6 +71,10 @@ private func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-6) -> Bool 
     #expect(throws: ScheduleError.self) { try LearningRateSchedule(parsing: "step", baseLearningRate: 0.1, epochs: 3) }
     #expect(throws: ScheduleError.self) { try LearningRateSchedule(parsing: "cosine,gamma=0.1", baseLearningRate: 0.1, epochs: 3) }
     #expect(throws: ScheduleError.self) { try LearningRateSchedule(parsing: "cosine,step=2", baseLearningRate: 0.1, epochs: 3) }
+    // Parts with an empty name (the command-line fuzzer's find: "=" trapped).
+    for text in ["=", "cosine,=", "=0.5"] {
+      #expect(throws: ScheduleError.self, "\(text)") { try ScheduleSpecification(parsing: text) }
+    }
   }
 
   @Test func gradientClippingScalesToTheGlobalNorm() {
