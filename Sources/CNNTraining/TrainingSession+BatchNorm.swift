@@ -37,3 +37,49 @@ extension TrainingSession {
     }
   }
 }
+
+extension TrainingSession {
+  /// Makes `configuration` trainable on `ranks` ranks, each taking its share of every batch
+  /// (`Batches.sharded(rank:of:)`, shares of `⌊n/ranks⌋` or one more): batch norm synchronised
+  /// across ranks needs at least 1 image in every share (a rank without one would skip the
+  /// step the others wait in), batch norm per rank on 1×1 maps at least 2. A batch size too
+  /// small for that is refused; a last batch too small is left out of each epoch, with a note.
+  /// - Throws: `RunError.invalidConfiguration`.
+  static func fitBatchesToRanks(
+    _ configuration: inout RunConfiguration, model: any Layer, trainingImages: Int, ranks: Int,
+    synchronizedBatchNorm: Bool, notes: inout [String]
+  ) throws(RunError) {
+    guard ranks > 1 else { return }
+    let perRank: Int
+    let reason: String
+    if synchronizedBatchNorm, hasBatchNorm(model, inputShape: configuration.imageShape) {
+      perRank = 1
+      reason = "batch norm synchronised over \(ranks) ranks needs an image on every rank in every step"
+    } else if let layer = batchNormOnSingleValues(in: model, inputShape: configuration.imageShape) {
+      perRank = 2
+      reason =
+        "\(configuration.model.rawValue)'s batch normalization \(layer) sees 1×1 maps and runs per rank, so every "
+        + "rank needs at least 2 images of each batch"
+    } else {
+      return
+    }
+    let smallest = perRank * ranks
+    guard configuration.batchSize >= smallest, trainingImages >= smallest else {
+      throw .invalidConfiguration(
+        ["\(reason): use a batch size (the global one) of at least \(smallest), and at least \(smallest) training images"])
+    }
+    let last = trainingImages % configuration.batchSize
+    if !configuration.dropLastBatch, last > 0, last < smallest {
+      configuration.dropLastBatch = true
+      notes.append(
+        "The last batch of each epoch would hold \(last) of the \(trainingImages) images over \(ranks) ranks, and "
+          + "\(reason): it is left out of each epoch, as --drop-last does.")
+    }
+  }
+
+  /// Whether `model` has a batch normalization layer (at `inputShape`).
+  static func hasBatchNorm(_ model: any Layer, inputShape: Shape) -> Bool {
+    guard let summary = try? ModelSummary(of: model, inputShape: inputShape) else { return false }
+    return summary.rows.contains { $0.kind.hasPrefix("BatchNorm") }
+  }
+}

@@ -146,6 +146,13 @@ public final class TrainingSession {
   /// - Throws: A `CheckpointError` when a save fails (training stops; the previous file stays whole).
   @discardableResult
   public func run(observers: [any TrainingObserver] = []) throws -> TrainingResult {
+    if let distributed {
+      var rankNotes: [String] = []
+      try Self.fitBatchesToRanks(
+        &configuration, model: model, trainingImages: training.count, ranks: distributed.context.size,
+        synchronizedBatchNorm: distributed.synchronizeBatchNorm, notes: &rankNotes)
+      notes += rankNotes.filter { !notes.contains($0) }
+    }
     ComputeThreads.count = configuration.threads
     let trainer = Trainer(model: model, optimizer: optimizer, modelName: configuration.model.rawValue)
     trainer.schedule = schedule

@@ -51,4 +51,40 @@ import Testing
     #expect(notes.count == (leftOut ? 1 : 0))
     #expect(notes.first?.contains("1 of the \(images) images") ?? !leftOut)
   }
+
+  /// Over ranks each takes a share of every batch: per-rank batch norm on 1×1 maps needs 2
+  /// images a share, synchronised batch norm 1 (a rank without one would leave the others
+  /// waiting). `DataParallel.check` said so with a precondition nobody called.
+  @Test func sharesOverRanksAreCheckedBeforeTraining() throws {
+    var notes: [String] = []
+    var run = Self.run(batchSize: 3)
+    let perRank = #expect(throws: RunError.self) {
+      try TrainingSession.fitBatchesToRanks(
+        &run, model: resNet, trainingImages: 100, ranks: 2, synchronizedBatchNorm: false, notes: &notes)
+    }
+    #expect(perRank?.description.contains("at least 4") == true, "\(String(describing: perRank))")
+
+    run = Self.run(batchSize: 4)
+    try TrainingSession.fitBatchesToRanks(
+      &run, model: resNet, trainingImages: 130, ranks: 2, synchronizedBatchNorm: false, notes: &notes)
+    #expect(run.dropLastBatch && notes.count == 1 && notes[0].contains("hold 2 of the 130 images"))
+
+    run = Self.run(batchSize: 2)
+    notes = []
+    try TrainingSession.fitBatchesToRanks(
+      &run, model: resNet, trainingImages: 130, ranks: 2, synchronizedBatchNorm: true, notes: &notes)
+    #expect(!run.dropLastBatch && notes.isEmpty)
+    let synchronized = #expect(throws: RunError.self) {
+      try TrainingSession.fitBatchesToRanks(
+        &run, model: resNet, trainingImages: 130, ranks: 3, synchronizedBatchNorm: true, notes: &notes)
+    }
+    #expect(synchronized?.description.contains("synchronised over 3 ranks") == true)
+
+    var generator = SeededGenerator(seed: 1)
+    let plain = ModelName.simpleConvNet.make(inputShape: [3, 32, 32], classCount: 2, using: &generator)
+    run = Self.run(batchSize: 1)
+    try TrainingSession.fitBatchesToRanks(
+      &run, model: plain, trainingImages: 5, ranks: 4, synchronizedBatchNorm: true, notes: &notes)
+    #expect(!run.dropLastBatch)
+  }
 }
