@@ -9,6 +9,8 @@ let package = Package(
     .library(name: "CNNKit", targets: ["CNNKit"]),
     /// The measurements behind `cnn benchmark` (the fuzz package compiles the CLI with it).
     .library(name: "CNNBenchmarks", targets: ["CNNBenchmarks"]),
+    /// The live training view's server (the fuzz package compiles the CLI with it too).
+    .library(name: "CNNDashboard", targets: ["CNNDashboard"]),
     .executable(name: "cnn", targets: ["cnn"]),
   ],
   /// `MPI` (off by default): data-parallel training over MPI (`swift build --traits MPI`). It

@@ -42,6 +42,7 @@ let package = Package(
       dependencies: [
         .product(name: "CNNKit", package: cnnKit),
         .product(name: "CNNBenchmarks", package: cnnKit),
+        .product(name: "CNNDashboard", package: cnnKit),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: [
