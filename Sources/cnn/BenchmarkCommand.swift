@@ -73,7 +73,14 @@ struct Benchmark: ParsableCommand {
       // `--only infer` (or any filter no training measurement matches) leaves training out,
       // and with it the training run's memory check.
       let training = filters.isEmpty || filters.contains { "train \(model.rawValue)".contains($0) || $0.hasPrefix("train") }
-      suites = try ModelBenchmarks.suites(for: setup, training: training, minTime: minTime, repeats: repeats)
+      do {
+        suites = try ModelBenchmarks.suites(for: setup, training: training, minTime: minTime, repeats: repeats)
+      } catch {
+        guard case .memoryBudget(let budget) = error else { throw error }
+        throw BenchmarkFailure(
+          description: "The benchmark cannot run: \(budget.problem)\n---> HINT: \(budget.hint) A smaller --batch-size or --input "
+            + "also helps, and --only infer measures inference alone.")
+      }
     } else {
       suites = KernelBenchmarks.all(minTime: minTime, repeats: repeats)
     }
@@ -91,4 +98,9 @@ struct Benchmark: ParsableCommand {
       }
     }
   }
+}
+
+/// A benchmark that would not fit the memory budget, said with the benchmark's own options.
+struct BenchmarkFailure: Error, CustomStringConvertible {
+  var description: String
 }

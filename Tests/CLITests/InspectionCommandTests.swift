@@ -118,6 +118,11 @@ import Testing
       #expect(single.exitCode != 0 && single.stderr.contains("layer4.0.bn1"), "\(single)")
       let huge = try cnn("benchmark", "--model", "vgg16", "--input", "3x4000x4000", in: directory)
       #expect(huge.exitCode != 0 && huge.stderr.contains("memory budget"), "\(huge)")
+      #expect(huge.stderr.contains("--input also helps") && !huge.stderr.contains("--image-size"), "\(huge)")
+      // Without the training step, its memory plan (3x the activations) is not asked for.
+      let inference = try cnn(
+        "benchmark", "--model", "resnet50", "--batch-size", "32", "--only", "peak", "--json", in: directory)
+      #expect(inference.exitCode == 0 && inference.stdout.contains("peak memory resnet50"), "\(inference)")
     }
   }
 }
