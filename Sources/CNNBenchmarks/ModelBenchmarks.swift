@@ -54,7 +54,8 @@ public enum ModelBenchmarks {
       try TrainingSession.checkMemory(
         model: setup.model, inputShape: setup.inputShape, classCount: setup.classCount, batchSize: setup.batchSize)
     } else {
-      try checkInferenceMemory(setup)
+      try TrainingSession.checkInferenceMemory(
+        model: setup.model, inputShape: setup.inputShape, classCount: setup.classCount, batchSize: setup.batchSize)
     }
     let bench = Bench(setup: setup)
     if training, setup.batchSize < 2,
@@ -83,25 +84,6 @@ public enum ModelBenchmarks {
       Measurement(name: "peak memory \(setup.label)", value: peakResidentMegabytes(), unit: "MB")
     })
     return suites
-  }
-
-  /// Inference keeps the weights and one batch's activations (`Float32`).
-  static func checkInferenceMemory(_ setup: Setup) throws(RunError) {
-    let source = "\(setup.label.split(separator: " ")[1]) images, \(setup.classCount) classes, batches of \(setup.batchSize)"
-    do {
-      let plan = try setup.model.checkedPlan(inputShape: setup.inputShape, classCount: setup.classCount, source: source)
-      try MemoryBudget.check(
-        MemoryBudget.sum([
-          MemoryBudget.bytes([plan.parameterCount, 4]), MemoryBudget.bytes([setup.batchSize, plan.activationBytes]),
-        ]), for: "inference of \(setup.model.rawValue)", from: source)
-    } catch let error as ModelSummaryError {
-      if let budget = error.budget { throw .memoryBudget(budget) }
-      throw .modelDoesNotFit(model: setup.model.rawValue, shape: setup.inputShape.dimensions, reason: error.description)
-    } catch let error as MemoryBudgetError {
-      throw .memoryBudget(error)
-    } catch {
-      throw .modelDoesNotFit(model: setup.model.rawValue, shape: setup.inputShape.dimensions, reason: "\(error)")
-    }
   }
 
   /// The network, built once and shared by the measurements of one setup.

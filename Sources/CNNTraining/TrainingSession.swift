@@ -237,9 +237,7 @@ public final class TrainingSession {
   public static func checkMemory(model: ModelName, inputShape shape: Shape, classCount classes: Int, batchSize batch: Int)
     throws(RunError)
   {
-    let source = "\(shape.dimensions.map(String.init).joined(separator: "x")) images, \(classes) classes, batches of \(batch)"
-    do {
-      let plan = try model.checkedPlan(inputShape: shape, classCount: classes, source: "the run")
+    try checkPlan(model: model, inputShape: shape, classCount: classes, batchSize: batch, source: "the run") { plan, source in
       try MemoryBudget.check(
         MemoryBudget.bytes([plan.parameterCount, trainingBytesPerParameter]),
         for: "training \(model.rawValue)'s \(plan.parameterCount.grouped) parameters (weights, gradients, optimizer moments)",
@@ -251,6 +249,34 @@ public final class TrainingSession {
         ]),
         for: "a training step of \(model.rawValue) (\(MemoryBudget.format(plan.activationBytes)) of activations per image)",
         from: source)
+    }
+  }
+
+  /// The memory check of inference with `model` on batches of `batch` images: the weights
+  /// (`Float32`) and one batch's activations.
+  /// - Throws: `RunError.memoryBudget`, or `.modelDoesNotFit` for an image too small.
+  public static func checkInferenceMemory(
+    model: ModelName, inputShape shape: Shape, classCount classes: Int, batchSize batch: Int
+  ) throws(RunError) {
+    try checkPlan(model: model, inputShape: shape, classCount: classes, batchSize: batch, source: "inference") {
+      plan, source in
+      try MemoryBudget.check(
+        MemoryBudget.sum([
+          MemoryBudget.bytes([plan.parameterCount, 4]), MemoryBudget.bytes([batch, plan.activationBytes]),
+        ]), for: "inference of \(model.rawValue)", from: source)
+    }
+  }
+
+  /// Plans `model` for `shape` and `classes` and runs `check` on the plan, turning a plan or
+  /// budget failure into `RunError`.
+  private static func checkPlan(
+    model: ModelName, inputShape shape: Shape, classCount classes: Int, batchSize batch: Int, source planSource: String,
+    _ check: (_ plan: (parameterCount: Int, activationBytes: Int), _ source: String) throws -> Void
+  ) throws(RunError) {
+    let source = "\(shape.dimensions.map(String.init).joined(separator: "x")) images, \(classes) classes, batches of \(batch)"
+    do {
+      let plan = try model.checkedPlan(inputShape: shape, classCount: classes, source: planSource)
+      try check(plan, source)
     } catch let error as ModelSummaryError {
       if let budget = error.budget { throw .memoryBudget(budget) }
       throw .modelDoesNotFit(model: model.rawValue, shape: shape.dimensions, reason: error.description)
