@@ -16,5 +16,7 @@ static inline MPI_Op cnnkit_mpi_max(void) { return MPI_MAX; }
 static inline void *cnnkit_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Errhandler cnnkit_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int cnnkit_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline MPI_Request cnnkit_mpi_request_null(void) { return MPI_REQUEST_NULL; }
+static inline MPI_Status *cnnkit_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
 
 #endif

@@ -4,7 +4,8 @@ import CNNTraining
 import Foundation
 
 /// The processes that `mpirun` started, as CNNTraining's ``DistributedContext``: `MPI_COMM_WORLD`
-/// with sums (`MPI_Allreduce`) and broadcasts (`MPI_Bcast`).
+/// with sums (`MPI_Allreduce`, and `MPI_Iallreduce` for the gradient buckets that overlap the
+/// backward pass) and broadcasts (`MPI_Bcast`).
 ///
 /// Only the thread that created the context calls MPI (`MPI_THREAD_FUNNELED`); the kernels'
 /// worker threads and the batch loader never do. Errors are returned rather than fatal
@@ -22,6 +23,8 @@ public final class MPIContext: DistributedContext {
   /// What a failure adds to its message on this rank (e.g. where the last checkpoint is).
   public var failureHint = ""
   private let world: MPI_Comm
+  /// The sums ``startSum(_:)`` started that ``finishSums()`` has not yet waited for.
+  private var pending: [MPI_Request?] = []
 
   private init(rank: Int, size: Int, hostName: String) {
     self.rank = rank
@@ -68,6 +71,34 @@ public final class MPIContext: DistributedContext {
 
   public func sum(_ values: UnsafeMutableBufferPointer<Double>) {
     sum(values.baseAddress, count: values.count, type: cnnkit_mpi_double())
+  }
+
+  /// `MPI_Iallreduce` in place; the sum advances inside later MPI calls (``advanceSums()``).
+  public func startSum(_ values: UnsafeMutableBufferPointer<Float>) {
+    guard size > 1, let base = values.baseAddress else { return }
+    for (offset, count) in Self.chunks(values.count) {
+      var request = cnnkit_mpi_request_null()
+      check(
+        MPI_Iallreduce(
+          cnnkit_mpi_in_place(), base + offset, Int32(count), cnnkit_mpi_float(), cnnkit_mpi_sum(), world, &request),
+        "MPI_Iallreduce")
+      pending.append(request)
+    }
+  }
+
+  /// `MPI_Testall` over the started sums: lets them advance without waiting.
+  public func advanceSums() {
+    guard !pending.isEmpty else { return }
+    var done: Int32 = 0
+    check(MPI_Testall(Int32(pending.count), &pending, &done, cnnkit_mpi_statuses_ignore()), "MPI_Testall")
+    if done != 0 { pending.removeAll(keepingCapacity: true) }
+  }
+
+  /// `MPI_Waitall` over the started sums.
+  public func finishSums() {
+    guard !pending.isEmpty else { return }
+    check(MPI_Waitall(Int32(pending.count), &pending, cnnkit_mpi_statuses_ignore()), "MPI_Waitall")
+    pending.removeAll(keepingCapacity: true)
   }
 
   public func broadcast(_ values: UnsafeMutableBufferPointer<Float>, from root: Int) {

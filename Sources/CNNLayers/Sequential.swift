@@ -12,7 +12,8 @@ public enum LayerBuilder {
   public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
 }
 
-/// Layers applied one after another; the pullback runs them in reverse.
+/// Layers applied one after another; the pullback runs them in reverse (and reports each step
+/// it has finished to a bound ``BackwardObserver``).
 ///
 /// Parameters and buffers are named by position, as PyTorch's `nn.Sequential` does:
 /// `"0.weight"`, `"3.bias"`, `"1.running_mean"`. Models subclass it (`final class LeNet5: Sequential`).
@@ -93,8 +94,14 @@ open class Sequential: Layer {
       pullbacks.append(pullback)
       x = y
     }
-    return (x, { dOutput in
-      pullbacks.reversed().reduce(dOutput) { gradient, pullback in pullback(gradient) }
+    return (x, { [plan] dOutput in
+      let observer = BackwardObserver.current
+      var gradient = dOutput
+      for position in plan.indices.reversed() {
+        gradient = pullbacks[position](gradient)
+        observer?.stepFinished(plan[position])
+      }
+      return gradient
     })
   }
 }

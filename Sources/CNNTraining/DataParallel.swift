@@ -10,13 +10,15 @@ import CNNTensor
 /// - **Global batch.** `--batch-size` stays the global batch: every rank draws the same
 ///   shuffled order from the run's seed and takes its contiguous share of each batch
 ///   (``shard(_:)``, `Batches.sharded(rank:of:)`).
-/// - **Averaged gradients.** After the backward pass, ``averageGradients(_:localCount:globalCount:)``
-///   sums `(n_r / B) · g_r` over the ranks, where `g_r` is rank `r`'s gradient of its own mean
-///   loss over its `n_r` images and `B = Σ n_r`: exactly the gradient of the mean loss over the
-///   whole batch, also when the shares are uneven (PyTorch averages with equal weights). The
-///   sums go in buckets of ``bucketCapacity`` floats, in reverse parameter order (the order the
-///   backward pass finishes them). They start after the backward pass, not during it: a layer's
-///   pullback gives no signal when its parameters' gradients are final.
+/// - **Averaged gradients.** Each step sums `(n_r / B) · g_r` over the ranks, where `g_r` is
+///   rank `r`'s gradient of its own mean loss over its `n_r` images and `B = Σ n_r`: exactly the
+///   gradient of the mean loss over the whole batch, also when the shares are uneven (PyTorch
+///   averages with equal weights). The sums go in buckets of ``bucketCapacity`` floats, in
+///   reverse parameter order (``GradientBuckets``), and overlap the backward pass: while it
+///   runs, a `BackwardObserver` hears of each step whose pullback has finished, and a bucket
+///   whose parameters are all final starts its non-blocking sum then, while the earlier layers
+///   run backward.
+///   ``averageGradients(_:localCount:globalCount:)`` starts the rest and waits for all.
 /// - **Identical steps.** Every rank then clips and steps the optimizer on the same sums, so the
 ///   parameters stay the same on every rank without being sent again.
 /// - **Batch norm.** Statistics are per rank (each over its share) unless
@@ -35,19 +37,27 @@ public final class DataParallel {
   public var bucketCapacity: Int
   /// Whether batch norm's statistics are summed over the ranks (see ``DataParallel``).
   public var synchronizeBatchNorm = false
-  /// Seconds spent summing gradients so far, after every rank had arrived (see ``waitingSeconds``).
+  /// Seconds spent so far after the backward pass until the gradient sums were done: the
+  /// communication the backward pass did not hide, including waiting for the slowest rank.
   public private(set) var gradientSeconds: Double = 0
-  /// Seconds spent so far waiting for the slowest rank to finish its backward pass (measured
-  /// as a one-float sum before the gradients').
-  public private(set) var waitingSeconds: Double = 0
   /// The gradient bytes each rank has contributed to sums so far.
   public private(set) var gradientBytes: Int = 0
   /// The steps whose gradients were summed so far.
   public private(set) var reducedSteps: Int = 0
+  /// The buckets summed so far, and how many of them started during a backward pass.
+  public private(set) var bucketCount = 0
+  public private(set) var bucketsStartedEarly = 0
 
-  private var staging: [Float] = []
+  private var currentBuckets: GradientBuckets?
+  /// Bound while a step's pullback runs (``runBackward(_:)``).
+  private lazy var observer = BackwardObserver { [unowned self] step in gradientsFinished(in: step) }
+  /// Whether a step has begun (``beginStep(localCount:globalCount:)``) and its gradients are
+  /// not yet averaged: only then does a finished layer start a bucket.
+  private var inStep = false
   /// `n_r / B` of the current step, for synchronised batch norm's backward sums.
   private var weight: Double = 1
+  /// `n_r / B` of the current step, the factor of this rank's gradients in the sum.
+  private var scale: Float = 1
 
   /// - Parameter bucketBytes: The size of one gradient sum (25 MB is PyTorch's default;
   ///   smaller buckets cost more latency, larger ones more staging memory).
@@ -60,20 +70,21 @@ public final class DataParallel {
   /// A line for the run's notes.
   public var summary: String {
     "Data-parallel over \(context.size) ranks: each takes its share of every batch, gradients are averaged "
-      + "(buckets of \(bucketCapacity * 4 / 1_048_576) MiB, after the backward pass), batch-norm statistics are "
+      + "(buckets of \(bucketCapacity * 4 / 1_048_576) MiB, started during the backward pass), batch-norm statistics are "
       + (synchronizeBatchNorm ? "synchronised across ranks." : "per rank.")
   }
 
-  /// A line on the time spent summing gradients: `gradient sums: 12.3 s for 400 steps (30.9 ms
-  /// per step, 44.7 MB each), after waiting 2.1 ms per step for the slowest rank`.
+  /// A line on the time spent summing gradients: `gradient sums: 44.7 MB per step in 6
+  /// buckets, 5 of 6 started during the backward pass; 12.3 s waited for them after it over 400
+  /// steps (30.9 ms per step)`.
   public var communicationSummary: String {
     guard reducedSteps > 0 else { return "gradient sums: none" }
-    let perStep = gradientSeconds / Double(reducedSteps)
-    let megabytes = Double(gradientBytes) / Double(reducedSteps) / 1e6
-    let waiting = waitingSeconds / Double(reducedSteps)
-    return "gradient sums: \(gradientSeconds.formatted(1)) s for \(reducedSteps) steps "
-      + "(\((perStep * 1000).formatted(1)) ms per step, \(megabytes.formatted(1)) MB each), "
-      + "after waiting \((waiting * 1000).formatted(1)) ms per step for the slowest rank"
+    let steps = Double(reducedSteps)
+    let megabytes = Double(gradientBytes) / steps / 1e6
+    return "gradient sums: \(megabytes.formatted(1)) MB per step in \(bucketCount / reducedSteps) buckets, "
+      + "\((Double(bucketsStartedEarly) / steps).formatted(1)) of them started during the backward pass; "
+      + "\(gradientSeconds.formatted(1)) s waited for them after it over \(reducedSteps) steps "
+      + "(\((gradientSeconds / steps * 1000).formatted(1)) ms per step, including waiting for the slowest rank)"
   }
 
   // MARK: - Start
@@ -81,13 +92,22 @@ public final class DataParallel {
   /// Copies rank 0's parameters and buffers to every rank, and connects the model's batch-norm
   /// layers when ``synchronizeBatchNorm`` is set.
   public func broadcastState(of model: any Layer) {
-    for parameter in model.parameters {
+    let parameters = model.parameters
+    for parameter in parameters {
       parameter.value.withUnsafeMutableBufferPointer { context.broadcast($0, from: 0) }
     }
     broadcastBuffers(of: model)
     for layer in model.layers(ofType: BatchNorm2D.self) {
       layer.synchronizer = synchronizeBatchNorm ? self : nil
     }
+    _ = buckets(for: parameters)
+  }
+
+  /// Runs a step's `pullback`, starting the sum of each bucket as soon as the backward pass has
+  /// finished its gradients (see ``BackwardObserver``).
+  func runBackward(_ pullback: () -> Void) {
+    guard context.size > 1 else { return pullback() }
+    BackwardObserver.$current.withValue(observer, operation: pullback)
   }
 
   /// Copies rank 0's buffers (batch norm's running statistics) to every rank.
@@ -114,9 +134,16 @@ public final class DataParallel {
   /// Called before a step's forward pass with this rank's and the whole batch's sample counts.
   func beginStep(localCount: Int, globalCount: Int) {
     weight = Double(localCount) / Double(max(globalCount, 1))
+    scale = Float(localCount) / Float(max(globalCount, 1))
+    currentBuckets?.reset()
+    inStep = true
   }
 
   /// Replaces each gradient with `Σ_r (n_r / B) · g_r`, the gradient of the whole batch's mean loss.
+  ///
+  /// The buckets whose gradients the backward pass finished are already being summed (see
+  /// ``broadcastState(of:)``); this starts the rest, waits for all of them and copies the sums
+  /// back.
   ///
   /// - Parameters:
   ///   - parameters: The model's parameters, in the order of `model.parameters` (the same on
@@ -125,55 +152,37 @@ public final class DataParallel {
   ///     are zero and it still takes part).
   ///   - globalCount: `B`, the images of the whole batch.
   public func averageGradients(_ parameters: [Parameter], localCount: Int, globalCount: Int) {
+    defer { inStep = false }
     guard context.size > 1 else { return }
     let clock = ContinuousClock()
-    let arrival = clock.now
-    _ = context.sum([0.0])
     let start = clock.now
-    waitingSeconds += (start - arrival).seconds
-    let scale = Float(localCount) / Float(globalCount)
-    if staging.count < bucketCapacity { staging = [Float](repeating: 0, count: bucketCapacity) }
-    var filled = 0
-    var pending: [Parameter] = []
-    func flush() {
-      guard filled > 0 else { return }
-      staging.withUnsafeMutableBufferPointer { buffer in
-        context.sum(UnsafeMutableBufferPointer(rebasing: buffer[0..<filled]))
-        var offset = 0
-        for parameter in pending {
-          let count = parameter.gradient.scalarCount
-          parameter.gradient.withUnsafeMutableBufferPointer { gradient in
-            for i in 0..<count { gradient[i] = buffer[offset + i] }
-          }
-          offset += count
-        }
-      }
-      filled = 0
-      pending.removeAll(keepingCapacity: true)
-    }
-    for parameter in parameters.reversed() {
-      let count = parameter.gradient.scalarCount
-      gradientBytes += count * MemoryLayout<Float>.size
-      if count > bucketCapacity {
-        flush()
-        parameter.gradient.withUnsafeMutableBufferPointer { gradient in
-          for i in gradient.indices { gradient[i] *= scale }
-          context.sum(gradient)
-        }
-        continue
-      }
-      if filled + count > bucketCapacity { flush() }
-      staging.withUnsafeMutableBufferPointer { buffer in
-        parameter.gradient.withUnsafeMutableBufferPointer { gradient in
-          for i in 0..<count { buffer[filled + i] = gradient[i] * scale }
-        }
-      }
-      pending.append(parameter)
-      filled += count
-    }
-    flush()
+    // Called without beginStep (outside a training step), nothing has started yet.
+    if !inStep { beginStep(localCount: localCount, globalCount: globalCount) }
+    let buckets = buckets(for: parameters)
+    buckets.markAllFinished()
+    buckets.startReady(scale: scale, using: context)
+    context.finishSums()
+    buckets.copyBack()
+    gradientBytes += buckets.floatCount * MemoryLayout<Float>.size
+    bucketCount += buckets.buckets.count
     reducedSteps += 1
     gradientSeconds += (clock.now - start).seconds
+  }
+
+  /// Marks the parameters of `step` final for this step and starts the buckets that completes.
+  func gradientsFinished(in step: any Layer) {
+    guard inStep, context.size > 1, let buckets = currentBuckets else { return }
+    buckets.markFinished(step.parameters)
+    bucketsStartedEarly += buckets.startReady(scale: scale, using: context)
+    context.advanceSums()
+  }
+
+  /// The buckets of `parameters`, made on first use (and again if the parameters change).
+  private func buckets(for parameters: [Parameter]) -> GradientBuckets {
+    if let currentBuckets, currentBuckets.fits(parameters) { return currentBuckets }
+    let made = GradientBuckets(parameters, capacity: bucketCapacity)
+    currentBuckets = made
+    return made
   }
 
   /// The whole batch's mean loss and correct count from each rank's mean loss over `localCount`

@@ -20,9 +20,28 @@ public protocol DistributedContext: AnyObject {
   func sum(_ values: UnsafeMutableBufferPointer<Double>)
   /// Replaces `values` on every rank with rank `root`'s.
   func broadcast(_ values: UnsafeMutableBufferPointer<Float>, from root: Int)
+  /// Starts replacing `values` with their sum over all ranks and returns at once (a
+  /// non-blocking sum, `MPI_Iallreduce`); the memory must stay allocated and untouched until
+  /// ``finishSums()`` returns. Sums started this way finish in the order they were started.
+  func startSum(_ values: UnsafeMutableBufferPointer<Float>)
+  /// Lets the started sums advance (MPI moves non-blocking collectives along only inside MPI
+  /// calls); returns at once.
+  func advanceSums()
+  /// Waits until every sum ``startSum(_:)`` started has finished.
+  func finishSums()
 }
 
 extension DistributedContext {
+  /// A blocking ``sum(_:)-(UnsafeMutableBufferPointer<Float>)``, for a context without
+  /// non-blocking sums.
+  public func startSum(_ values: UnsafeMutableBufferPointer<Float>) { sum(values) }
+
+  /// Nothing to advance when ``startSum(_:)`` blocks.
+  public func advanceSums() {}
+
+  /// Nothing to wait for when ``startSum(_:)`` blocks.
+  public func finishSums() {}
+
   /// Whether this is rank 0, the one that prints and writes.
   public var isPrimary: Bool { rank == 0 }
 

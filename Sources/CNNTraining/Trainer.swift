@@ -111,7 +111,7 @@ public final class Trainer {
       let (logits, pullback) = model.forward(batch.images, needsInputGradient: false)
       let dLogits: Tensor
       (loss, dLogits) = softmaxCrossEntropy(logits: logits, labels: batch.labels)
-      _ = pullback(dLogits)
+      if let distributed { distributed.runBackward { _ = pullback(dLogits) } } else { _ = pullback(dLogits) }
       correct = zip(logits.argmaxRows(), batch.labels).filter { $0 == $1 }.count
     }
     if let distributed {

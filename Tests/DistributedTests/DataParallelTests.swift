@@ -27,7 +27,8 @@ import Testing
   }
 
   /// A deterministic run of simple-convnet on `digits/` (`writeBands(side: 28, perClass: 40)`:
-  /// 108 training images, 12 test images): no augmentation (each rank augments with its own
+  /// 108 training images, 12 test images), its gradients in 1 MB buckets (3 buckets, which
+  /// start during the backward pass): no augmentation (each rank augments with its own
   /// seed, by design), one thread per process, SGD with momentum. Adam is left out on purpose:
   /// it divides by the root of tiny second moments, which magnifies the last-bit differences of
   /// another summation order (4.4e-5 relative on a first-layer bias after 40 steps on the MNIST
@@ -35,7 +36,7 @@ import Testing
   static let digits = [
     "train", "--model", "simple-convnet", "--dataset", "folder", "--data-dir", "digits", "--batch-size", "12",
     "--augment", "none", "--optimizer", "momentum", "--learning-rate", "0.02", "--schedule", "constant",
-    "--threads", "1",
+    "--threads", "1", "--bucket-mb", "1",
   ]
 
   /// After K = 9 steps (one epoch of 108 images in global batches of 12), two ranks hold the
@@ -55,6 +56,7 @@ import Testing
       #expect(two.stdout.components(separatedBy: "Finished in").count == 2, "rank 0 alone prints: \(two)")
       #expect(two.stdout.components(separatedBy: "Data-parallel over 2 ranks").count == 2, "\(two)")
       #expect(two.stdout.contains("Data-parallel over 2 ranks"), "\(two)")
+      #expect(two.stderr.contains("in 3 buckets, 3.0 of them started during the backward pass"), "\(two)")
       let afterTwo = try Self.largestDifference(url("two.safetensors"), url("one.safetensors"))
       #expect(afterTwo.relative <= 1e-5, "after 18 steps: \(afterTwo)")
 
