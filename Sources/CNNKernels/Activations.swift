@@ -14,7 +14,7 @@ func elementwise(_ count: Int, _ body: (Range<Int>) -> Void) {
   parallelChunks(count, threads: threads) { _, range in body(range) }
 }
 
-/// `y = max(0, x)`.
+/// `y = max(0, x)`: `x < 0 ? 0 : x`, so a NaN stays NaN (as in PyTorch) and −0 stays −0.
 public func reluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
   elementwise(count) { range in
     let zero = SIMD16<Float>(repeating: 0)
@@ -25,7 +25,30 @@ public func reluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Flo
       i += 16
     }
     while i < range.upperBound {
-      y[i] = x[i] > 0 ? x[i] : 0
+      y[i] = x[i] < 0 ? 0 : x[i]  // as the vector lanes: NaN and −0 pass through
+      i += 1
+    }
+  }
+}
+
+/// `y = max(0, a + b)` in one pass (a residual block's sum and its ReLU): `reluForward` of
+/// `a + b`, bit for bit, without writing the sum.
+public func addReLUForward(
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
+) {
+  elementwise(count) { range in
+    let zero = SIMD16<Float>(repeating: 0)
+    var i = range.lowerBound
+    while i + 16 <= range.upperBound {
+      let v =
+        UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
+        + UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
+      UnsafeMutableRawPointer(y + i).storeBytes(of: v.replacing(with: zero, where: v .< zero), as: SIMD16<Float>.self)
+      i += 16
+    }
+    while i < range.upperBound {
+      let v = a[i] + b[i]
+      y[i] = v < 0 ? 0 : v
       i += 1
     }
   }

@@ -41,19 +41,25 @@ extension BatchNorm2D {
     return total
   }
 
-  /// `(Σ dy[i], Σ dy[i]·x̂[i])` with `x̂ = (x − μ)·invσ` (in `Float`, as the forward pass
-  /// normalizes), for `i` in `0..<count`.
+  /// `(Σ g[i], Σ g[i]·x̂[i])` with `x̂ = (x − μ)·invσ` (in `Float`, as the forward pass
+  /// normalizes), for `i` in `0..<count`, where `g = dy`, or with a fused ReLU after the
+  /// normalization (`reluOutput`, its output `r`), `g = r > 0 ? dy : 0`: the gradient
+  /// `ReLU`'s pullback would have passed on.
   @inline(__always)
   static func gradientSums(
-    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, count: Int, mean: Float, inverseDeviation: Float
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, reluOutput r: UnsafePointer<Float>?, count: Int,
+    mean: Float, inverseDeviation: Float
   ) -> (sum: Double, sumNormalized: Double) {
     var sums = SIMD8<Double>.zero
     var normalizedSums = SIMD8<Double>.zero
     let mu = SIMD8<Float>(repeating: mean)
     let inverse = SIMD8<Float>(repeating: inverseDeviation)
+    let zero = SIMD8<Float>.zero
     var i = 0
     while i + 8 <= count {
-      let g = SIMD8<Double>(UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self))
+      var g32 = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+      if let r { g32 = zero.replacing(with: g32, where: UnsafeRawPointer(r + i).loadUnaligned(as: SIMD8<Float>.self) .> zero) }
+      let g = SIMD8<Double>(g32)
       let normalized = (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - mu) * inverse
       sums += g
       normalizedSums += g * SIMD8<Double>(normalized)
@@ -62,11 +68,19 @@ extension BatchNorm2D {
     var sum = sums.sum()
     var sumNormalized = normalizedSums.sum()
     while i < count {
-      let g = Double(dy[i])
+      let g = Double(reluGradient(dy, r, i))
       sum += g
       sumNormalized += g * Double((x[i] - mean) * inverseDeviation)
       i += 1
     }
     return (sum, sumNormalized)
+  }
+
+  /// `dy[i]`, or with a fused ReLU whose output is `r`, `r[i] > 0 ? dy[i] : 0` (`reluBackward`'s
+  /// rule: `r > 0` exactly where the ReLU's input was).
+  @inline(__always)
+  static func reluGradient(_ dy: UnsafePointer<Float>, _ r: UnsafePointer<Float>?, _ i: Int) -> Float {
+    guard let r else { return dy[i] }
+    return r[i] > 0 ? dy[i] : 0
   }
 }

@@ -92,15 +92,18 @@ public final class BatchNorm2D: Layer {
   }
 
   /// Normalizes with the running statistics.
-  public func callAsFunction(_ input: Tensor) -> Tensor {
+  public func callAsFunction(_ input: Tensor) -> Tensor { infer(input, relu: false) }
+
+  /// Normalizes with the running statistics, followed by a ReLU when `relu` (``BatchNormReLU``).
+  func infer(_ input: Tensor, relu: Bool) -> Tensor {
     _ = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let mean = runningMean.value.scalars
     let inverseDeviation = runningVariance.value.scalars.map { 1 / Float.sqrt($0 + epsilon) }
-    return normalize(input, mean: mean, inverseDeviation: inverseDeviation)
+    return normalize(input, mean: mean, inverseDeviation: inverseDeviation, relu: relu)
   }
 
-  /// `y = γ·(x − μ)·invσ + β` per channel.
-  private func normalize(_ input: Tensor, mean: [Float], inverseDeviation: [Float]) -> Tensor {
+  /// `y = γ·(x − μ)·invσ + β` per channel, then `y < 0 ? 0 : y` when `relu` (`reluForward`'s rule).
+  func normalize(_ input: Tensor, mean: [Float], inverseDeviation: [Float], relu: Bool = false) -> Tensor {
     let (batch, channels, plane) = (input.shape[0], featureCount, input.shape[2] * input.shape[3])
     let gamma = weight.value.scalars
     let beta = bias.value.scalars
@@ -113,7 +116,14 @@ public final class BatchNorm2D: Layer {
             let shift = beta[c] - mean[c] * scale
             for n in 0..<batch {
               let base = (n * channels + c) * plane
-              for i in base..<(base + plane) { y[i] = x[i] * scale + shift }
+              if relu {
+                for i in base..<(base + plane) {
+                  let v = x[i] * scale + shift
+                  y[i] = v < 0 ? 0 : v
+                }
+              } else {
+                for i in base..<(base + plane) { y[i] = x[i] * scale + shift }
+              }
             }
           }
         }
@@ -131,6 +141,13 @@ public final class BatchNorm2D: Layer {
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
+    forward(input, needsInputGradient: needsInputGradient, fusedReLU: false)
+  }
+
+  /// The training forward pass, followed by a ReLU in the same pass over the values when
+  /// `fusedReLU` (``BatchNormReLU``): the output is then `ReLU`'s, and the pullback takes
+  /// `ReLU`'s output gradient and masks it on the fly where it reads it.
+  func forward(_ input: Tensor, needsInputGradient: Bool, fusedReLU: Bool) -> (output: Tensor, pullback: Pullback) {
     _ = trappingOnShapeError { () throws(ShapeError) in try self.outputShape(for: input.shape) }
     let (batch, channels, plane) = (input.shape[0], featureCount, input.shape[2] * input.shape[3])
     let localCount = batch * plane
@@ -168,7 +185,8 @@ public final class BatchNorm2D: Layer {
     updateRunningStatistics(mean: mean, variance: variance, count: count)
 
     let inverseDeviation = variance.map { 1 / Float.sqrt($0 + epsilon) }
-    let output = normalize(input, mean: mean, inverseDeviation: inverseDeviation)
+    let output = normalize(input, mean: mean, inverseDeviation: inverseDeviation, relu: fusedReLU)
+    let reluOutput = fusedReLU ? output : nil
     return (
       output,
       { [weight, bias, threads, synchronizer, count] dOutput in
@@ -179,14 +197,15 @@ public final class BatchNorm2D: Layer {
         var sumGradientNormalized = [Float](repeating: 0, count: channels)
         sumGradient.withUnsafeMutableBufferPointer { sumGradient in
           sumGradientNormalized.withUnsafeMutableBufferPointer { sumGradientNormalized in
-            withPointers(input, dOutput) { x, dy in
+            withPointers(input, dOutput, reluOutput) { x, dy, r in
               Self.forEachChannel(channels, values: count, threads: threads) { c in
                 var sum: Double = 0
                 var sumNormalized: Double = 0
                 for n in 0..<batch {
                   let base = (n * channels + c) * plane
                   let sums = Self.gradientSums(
-                    x + base, dy + base, count: plane, mean: mean[c], inverseDeviation: inverseDeviation[c])
+                    x + base, dy + base, reluOutput: r.map { $0 + base }, count: plane, mean: mean[c],
+                    inverseDeviation: inverseDeviation[c])
                   sum += sums.sum
                   sumNormalized += sums.sumNormalized
                 }
@@ -208,7 +227,7 @@ public final class BatchNorm2D: Layer {
         return Tensor(
           shape: input.shape,
           writingWith: { [sumGradient, sumGradientNormalized] dx in
-            withPointers(input, dOutput) { x, dy in
+            withPointers(input, dOutput, reluOutput) { x, dy, r in
               let m = Float(count)
               Self.forEachChannel(channels, values: count, threads: threads) { c in
                 let scale = gamma[c] * inverseDeviation[c] / m
@@ -216,8 +235,15 @@ public final class BatchNorm2D: Layer {
                 let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])
                 for n in 0..<batch {
                   let base = (n * channels + c) * plane
-                  for i in base..<(base + plane) {
-                    dx[i] = scale * (m * dy[i] - sum - (x[i] - mu) * inverse * sumNormalized)
+                  if let r {
+                    for i in base..<(base + plane) {
+                      let g = r[i] > 0 ? dy[i] : 0
+                      dx[i] = scale * (m * g - sum - (x[i] - mu) * inverse * sumNormalized)
+                    }
+                  } else {
+                    for i in base..<(base + plane) {
+                      dx[i] = scale * (m * dy[i] - sum - (x[i] - mu) * inverse * sumNormalized)
+                    }
                   }
                 }
               }

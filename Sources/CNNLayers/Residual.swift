@@ -1,3 +1,4 @@
+import CNNKernels
 import CNNTensor
 
 /// A skip connection: `y = activation(body(x) + shortcut(x))`, where the shortcut is the
@@ -11,6 +12,10 @@ import CNNTensor
 ///
 /// Backward: `∂L/∂x = body′ᵀ·g + shortcut′ᵀ·g` with `g = activation′ᵀ·dy`; the identity
 /// shortcut passes `g` through unchanged, which is why deep residual networks still train.
+///
+/// With a `ReLU` activation (ResNet's) the sum and the ReLU run as one pass, and the ReLU's
+/// backward reads its output rather than the sum, which is then never kept: the same values,
+/// bit for bit, as running `+` and `ReLU`.
 ///
 /// Names: the body's parameters and buffers are named as the residual's own, and the
 /// projection's sit under `downsample`, so a body with properties `conv1`, `bn1`, … gives
@@ -61,16 +66,39 @@ public final class Residual: Layer {
   }
 
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    let sum = body(input) + (downsample?(input) ?? input)
+    let (main, skip) = (body(input), downsample?(input) ?? input)
+    if activation is ReLU { return Self.addReLU(main, skip) }
+    let sum = main + skip
     return activation?(sum) ?? sum
+  }
+
+  /// `relu(main + skip)` in one pass (`addReLUForward`): ResNet's sum and final ReLU, bit for
+  /// bit those of `+` and `ReLU`, without writing and keeping the sum.
+  static func addReLU(_ main: Tensor, _ skip: Tensor) -> Tensor {
+    Tensor(shape: main.shape, writingWith: { y in
+      withPointers(main, skip) { a, b in addReLUForward(a, b, y, count: main.scalarCount) }
+    })
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
     let (main, bodyPullback) = body.forward(input, needsInputGradient: needsInputGradient)
     let (skip, skipPullback) = downsample?.forward(input, needsInputGradient: needsInputGradient) ?? (input, { $0 })
     precondition(main.shape == skip.shape, "Residual body gives \(main.shape) but the shortcut gives \(skip.shape)")
-    let sum = main + skip
-    let (output, activationPullback) = activation?.forward(sum, needsInputGradient: true) ?? (sum, { $0 })
+    let output: Tensor
+    let activationPullback: Pullback
+    if activation is ReLU {
+      // The ReLU's pullback from its output: `output > 0` exactly where the sum was.
+      output = Self.addReLU(main, skip)
+      activationPullback = { dOutput in
+        dOutput.expectShape(output.shape, "Residual ReLU pullback")
+        return Tensor(shape: output.shape, writingWith: { dSum in
+          withPointers(output, dOutput) { y, dy in reluBackward(input: y, dOutput: dy, dInput: dSum, count: output.scalarCount) }
+        })
+      }
+    } else {
+      let sum = main + skip
+      (output, activationPullback) = activation?.forward(sum, needsInputGradient: true) ?? (sum, { $0 })
+    }
     return (
       output,
       { dOutput in

@@ -20,8 +20,8 @@ public enum LayerBuilder {
 ///
 /// The declared `layers` give the names; `forward` and `callAsFunction` run ``plan``, which
 /// ``fusionPass(_:)`` derives from them: the same computation, bit for bit, with a
-/// `Conv2D` → `ReLU` → max-pooling run as one ``Conv2DMaxPoolReLU`` step and any other `ReLU`
-/// → max-pooling pair as ``PoolThenReLU``.
+/// `Conv2D` → `ReLU` → max-pooling run as one ``Conv2DMaxPoolReLU`` step, a `BatchNorm2D` →
+/// `ReLU` as one ``BatchNormReLU`` and any other `ReLU` → max-pooling pair as ``PoolThenReLU``.
 open class Sequential: Layer {
   /// The layers, in the order they are declared and named.
   public let layers: [any Layer]
@@ -43,7 +43,8 @@ open class Sequential: Layer {
   }
 
   /// `layers` with each `Conv2D` → `ReLU` → max-`Pool2D` run replaced by a
-  /// ``Conv2DMaxPoolReLU`` and each other `ReLU` → max-`Pool2D` pair by a ``PoolThenReLU``;
+  /// ``Conv2DMaxPoolReLU``, each `BatchNorm2D` → `ReLU` pair by a ``BatchNormReLU`` and each
+  /// other `ReLU` → max-`Pool2D` pair by a ``PoolThenReLU``;
   /// every other layer is kept as it is. Applying the result in order computes exactly what
   /// applying `layers` does, with the same gradients.
   public static func fusionPass(_ layers: [any Layer]) -> [any Layer] {
@@ -59,6 +60,9 @@ open class Sequential: Layer {
       {
         plan.append(Conv2DMaxPoolReLU(convolution: conv, relu: relu, pool: pool))
         i += 3
+      } else if let batchNorm = layers[i] as? BatchNorm2D, i + 1 < layers.count, let relu = layers[i + 1] as? ReLU {
+        plan.append(BatchNormReLU(batchNorm: batchNorm, relu: relu))
+        i += 2
       } else if let relu = layers[i] as? ReLU, let pool = maxPool(i + 1) {
         plan.append(PoolThenReLU(relu: relu, pool: pool))
         i += 2

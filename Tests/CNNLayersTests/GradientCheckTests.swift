@@ -119,6 +119,7 @@ import Testing
       expectPasses(Conv2DMaxPoolReLU(convolution: conv, relu: ReLU(), pool: pool), .randomNormal([2, 2, 6, 6], using: &g))
       expectPasses(PoolThenReLU(relu: ReLU(), pool: pool), spacedInput([2, 3, 6, 6], using: &g))
     }
+    expectPasses(BatchNormReLU(batchNorm: BatchNorm2D(featureCount: 3), relu: ReLU()), spacedInput([2, 3, 5, 5], using: &g))
   }
 
   /// Regression: with the old default ε = 1e-2, correct conv → ReLU → conv stacks and
