@@ -59,8 +59,10 @@ public final class DataParallel {
   /// `n_r / B` of the current step, the factor of this rank's gradients in the sum.
   private var scale: Float = 1
 
-  /// - Parameter bucketBytes: The size of one gradient sum (25 MB is PyTorch's default;
-  ///   smaller buckets cost more latency, larger ones more staging memory).
+  /// - Parameter bucketBytes: The size of one gradient sum (25 MB is PyTorch's default):
+  ///   smaller buckets cost more latency, larger ones start later in the backward pass. The
+  ///   buckets are staged in one buffer the size of all gradients (44.7 MB for ResNet-18), as
+  ///   DDP's bucket views are.
   public init(context: any DistributedContext, bucketBytes: Int = 8 << 20) {
     precondition(bucketBytes >= 4, "DataParallel needs a bucket of at least one float")
     self.context = context

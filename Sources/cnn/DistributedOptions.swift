@@ -14,7 +14,7 @@ struct DistributedOptions: ParsableArguments {
   @Flag(help: "Under mpirun: compute batch-norm statistics over all ranks' images (default: each rank's own).")
   var syncBatchnorm = false
 
-  @Option(help: "Under mpirun: megabytes of gradients summed per allreduce.")
+  @Option(help: "Under mpirun: megabytes of gradients per allreduce (a bucket starts as soon as the backward pass has finished its layers).")
   var bucketMb: Int = 8
 
   func validate() throws {
