@@ -48,6 +48,12 @@ func conv2DBackward(
   dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
 ) {
   if plan.batch == 0 || (dInput == nil && dWeight == nil && dBias == nil) { return }
+  if plan.runsAtSinglePosition {
+    return conv2DBackwardAtSinglePosition(
+      plan: plan, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
+      threads: schedule.blockThreads * schedule.gemmThreads, imageScratchCount: imageScratchCount,
+      dOutputImage: dOutputImage)
+  }
   let nb = schedule.imagesPerBlock
   let chunks = max(1, min(schedule.blockThreads, schedule.blockCount))  // as parallelChunks splits
   let weightCount = plan.outputChannels * plan.window

@@ -30,6 +30,10 @@
 //
 // `ConvolutionPlan.schedule(threads:)` picks Nb from the shape and the thread count
 // (Nb = 1 is the per-image path).
+//
+// A single output position per image (OH = OW = 1, one group) runs as one GEMM over the
+// window's taps that fall inside the image, without the padding's
+// (Convolution+SinglePosition.swift).
 
 /// Applies a 2-D convolution (with optional bias and channel groups) to an NCHW batch.
 ///
@@ -63,6 +67,11 @@ func conv2DForward(
   plan: ConvolutionPlan, schedule: ConvolutionSchedule, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
   bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
 ) {
+  if plan.runsAtSinglePosition {
+    return convolveAtSinglePosition(
+      plan: plan, input: input, weight: weight, bias: bias, output: output,
+      threads: schedule.blockThreads * schedule.gemmThreads)
+  }
   let nb = schedule.imagesPerBlock
   parallelChunks(schedule.blockCount, threads: schedule.blockThreads) { _, blocks in
     let workspace = FloatBuffer(count: nb == 1 ? plan.workspaceCount : plan.blockWorkspaceCount(images: nb))
