@@ -48,8 +48,8 @@ func conv2DBackward(
   dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
 ) {
   if plan.batch == 0 || (dInput == nil && dWeight == nil && dBias == nil) { return }
-  if plan.runsAtSinglePosition {
-    return conv2DBackwardAtSinglePosition(
+  if plan.runsAtFewPositions {
+    return conv2DBackwardAtFewPositions(
       plan: plan, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
       threads: schedule.blockThreads * schedule.gemmThreads, imageScratchCount: imageScratchCount,
       dOutputImage: dOutputImage)

@@ -31,9 +31,9 @@
 // `ConvolutionPlan.schedule(threads:)` picks Nb from the shape and the thread count
 // (Nb = 1 is the per-image path).
 //
-// A single output position per image (OH = OW = 1, one group) runs as one GEMM over the
-// window's taps that fall inside the image, without the padding's
-// (Convolution+SinglePosition.swift).
+// At most four output positions per image (OH·OW ≤ 4, one group) run as one GEMM per
+// position over the window's taps that fall inside the image, without the padding's
+// (Convolution+FewPositions.swift).
 
 /// Applies a 2-D convolution (with optional bias and channel groups) to an NCHW batch.
 ///
@@ -67,8 +67,8 @@ func conv2DForward(
   plan: ConvolutionPlan, schedule: ConvolutionSchedule, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
   bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
 ) {
-  if plan.runsAtSinglePosition {
-    return convolveAtSinglePosition(
+  if plan.runsAtFewPositions {
+    return convolveAtFewPositions(
       plan: plan, input: input, weight: weight, bias: bias, output: output,
       threads: schedule.blockThreads * schedule.gemmThreads)
   }

@@ -101,10 +101,11 @@ private let convCases: [ConvCase] = [
   ConvCase(geometry: S.geometry(n: 2, c: 16, h: 5, w: 7, kh: 2, kw: 2), outputChannels: 4, bias: false),
   // R*OH*OW = 144*32*32 exceeds the backward scratch, so the backward pass runs in chunks.
   ConvCase(geometry: S.geometry(n: 1, c: 16, h: 32, w: 32, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 4),
-  // One output position (Convolution+SinglePosition.swift): ResNet-18's last stage on 32×32
-  // images (a 1×1 map padded by 1: the centre tap alone; a 2×2 map at stride 2: 4 taps), a
-  // window wholly inside the image, asymmetric padding (2 taps), a 1×1 kernel, a window of
-  // padding only, and two groups (which take the general path).
+  // At most four output positions (Convolution+FewPositions.swift): ResNet-18's last stages
+  // on 32×32 images (a 1×1 map padded by 1: the centre tap alone; a 2×2 map at stride 2: 4
+  // taps; a 2×2 map padded by 1: 4 positions of 4 taps), a window wholly inside the image,
+  // asymmetric padding (2 taps), a 1×1 kernel, a window of padding only, 2×1 and 1×3 maps of
+  // overlapping windows, and two groups (which take the general path).
   ConvCase(geometry: S.geometry(n: 4, c: 16, h: 1, w: 1, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 8),
   ConvCase(
     geometry: S.geometry(n: 3, c: 8, h: 2, w: 2, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)), outputChannels: 6,
@@ -115,6 +116,12 @@ private let convCases: [ConvCase] = [
   ConvCase(geometry: S.geometry(n: 3, c: 4, h: 1, w: 1, kh: 1, kw: 1), outputChannels: 5),
   ConvCase(geometry: S.geometry(n: 2, c: 2, h: 1, w: 1, kh: 2, kw: 2, sh: 5, sw: 5, pad: (3, 0, 3, 0)), outputChannels: 3),
   ConvCase(geometry: S.geometry(n: 2, c: 4, h: 1, w: 1, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 4, groups: 2),
+  ConvCase(geometry: S.geometry(n: 5, c: 6, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 7),
+  ConvCase(
+    geometry: S.geometry(n: 3, c: 3, h: 4, w: 4, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)), outputChannels: 4,
+    bias: false),
+  ConvCase(geometry: S.geometry(n: 2, c: 2, h: 3, w: 2, kh: 2, kw: 2), outputChannels: 3),
+  ConvCase(geometry: S.geometry(n: 2, c: 3, h: 1, w: 5, kh: 1, kw: 3, pad: (0, 0, 0, 0)), outputChannels: 2),
 ]
 
 @Suite struct ConvolutionTests {
@@ -410,23 +417,35 @@ private let convCases: [ConvCase] = [
   }
 }
 
-/// The taps a single-position convolution keeps: those of the window inside the image.
-@Suite struct SinglePositionTests {
-  @Test func realTapsAreTheWindowInsideTheImage() {
-    func taps(_ g: ConvGeometry) -> [[Int]] {
-      let plan = ConvolutionPlan(g, outputChannels: 1, groups: 1, caller: "test")
-      #expect(plan.runsAtSinglePosition)
-      return plan.realTaps.map { [$0.kh, $0.kw] }
+/// The taps a convolution with few output positions keeps at each: those of the window inside
+/// the image (Convolution+FewPositions.swift).
+@Suite struct FewPositionsTests {
+  func taps(_ g: ConvGeometry) -> [[[Int]]] {
+    let plan = ConvolutionPlan(g, outputChannels: 1, groups: 1, caller: "test")
+    #expect(plan.runsAtFewPositions)
+    return (0..<plan.outputPlane).map { p in
+      let taps = plan.realTaps(at: p)
+      return zip(taps.weightOffsets, taps.inputOffsets).map { [$0 / g.kernelWidth, $0 % g.kernelWidth, $1] }
     }
-    #expect(taps(S.geometry(n: 1, c: 1, h: 1, w: 1, kh: 3, kw: 3, pad: (1, 1, 1, 1))) == [[1, 1]])
+  }
+
+  @Test func realTapsAreTheWindowInsideTheImage() {
+    // [kh, kw, offset in the image] per tap, per position.
+    #expect(taps(S.geometry(n: 1, c: 1, h: 1, w: 1, kh: 3, kw: 3, pad: (1, 1, 1, 1))) == [[[1, 1, 0]]])
     #expect(
       taps(S.geometry(n: 1, c: 1, h: 2, w: 2, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)))
-        == [[1, 1], [1, 2], [2, 1], [2, 2]])
-    #expect(taps(S.geometry(n: 1, c: 1, h: 2, w: 3, kh: 3, kw: 3, sh: 3, sw: 3, pad: (1, 0, 2, 0))) == [[1, 2], [2, 2]])
-    #expect(taps(S.geometry(n: 1, c: 1, h: 1, w: 1, kh: 2, kw: 2, sh: 5, sw: 5, pad: (3, 0, 3, 0))).isEmpty)
-    #expect(taps(S.geometry(n: 1, c: 1, h: 2, w: 2, kh: 2, kw: 2)).count == 4)
-    let twoPositions = ConvolutionPlan(
-      S.geometry(n: 1, c: 1, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 1, groups: 1, caller: "test")
-    #expect(!twoPositions.runsAtSinglePosition)
+        == [[[1, 1, 0], [1, 2, 1], [2, 1, 2], [2, 2, 3]]])
+    #expect(
+      taps(S.geometry(n: 1, c: 1, h: 2, w: 3, kh: 3, kw: 3, sh: 3, sw: 3, pad: (1, 0, 2, 0))) == [[[1, 2, 0], [2, 2, 3]]])
+    #expect(taps(S.geometry(n: 1, c: 1, h: 1, w: 1, kh: 2, kw: 2, sh: 5, sw: 5, pad: (3, 0, 3, 0))) == [[]])
+    // A 2×2 map padded by 1: four positions, each window holding the whole 2×2 image.
+    #expect(
+      taps(S.geometry(n: 1, c: 1, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1))) == [
+        [[1, 1, 0], [1, 2, 1], [2, 1, 2], [2, 2, 3]], [[1, 0, 0], [1, 1, 1], [2, 0, 2], [2, 1, 3]],
+        [[0, 1, 0], [0, 2, 1], [1, 1, 2], [1, 2, 3]], [[0, 0, 0], [0, 1, 1], [1, 0, 2], [1, 1, 3]],
+      ])
+    let plan = { (g: ConvGeometry, groups: Int) in ConvolutionPlan(g, outputChannels: 2, groups: groups, caller: "test") }
+    #expect(!plan(S.geometry(n: 1, c: 2, h: 3, w: 3, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 1).runsAtFewPositions)
+    #expect(!plan(S.geometry(n: 1, c: 2, h: 1, w: 1, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 2).runsAtFewPositions)
   }
 }

@@ -1,0 +1,194 @@
+// Convolutions with at most four output positions per image (OH·OW ≤ 4, one group): ResNet's
+// last two stages on 32×32 images, where a 3×3 window padded by 1 over a 1×1 map holds one
+// pixel of the image and eight of padding, and over a 2×2 map four and five. At each output
+// position `p` the convolution is a fully connected layer over the window's real taps (those
+// that fall inside the image), so it runs as one batch-wide GEMM per position over them alone,
+// and the multiplications by the padding's zeros (8 of 9, and 5 of 9) are left out:
+//
+//   T_p = the taps (kh, kw), row-major, with 0 ≤ oh·SH − PT + kh < H and 0 ≤ ow·SW − PL + kw < W
+//   t = |T_p|, R = C·t
+//   X_p [N, R]   X_p[n, c·t + j] = input[n, c, oh·SH − PT + kh_j, ow·SW − PL + kw_j]
+//   W_p [K, R]   W_p[k, c·t + j] = weight[k, c, kh_j, kw_j]   (the weight itself when t = KH·KW)
+//
+//   forward   Y_p [N, K]  = X_p · W_pᵀ, plus bias, into output[n, k, p]
+//   backward  dW_p       += dY_pᵀ · X_p, added into the weight at the taps T_p
+//             dX_p        = dY_p · W_p, added into dInput (zero elsewhere)
+//             dBias[k]   += Σ_n Σ_p dY[n, k, p]
+//
+// The strategy depends on the shape alone, so a run's sums are the same on every run.
+
+extension ConvolutionPlan {
+  /// Whether the convolution runs as one GEMM per output position over the window's real taps
+  /// (see above): one group and at most ``fewPositions`` output positions.
+  var runsAtFewPositions: Bool { outputPlane <= Self.fewPositions && groups == 1 }
+
+  /// The most output positions run one GEMM each (2×2 maps; at 4×4, 69 % of a 3×3 padded
+  /// window is real, too little to save for 16 narrow GEMMs).
+  static let fewPositions = 4
+
+  /// `KH·KW`, the taps of one window.
+  var kernelArea: Int { geometry.kernelHeight * geometry.kernelWidth }
+
+  /// One output position's window: its taps inside the image, row-major, as offsets into a
+  /// filter's `[KH, KW]` plane and into an image's `[H, W]` plane.
+  struct PositionTaps {
+    var weightOffsets: [Int] = []
+    var inputOffsets: [Int] = []
+    var count: Int { weightOffsets.count }
+  }
+
+  /// The real taps of output position `position` (`oh·OW + ow`).
+  func realTaps(at position: Int) -> PositionTaps {
+    let g = geometry
+    let (top, left) = ((position / g.outputWidth) * g.strideHeight - g.padTop, (position % g.outputWidth) * g.strideWidth - g.padLeft)
+    var taps = PositionTaps()
+    for kh in 0..<g.kernelHeight where (0..<g.inputHeight).contains(top + kh) {
+      for kw in 0..<g.kernelWidth where (0..<g.inputWidth).contains(left + kw) {
+        taps.weightOffsets.append(kh * g.kernelWidth + kw)
+        taps.inputOffsets.append((top + kh) * g.inputWidth + left + kw)
+      }
+    }
+    return taps
+  }
+
+  /// `X_p [N, C·t]`: each image's values under the taps, channel by channel.
+  func gather(_ input: UnsafePointer<Float>, at taps: PositionTaps, into x: UnsafeMutablePointer<Float>) {
+    let t = taps.count
+    for imageChannel in 0..<(batch * inputChannels) {
+      let plane = input + imageChannel * inputPlane
+      let row = x + imageChannel * t
+      for j in 0..<t { row[j] = plane[taps.inputOffsets[j]] }
+    }
+  }
+
+  /// `W_p [K, C·t]`: each filter's weights at the taps.
+  func gatherWeights(_ weight: UnsafePointer<Float>, at taps: PositionTaps, into w: UnsafeMutablePointer<Float>) {
+    let t = taps.count
+    for filterChannel in 0..<(outputChannels * inputChannels) {
+      let source = weight + filterChannel * kernelArea
+      for j in 0..<t { w[filterChannel * t + j] = source[taps.weightOffsets[j]] }
+    }
+  }
+
+  /// `W_p` for `taps`: the weight itself when every tap is real, else gathered into `buffer`
+  /// (`K·C·t` floats).
+  func weights(
+    _ weight: UnsafePointer<Float>, at taps: PositionTaps, buffer: UnsafeMutablePointer<Float>
+  ) -> UnsafePointer<Float> {
+    if taps.count == kernelArea { return weight }
+    gatherWeights(weight, at: taps, into: buffer)
+    return UnsafePointer(buffer)
+  }
+}
+
+/// The forward pass when `plan.runsAtFewPositions`: `output [N, K, OH, OW]` (see above).
+func convolveAtFewPositions(
+  plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+  output: UnsafeMutablePointer<Float>, threads: Int
+) {
+  let (n, k, positions) = (plan.batch, plan.outputChannels, plan.outputPlane)
+  let widest = plan.inputChannels * plan.kernelArea
+  let x = FloatBuffer(count: n * widest)
+  let tapWeights = FloatBuffer(count: k * widest)
+  // With one position, Y_p is the output itself ([N, K, 1, 1] is [N, K]).
+  let product = FloatBuffer(count: positions == 1 ? 0 : n * k)
+  defer {
+    for buffer in [x, tapWeights, product] { buffer.deallocate() }
+  }
+  for position in 0..<positions {
+    let taps = plan.realTaps(at: position)
+    let r = plan.inputChannels * taps.count
+    let y = positions == 1 ? output : product.base
+    if r == 0 {
+      y.initialize(repeating: 0, count: n * k)
+    } else {
+      plan.gather(input, at: taps, into: x.base)
+      let w = plan.weights(weight, at: taps, buffer: tapWeights.base)
+      gemm(transposeB: true, m: n, n: k, k: r, a: x.base, lda: r, b: w, ldb: r, c: y, ldc: k, threads: threads)
+    }
+    if positions > 1 {
+      for i in 0..<(n * k) { output[i * positions + position] = y[i] }
+    }
+  }
+  if let bias {
+    for image in 0..<n {
+      for filter in 0..<k {
+        let row = output + (image * k + filter) * positions
+        for p in 0..<positions { row[p] += bias[filter] }
+      }
+    }
+  }
+}
+
+/// The backward pass when `plan.runsAtFewPositions` (see above); `dOutputImage(n, scratch)`
+/// gives image `n`'s `[K, OH, OW]` output gradient, as for `conv2DBackward`.
+func conv2DBackwardAtFewPositions(
+  plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
+  threads: Int, imageScratchCount: Int,
+  dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+) {
+  let (n, k, positions) = (plan.batch, plan.outputChannels, plan.outputPlane)
+  let widest = plan.inputChannels * plan.kernelArea
+  let dY = FloatBuffer(count: n * k * positions)
+  let dYPosition = FloatBuffer(count: positions == 1 ? 0 : n * k)
+  let imageScratch = FloatBuffer(count: imageScratchCount)
+  let x = FloatBuffer(count: dWeight == nil ? 0 : n * widest)
+  let tapWeights = FloatBuffer(count: dInput == nil ? 0 : k * widest)
+  let tapGradient = FloatBuffer(count: dWeight == nil ? 0 : k * widest)
+  let dX = FloatBuffer(count: dInput == nil ? 0 : n * widest)
+  defer {
+    for buffer in [dY, dYPosition, imageScratch, x, tapWeights, tapGradient, dX] { buffer.deallocate() }
+  }
+  let imageSize = k * positions
+  for image in 0..<n {
+    (dY.base + image * imageSize).update(from: dOutputImage(image, imageScratch.base), count: imageSize)
+  }
+  if let dBias {
+    for filter in 0..<k {
+      var sum: Float = 0
+      for image in 0..<n {
+        let row = dY.base + (image * k + filter) * positions
+        for p in 0..<positions { sum += row[p] }
+      }
+      dBias[filter] += sum
+    }
+  }
+  if let dInput { dInput.initialize(repeating: 0, count: n * plan.inputChannels * plan.inputPlane) }
+  guard dWeight != nil || dInput != nil else { return }
+  for position in 0..<positions {
+    let taps = plan.realTaps(at: position)
+    let (t, r) = (taps.count, plan.inputChannels * taps.count)
+    guard r > 0 else { continue }
+    // dY_p [N, K].
+    let dy: UnsafePointer<Float>
+    if positions == 1 {
+      dy = UnsafePointer(dY.base)
+    } else {
+      for i in 0..<(n * k) { dYPosition.base[i] = dY.base[i * positions + position] }
+      dy = UnsafePointer(dYPosition.base)
+    }
+    if let dWeight {
+      plan.gather(input, at: taps, into: x.base)
+      if t == plan.kernelArea {
+        gemm(transposeA: true, m: k, n: r, k: n, a: dy, lda: k, b: x.base, ldb: r, beta: 1, c: dWeight, ldc: r, threads: threads)
+      } else {
+        gemm(
+          transposeA: true, m: k, n: r, k: n, a: dy, lda: k, b: x.base, ldb: r, c: tapGradient.base, ldc: r,
+          threads: threads)
+        for filterChannel in 0..<(k * plan.inputChannels) {
+          let target = dWeight + filterChannel * plan.kernelArea
+          for j in 0..<t { target[taps.weightOffsets[j]] += tapGradient.base[filterChannel * t + j] }
+        }
+      }
+    }
+    if let dInput {
+      let w = plan.weights(weight, at: taps, buffer: tapWeights.base)
+      gemm(m: n, n: r, k: k, a: dy, lda: k, b: w, ldb: r, c: dX.base, ldc: r, threads: threads)
+      for imageChannel in 0..<(n * plan.inputChannels) {
+        let plane = dInput + imageChannel * plan.inputPlane
+        for j in 0..<t { plane[taps.inputOffsets[j]] += dX.base[imageChannel * t + j] }
+      }
+    }
+  }
+}
