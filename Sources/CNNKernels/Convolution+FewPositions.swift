@@ -8,6 +8,7 @@
 //   T_p = the taps (kh, kw), row-major, with 0 ≤ oh·SH − PT + kh < H and 0 ≤ ow·SW − PL + kw < W
 //   t = |T_p|, R = C·t
 //   X_p [N, R]   X_p[n, c·t + j] = input[n, c, oh·SH − PT + kh_j, ow·SW − PL + kw_j]
+//                (the input itself when the taps are the whole image, in order)
 //   W_p [K, R]   W_p[k, c·t + j] = weight[k, c, kh_j, kw_j]   (the weight itself when t = KH·KW)
 //
 //   forward   Y_p [N, K]  = X_p · W_pᵀ, plus bias, into output[n, k, p]
@@ -35,6 +36,10 @@ extension ConvolutionPlan {
     var weightOffsets: [Int] = []
     var inputOffsets: [Int] = []
     var count: Int { weightOffsets.count }
+
+    /// Whether the taps are the whole `[H, W]` image in order (a 1×1 map padded by 1, or every
+    /// position of a 2×2 map padded by 1): then `X_p` is the input itself, `[N, C·H·W]`.
+    func coverImage(ofSize plane: Int) -> Bool { inputOffsets.elementsEqual(0..<plane) }
   }
 
   /// The real taps of output position `position` (`oh·OW + ow`).
@@ -54,19 +59,32 @@ extension ConvolutionPlan {
   /// `X_p [N, C·t]`: each image's values under the taps, channel by channel.
   func gather(_ input: UnsafePointer<Float>, at taps: PositionTaps, into x: UnsafeMutablePointer<Float>) {
     let t = taps.count
-    for imageChannel in 0..<(batch * inputChannels) {
-      let plane = input + imageChannel * inputPlane
-      let row = x + imageChannel * t
-      for j in 0..<t { row[j] = plane[taps.inputOffsets[j]] }
+    taps.inputOffsets.withUnsafeBufferPointer { offsets in
+      for imageChannel in 0..<(batch * inputChannels) {
+        let plane = input + imageChannel * inputPlane
+        let row = x + imageChannel * t
+        for j in 0..<t { row[j] = plane[offsets[j]] }
+      }
     }
+  }
+
+  /// `X_p`: the input itself when the taps cover the image, else gathered into `buffer`.
+  func operand(
+    _ input: UnsafePointer<Float>, at taps: PositionTaps, buffer: UnsafeMutablePointer<Float>
+  ) -> UnsafePointer<Float> {
+    if taps.coverImage(ofSize: inputPlane) { return input }
+    gather(input, at: taps, into: buffer)
+    return UnsafePointer(buffer)
   }
 
   /// `W_p [K, C·t]`: each filter's weights at the taps.
   func gatherWeights(_ weight: UnsafePointer<Float>, at taps: PositionTaps, into w: UnsafeMutablePointer<Float>) {
     let t = taps.count
-    for filterChannel in 0..<(outputChannels * inputChannels) {
-      let source = weight + filterChannel * kernelArea
-      for j in 0..<t { w[filterChannel * t + j] = source[taps.weightOffsets[j]] }
+    taps.weightOffsets.withUnsafeBufferPointer { offsets in
+      for filterChannel in 0..<(outputChannels * inputChannels) {
+        let source = weight + filterChannel * kernelArea
+        for j in 0..<t { w[filterChannel * t + j] = source[offsets[j]] }
+      }
     }
   }
 
@@ -102,9 +120,9 @@ func convolveAtFewPositions(
     if r == 0 {
       y.initialize(repeating: 0, count: n * k)
     } else {
-      plan.gather(input, at: taps, into: x.base)
+      let a = plan.operand(input, at: taps, buffer: x.base)
       let w = plan.weights(weight, at: taps, buffer: tapWeights.base)
-      gemm(transposeB: true, m: n, n: k, k: r, a: x.base, lda: r, b: w, ldb: r, c: y, ldc: k, threads: threads)
+      gemm(transposeB: true, m: n, n: k, k: r, a: a, lda: r, b: w, ldb: r, c: y, ldc: k, threads: threads)
     }
     if positions > 1 {
       for i in 0..<(n * k) { output[i * positions + position] = y[i] }
@@ -169,25 +187,32 @@ func conv2DBackwardAtFewPositions(
       dy = UnsafePointer(dYPosition.base)
     }
     if let dWeight {
-      plan.gather(input, at: taps, into: x.base)
+      let b = plan.operand(input, at: taps, buffer: x.base)
       if t == plan.kernelArea {
-        gemm(transposeA: true, m: k, n: r, k: n, a: dy, lda: k, b: x.base, ldb: r, beta: 1, c: dWeight, ldc: r, threads: threads)
+        gemm(transposeA: true, m: k, n: r, k: n, a: dy, lda: k, b: b, ldb: r, beta: 1, c: dWeight, ldc: r, threads: threads)
       } else {
-        gemm(
-          transposeA: true, m: k, n: r, k: n, a: dy, lda: k, b: x.base, ldb: r, c: tapGradient.base, ldc: r,
-          threads: threads)
-        for filterChannel in 0..<(k * plan.inputChannels) {
-          let target = dWeight + filterChannel * plan.kernelArea
-          for j in 0..<t { target[taps.weightOffsets[j]] += tapGradient.base[filterChannel * t + j] }
+        gemm(transposeA: true, m: k, n: r, k: n, a: dy, lda: k, b: b, ldb: r, c: tapGradient.base, ldc: r, threads: threads)
+        taps.weightOffsets.withUnsafeBufferPointer { offsets in
+          for filterChannel in 0..<(k * plan.inputChannels) {
+            let target = dWeight + filterChannel * plan.kernelArea
+            for j in 0..<t { target[offsets[j]] += tapGradient.base[filterChannel * t + j] }
+          }
         }
       }
     }
     if let dInput {
       let w = plan.weights(weight, at: taps, buffer: tapWeights.base)
+      if taps.coverImage(ofSize: plan.inputPlane) {
+        // dX_p has dInput's layout: added in by the GEMM itself.
+        gemm(m: n, n: r, k: k, a: dy, lda: k, b: w, ldb: r, beta: 1, c: dInput, ldc: r, threads: threads)
+        continue
+      }
       gemm(m: n, n: r, k: k, a: dy, lda: k, b: w, ldb: r, c: dX.base, ldc: r, threads: threads)
-      for imageChannel in 0..<(n * plan.inputChannels) {
-        let plane = dInput + imageChannel * plan.inputPlane
-        for j in 0..<t { plane[taps.inputOffsets[j]] += dX.base[imageChannel * t + j] }
+      taps.inputOffsets.withUnsafeBufferPointer { offsets in
+        for imageChannel in 0..<(n * plan.inputChannels) {
+          let plane = dInput + imageChannel * plan.inputPlane
+          for j in 0..<t { plane[offsets[j]] += dX.base[imageChannel * t + j] }
+        }
       }
     }
   }
