@@ -83,4 +83,51 @@ extension BatchNorm2D {
     guard let r else { return dy[i] }
     return r[i] > 0 ? dy[i] : 0
   }
+
+  /// `y = x·scale + shift`, then `y < 0 ? 0 : y` when `relu` (`reluForward`'s rule), eight
+  /// values at a time: the same operations on every value, so vector lanes and the scalar tail
+  /// agree bit for bit.
+  @inline(__always)
+  static func normalize(
+    _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, scale: Float, shift: Float, relu: Bool
+  ) {
+    let (scales, shifts, zero) = (SIMD8<Float>(repeating: scale), SIMD8<Float>(repeating: shift), SIMD8<Float>.zero)
+    var i = 0
+    while i + 8 <= count {
+      var v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) * scales + shifts
+      if relu { v.replace(with: zero, where: v .< zero) }
+      UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
+      i += 8
+    }
+    while i < count {
+      let v = x[i] * scale + shift
+      y[i] = relu && v < 0 ? 0 : v
+      i += 1
+    }
+  }
+
+  /// `∂L/∂x = scale·(M·g − Σg − (x − μ)·invσ·Σg·x̂)` with `g = dy`, or `r > 0 ? dy : 0` with a
+  /// fused ReLU whose output is `r`; eight values at a time, the same operations on each.
+  @inline(__always)
+  static func inputGradient(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, reluOutput r: UnsafePointer<Float>?,
+    _ dx: UnsafeMutablePointer<Float>, count: Int,
+    coefficients: (scale: Float, m: Float, sum: Float, mean: Float, inverse: Float, sumNormalized: Float)
+  ) {
+    let (scale, m, sum, mean, inverse, sumNormalized) = coefficients
+    let zero = SIMD8<Float>.zero
+    var i = 0
+    while i + 8 <= count {
+      var g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+      if let r { g = zero.replacing(with: g, where: UnsafeRawPointer(r + i).loadUnaligned(as: SIMD8<Float>.self) .> zero) }
+      let centered = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - mean
+      let value = scale * (m * g - sum - centered * inverse * sumNormalized)
+      UnsafeMutableRawPointer(dx + i).storeBytes(of: value, as: SIMD8<Float>.self)
+      i += 8
+    }
+    while i < count {
+      dx[i] = scale * (m * reluGradient(dy, r, i) - sum - (x[i] - mean) * inverse * sumNormalized)
+      i += 1
+    }
+  }
 }

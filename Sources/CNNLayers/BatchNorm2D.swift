@@ -116,14 +116,7 @@ public final class BatchNorm2D: Layer {
             let shift = beta[c] - mean[c] * scale
             for n in 0..<batch {
               let base = (n * channels + c) * plane
-              if relu {
-                for i in base..<(base + plane) {
-                  let v = x[i] * scale + shift
-                  y[i] = v < 0 ? 0 : v
-                }
-              } else {
-                for i in base..<(base + plane) { y[i] = x[i] * scale + shift }
-              }
+              Self.normalize(x + base, y + base, count: plane, scale: scale, shift: shift, relu: relu)
             }
           }
         }
@@ -235,16 +228,9 @@ public final class BatchNorm2D: Layer {
                 let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])
                 for n in 0..<batch {
                   let base = (n * channels + c) * plane
-                  if let r {
-                    for i in base..<(base + plane) {
-                      let g = r[i] > 0 ? dy[i] : 0
-                      dx[i] = scale * (m * g - sum - (x[i] - mu) * inverse * sumNormalized)
-                    }
-                  } else {
-                    for i in base..<(base + plane) {
-                      dx[i] = scale * (m * dy[i] - sum - (x[i] - mu) * inverse * sumNormalized)
-                    }
-                  }
+                  Self.inputGradient(
+                    x + base, dy + base, reluOutput: r.map { $0 + base }, dx + base, count: plane,
+                    coefficients: (scale, m, sum, mu, inverse, sumNormalized))
                 }
               }
             }
