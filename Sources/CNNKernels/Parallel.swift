@@ -9,10 +9,27 @@ import Darwin
 #endif
 
 /// How many threads the kernels use. Defaults to the number of active processors;
-/// set `CNN_THREADS` in the environment, or assign `ComputeThreads.count`, to change it.
+/// set `CNN_THREADS` in the environment, or assign `ComputeThreads.count`, to change it for the
+/// whole process, or run code under ``withCount(_:_:)`` to change it for that code alone.
 public enum ComputeThreads {
-  /// The number of worker threads kernels split their work across (at least 1).
-  public nonisolated(unsafe) static var count: Int = defaultCount()
+  /// The number of worker threads kernels split their work across (at least 1): the count of
+  /// the innermost ``withCount(_:_:)`` running on this thread or task, else the process's.
+  /// Assigning it sets the process's.
+  public static var count: Int {
+    get { scoped ?? processCount }
+    set { processCount = newValue }
+  }
+
+  /// Runs `body` with ``count`` at `threads` on this thread or task, whatever other threads
+  /// set meanwhile: a training session runs under its own thread count, so that sessions in
+  /// one process (tests running in parallel, an app training two models) do not change each
+  /// other's sums, which depend on how the work is split.
+  public static func withCount<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+    try $scoped.withValue(max(1, threads), operation: body)
+  }
+
+  @TaskLocal private static var scoped: Int?
+  private nonisolated(unsafe) static var processCount: Int = defaultCount()
 
   private static func defaultCount() -> Int {
     if let text = getenv("CNN_THREADS"), let value = Int(String(cString: text)), value > 0 {

@@ -58,7 +58,6 @@ public final class TrainingSession {
   /// - Throws: `RunError` when the configuration is unusable or does not fit the data.
   public init(configuration: RunConfiguration, training: Dataset, test: Dataset?) throws(RunError) {
     try Self.check(configuration, training: training, test: test)
-    ComputeThreads.count = configuration.threads
     let (model, generator) = configuration.makeInitialModel()
     var configuration = configuration
     var batchNormNotes: [String] = []
@@ -97,7 +96,6 @@ public final class TrainingSession {
     configuration.epochs = total
     if let threads { configuration.threads = threads }
     try Self.check(configuration, training: training, test: test)
-    ComputeThreads.count = configuration.threads
     let model: any Layer
     let optimizer = configuration.optimizer.make()
     do {
@@ -153,7 +151,6 @@ public final class TrainingSession {
         synchronizedBatchNorm: distributed.synchronizeBatchNorm, notes: &rankNotes)
       notes += rankNotes.filter { !notes.contains($0) }
     }
-    ComputeThreads.count = configuration.threads
     let trainer = Trainer(model: model, optimizer: optimizer, modelName: configuration.model.rawValue)
     trainer.schedule = schedule
     trainer.gradientClipNorm = configuration.optimizer.clipNorm
@@ -170,17 +167,19 @@ public final class TrainingSession {
       preparation: BatchPreparation(augmentation: configuration.augmentation, normalization: configuration.normalization),
       prefetchBatches: prefetchBatches, evaluationSample: configuration.evaluationSample)
     var generator = self.generator
-    let result = try trainer.fit(
-      training, test: test, configuration: loop, using: &generator, seed: configuration.seed, observers: observers,
-      startingEpoch: epochsCompleted + 1
-    ) { epoch, generator in
-      self.epochsCompleted = epoch
-      self.generator = generator
-      self.schedule = trainer.schedule
-      self.health = trainer.health
-      if let url = self.checkpointURL { try self.checkpoint().write(to: url) }
+    // The run's thread count for this run alone (the sums depend on how work is split).
+    return try ComputeThreads.withCount(configuration.threads) {
+      try trainer.fit(
+        training, test: test, configuration: loop, using: &generator, seed: configuration.seed, observers: observers,
+        startingEpoch: epochsCompleted + 1
+      ) { epoch, generator in
+        self.epochsCompleted = epoch
+        self.generator = generator
+        self.schedule = trainer.schedule
+        self.health = trainer.health
+        if let url = self.checkpointURL { try self.checkpoint().write(to: url) }
+      }
     }
-    return result
   }
 
   /// The model, the run and where it stands, as a checkpoint (a copy).
