@@ -16,19 +16,7 @@ func elementwise(_ count: Int, _ body: (Range<Int>) -> Void) {
 
 /// `y = max(0, x)`: `x < 0 ? 0 : x`, so a NaN stays NaN (as in PyTorch) and −0 stays −0.
 public func reluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-  elementwise(count) { range in
-    let zero = SIMD16<Float>(repeating: 0)
-    var i = range.lowerBound
-    while i + 16 <= range.upperBound {
-      let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-      UnsafeMutableRawPointer(y + i).storeBytes(of: v.replacing(with: zero, where: v .< zero), as: SIMD16<Float>.self)
-      i += 16
-    }
-    while i < range.upperBound {
-      y[i] = x[i] < 0 ? 0 : x[i]  // as the vector lanes: NaN and −0 pass through
-      i += 1
-    }
-  }
+  clampingNegatives(count, into: y) { UnsafeRawPointer(x + $0).loadUnaligned(as: SIMD16<Float>.self) } scalar: { x[$0] }
 }
 
 /// `y = max(0, a + b)` in one pass (a residual block's sum and its ReLU): `reluForward` of
@@ -36,18 +24,29 @@ public func reluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Flo
 public func addReLUForward(
   _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
 ) {
+  clampingNegatives(count, into: y) {
+    UnsafeRawPointer(a + $0).loadUnaligned(as: SIMD16<Float>.self)
+      + UnsafeRawPointer(b + $0).loadUnaligned(as: SIMD16<Float>.self)
+  } scalar: { a[$0] + b[$0] }
+}
+
+/// `y[i] = v < 0 ? 0 : v` for the values `v` of `0..<count`, sixteen at a time from `vector(i)`
+/// and the rest one at a time from `scalar(i)` (which must compute the same values): the vector
+/// lanes and the scalar tail treat NaN and −0 alike.
+@inline(__always)
+func clampingNegatives(
+  _ count: Int, into y: UnsafeMutablePointer<Float>, vector: (Int) -> SIMD16<Float>, scalar: (Int) -> Float
+) {
   elementwise(count) { range in
     let zero = SIMD16<Float>(repeating: 0)
     var i = range.lowerBound
     while i + 16 <= range.upperBound {
-      let v =
-        UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
-        + UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
+      let v = vector(i)
       UnsafeMutableRawPointer(y + i).storeBytes(of: v.replacing(with: zero, where: v .< zero), as: SIMD16<Float>.self)
       i += 16
     }
     while i < range.upperBound {
-      let v = a[i] + b[i]
+      let v = scalar(i)
       y[i] = v < 0 ? 0 : v
       i += 1
     }

@@ -71,6 +71,21 @@ private final class MirrorContext: DistributedContext {
     return model.parameters.map(\.gradient.scalars)
   }
 
+  /// One step of rank 0 of two, with buckets of 100 floats: its half of the batch (2 of 4
+  /// images) forward and backward, the backward pass `observed` by the `DataParallel` or not
+  /// (as on a rank with no images), then the gradients averaged; "backward over" is logged in
+  /// between.
+  fileprivate static func averagedStep(of model: Sequential, observed: Bool) -> (MirrorContext, DataParallel) {
+    let context = MirrorContext()
+    let parallel = DataParallel(context: context, bucketBytes: 400)
+    parallel.broadcastState(of: model)
+    parallel.beginStep(localCount: 2, globalCount: 4)
+    _ = gradients(of: model) { backward in observed ? parallel.runBackward(backward) : backward() }
+    context.log.append("backward over")
+    parallel.averageGradients(model.parameters, localCount: 2, globalCount: 4)
+    return (context, parallel)
+  }
+
   @Test func bucketsFollowTheParametersBackwardUpToTheirCapacity() {
     let model = Self.network()
     let parameters = model.parameters
@@ -97,14 +112,7 @@ private final class MirrorContext: DistributedContext {
   @Test func everyBucketStartsDuringTheBackwardPassAndTheAverageIsExact() {
     let model = Self.network()
     let expected = Self.gradients(of: model)
-
-    let context = MirrorContext()
-    let parallel = DataParallel(context: context, bucketBytes: 400)
-    parallel.broadcastState(of: model)
-    parallel.beginStep(localCount: 2, globalCount: 4)
-    _ = Self.gradients(of: model) { backward in parallel.runBackward(backward) }
-    context.log.append("backward over")
-    parallel.averageGradients(model.parameters, localCount: 2, globalCount: 4)
+    let (context, parallel) = Self.averagedStep(of: model, observed: true)
 
     let bucketCount = GradientBuckets(model.parameters, capacity: 100).buckets.count
     let starts = context.log.prefix { $0 != "backward over" }.filter { $0.hasPrefix("start") }
@@ -120,13 +128,7 @@ private final class MirrorContext: DistributedContext {
   @Test func bucketsNotStartedDuringTheBackwardPassStartAfterIt() {
     let model = Self.network()
     let expected = Self.gradients(of: model)
-    let context = MirrorContext()
-    let parallel = DataParallel(context: context, bucketBytes: 400)
-    parallel.broadcastState(of: model)
-    parallel.beginStep(localCount: 2, globalCount: 4)
-    _ = Self.gradients(of: model)
-    context.log.append("backward over")
-    parallel.averageGradients(model.parameters, localCount: 2, globalCount: 4)
+    let (context, parallel) = Self.averagedStep(of: model, observed: false)
     let bucketCount = GradientBuckets(model.parameters, capacity: 100).buckets.count
     #expect(context.log.first == "backward over")
     #expect(context.log.filter { $0.hasPrefix("start") }.count == bucketCount)
