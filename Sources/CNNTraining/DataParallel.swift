@@ -57,7 +57,7 @@ public final class DataParallel {
   /// `n_r / B` of the current step, for synchronised batch norm's backward sums.
   private var weight: Double = 1
   /// `n_r / B` of the current step, the factor of this rank's gradients in the sum.
-  private var scale: Float = 1
+  private var scale: Float { Float(weight) }
 
   /// - Parameter bucketBytes: The size of one gradient sum (25 MB is PyTorch's default):
   ///   smaller buckets cost more latency, larger ones start later in the backward pass. The
@@ -136,7 +136,6 @@ public final class DataParallel {
   /// Called before a step's forward pass with this rank's and the whole batch's sample counts.
   func beginStep(localCount: Int, globalCount: Int) {
     weight = Double(localCount) / Double(max(globalCount, 1))
-    scale = Float(localCount) / Float(max(globalCount, 1))
     currentBuckets?.reset()
     inStep = true
   }
