@@ -59,33 +59,41 @@ extension ConvolutionPlan {
   }
 
   /// `X_p [N, C·t]`: each image's values under the taps, channel by channel.
-  func gather(_ input: UnsafePointer<Float>, at taps: PositionTaps, into x: UnsafeMutablePointer<Float>) {
+  func gather(
+    _ input: UnsafePointer<Float>, at taps: PositionTaps, into x: UnsafeMutablePointer<Float>, threads: Int
+  ) {
     let t = taps.count
     taps.inputOffsets.withUnsafeBufferPointer { offsets in
-      for imageChannel in 0..<(batch * inputChannels) {
-        let plane = input + imageChannel * inputPlane
-        let row = x + imageChannel * t
-        for j in 0..<t { row[j] = plane[offsets[j]] }
+      parallelChunks(batch * inputChannels, threads: threads) { _, imageChannels in
+        for imageChannel in imageChannels {
+          let plane = input + imageChannel * inputPlane
+          let row = x + imageChannel * t
+          for j in 0..<t { row[j] = plane[offsets[j]] }
+        }
       }
     }
   }
 
   /// `X_p`: the input itself when the taps cover the image, else gathered into `buffer`.
   func operand(
-    _ input: UnsafePointer<Float>, at taps: PositionTaps, buffer: UnsafeMutablePointer<Float>
+    _ input: UnsafePointer<Float>, at taps: PositionTaps, buffer: UnsafeMutablePointer<Float>, threads: Int
   ) -> UnsafePointer<Float> {
     if taps.coverImage(ofSize: inputPlane) { return input }
-    gather(input, at: taps, into: buffer)
+    gather(input, at: taps, into: buffer, threads: threads)
     return UnsafePointer(buffer)
   }
 
   /// `W_p [K, C·t]`: each filter's weights at the taps.
-  func gatherWeights(_ weight: UnsafePointer<Float>, at taps: PositionTaps, into w: UnsafeMutablePointer<Float>) {
+  func gatherWeights(
+    _ weight: UnsafePointer<Float>, at taps: PositionTaps, into w: UnsafeMutablePointer<Float>, threads: Int
+  ) {
     let t = taps.count
     taps.weightOffsets.withUnsafeBufferPointer { offsets in
-      for filterChannel in 0..<(outputChannels * inputChannels) {
-        let source = weight + filterChannel * kernelArea
-        for j in 0..<t { w[filterChannel * t + j] = source[offsets[j]] }
+      parallelChunks(outputChannels * inputChannels, threads: threads) { _, filterChannels in
+        for filterChannel in filterChannels {
+          let source = weight + filterChannel * kernelArea
+          for j in 0..<t { w[filterChannel * t + j] = source[offsets[j]] }
+        }
       }
     }
   }
@@ -93,10 +101,10 @@ extension ConvolutionPlan {
   /// `W_p` for `taps`: the weight itself when every tap is real, else gathered into `buffer`
   /// (`K·C·t` floats).
   func weights(
-    _ weight: UnsafePointer<Float>, at taps: PositionTaps, buffer: UnsafeMutablePointer<Float>
+    _ weight: UnsafePointer<Float>, at taps: PositionTaps, buffer: UnsafeMutablePointer<Float>, threads: Int
   ) -> UnsafePointer<Float> {
     if taps.count == kernelArea { return weight }
-    gatherWeights(weight, at: taps, into: buffer)
+    gatherWeights(weight, at: taps, into: buffer, threads: threads)
     return UnsafePointer(buffer)
   }
 }
@@ -122,19 +130,23 @@ func convolveAtFewPositions(
     if r == 0 {
       y.initialize(repeating: 0, count: n * k)
     } else {
-      let a = plan.operand(input, at: taps, buffer: x.base)
-      let w = plan.weights(weight, at: taps, buffer: tapWeights.base)
+      let a = plan.operand(input, at: taps, buffer: x.base, threads: threads)
+      let w = plan.weights(weight, at: taps, buffer: tapWeights.base, threads: threads)
       gemm(transposeB: true, m: n, n: k, k: r, a: a, lda: r, b: w, ldb: r, c: y, ldc: k, threads: threads)
     }
     if positions > 1 {
-      for i in 0..<(n * k) { output[i * positions + position] = y[i] }
+      parallelChunks(n * k, threads: threads) { _, rows in
+        for i in rows { output[i * positions + position] = y[i] }
+      }
     }
   }
   if let bias {
-    for image in 0..<n {
-      for filter in 0..<k {
-        let row = output + (image * k + filter) * positions
-        for p in 0..<positions { row[p] += bias[filter] }
+    parallelChunks(n, threads: threads) { _, images in
+      for image in images {
+        for filter in 0..<k {
+          let row = output + (image * k + filter) * positions
+          for p in 0..<positions { row[p] += bias[filter] }
+        }
       }
     }
   }
@@ -165,16 +177,23 @@ func conv2DBackwardAtFewPositions(
     (dY.base + image * imageSize).update(from: dOutputImage(image, imageScratch.base), count: imageSize)
   }
   if let dBias {
-    for filter in 0..<k {
-      var sum: Float = 0
-      for image in 0..<n {
-        let row = dY.base + (image * k + filter) * positions
-        for p in 0..<positions { sum += row[p] }
+    parallelChunks(k, threads: threads) { _, filters in
+      for filter in filters {
+        var sum: Float = 0
+        for image in 0..<n {
+          let row = dY.base + (image * k + filter) * positions
+          for p in 0..<positions { sum += row[p] }
+        }
+        dBias[filter] += sum
       }
-      dBias[filter] += sum
     }
   }
-  if let dInput { dInput.initialize(repeating: 0, count: n * plan.inputChannels * plan.inputPlane) }
+  if let dInput {
+    let planes = plan.inputPlane
+    parallelChunks(n * plan.inputChannels, threads: threads) { _, imageChannels in
+      (dInput + imageChannels.lowerBound * planes).initialize(repeating: 0, count: imageChannels.count * planes)
+    }
+  }
   guard dWeight != nil || dInput != nil else { return }
   for position in 0..<positions {
     let taps = plan.realTaps(at: position)
@@ -185,25 +204,29 @@ func conv2DBackwardAtFewPositions(
     if positions == 1 {
       dy = UnsafePointer(dY.base)
     } else {
-      for i in 0..<(n * k) { dYPosition.base[i] = dY.base[i * positions + position] }
+      parallelChunks(n * k, threads: threads) { _, rows in
+        for i in rows { dYPosition.base[i] = dY.base[i * positions + position] }
+      }
       dy = UnsafePointer(dYPosition.base)
     }
     if let dWeight {
-      let b = plan.operand(input, at: taps, buffer: x.base)
+      let b = plan.operand(input, at: taps, buffer: x.base, threads: threads)
       if t == plan.kernelArea {
         gemm(transposeA: true, m: k, n: r, k: n, a: dy, lda: k, b: b, ldb: r, beta: 1, c: dWeight, ldc: r, threads: threads)
       } else {
         gemm(transposeA: true, m: k, n: r, k: n, a: dy, lda: k, b: b, ldb: r, c: tapGradient.base, ldc: r, threads: threads)
         taps.weightOffsets.withUnsafeBufferPointer { offsets in
-          for filterChannel in 0..<(k * plan.inputChannels) {
-            let target = dWeight + filterChannel * plan.kernelArea
-            for j in 0..<t { target[offsets[j]] += tapGradient.base[filterChannel * t + j] }
+          parallelChunks(k * plan.inputChannels, threads: threads) { _, filterChannels in
+            for filterChannel in filterChannels {
+              let target = dWeight + filterChannel * plan.kernelArea
+              for j in 0..<t { target[offsets[j]] += tapGradient.base[filterChannel * t + j] }
+            }
           }
         }
       }
     }
     if let dInput {
-      let w = plan.weights(weight, at: taps, buffer: tapWeights.base)
+      let w = plan.weights(weight, at: taps, buffer: tapWeights.base, threads: threads)
       if taps.coverImage(ofSize: plan.inputPlane) {
         // dX_p has dInput's layout: added in by the GEMM itself.
         gemm(m: n, n: r, k: k, a: dy, lda: k, b: w, ldb: r, beta: 1, c: dInput, ldc: r, threads: threads)
@@ -211,9 +234,11 @@ func conv2DBackwardAtFewPositions(
       }
       gemm(m: n, n: r, k: k, a: dy, lda: k, b: w, ldb: r, c: dX.base, ldc: r, threads: threads)
       taps.inputOffsets.withUnsafeBufferPointer { offsets in
-        for imageChannel in 0..<(n * plan.inputChannels) {
-          let plane = dInput + imageChannel * plan.inputPlane
-          for j in 0..<t { plane[offsets[j]] += dX.base[imageChannel * t + j] }
+        parallelChunks(n * plan.inputChannels, threads: threads) { _, imageChannels in
+          for imageChannel in imageChannels {
+            let plane = dInput + imageChannel * plan.inputPlane
+            for j in 0..<t { plane[offsets[j]] += dX.base[imageChannel * t + j] }
+          }
         }
       }
     }

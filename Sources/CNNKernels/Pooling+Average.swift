@@ -3,7 +3,8 @@
 // MARK: - Average
 
 /// Any window and padding: the sum of the window's positions inside the plane, row by row,
-/// divided by KH*KW; four interior outputs at a time (the same sums, lane by lane).
+/// divided by KH*KW; four interior outputs at a time (the same sums, lane by lane; see
+/// `inGroupsOfFour`).
 func averagePlaneForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, geometry g: ConvGeometry) {
   let height = g.inputHeight, width = g.inputWidth
   let outputWidth = g.outputWidth
@@ -28,8 +29,7 @@ func averagePlaneForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Fl
     }
 
     for ow in 0..<interior.lowerBound { scalar(ow) }
-    var ow = interior.lowerBound
-    while ow + 4 <= interior.upperBound {
+    let covered = inGroupsOfFour(interior) { ow in
       let left = ow * stride - g.padLeft
       var sum = SIMD4<Float>()
       for h in rows {
@@ -37,9 +37,8 @@ func averagePlaneForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Fl
         for kw in 0..<g.kernelWidth { sum += candidates(row + kw, stride: stride) }
       }
       UnsafeMutableRawPointer(out + ow).storeBytes(of: sum / count, as: SIMD4<Float>.self)
-      ow += 4
     }
-    for ow in ow..<outputWidth { scalar(ow) }
+    for ow in covered..<outputWidth { scalar(ow) }
   }
 }
 

@@ -173,7 +173,7 @@ private func extremumPlaneForward<Order: PoolingOrder>(
     let out = y + oh * outputWidth
     let outIndex = index.map { $0 + oh * outputWidth }
 
-    /// One output by scalar scan (near the edges, and the last few of the interior).
+    /// One output by scalar scan (near the edges, and interiors narrower than four).
     func scalar(_ ow: Int) {
       let left = ow * stride - g.padLeft
       let columns = Swift.max(left, 0)..<Swift.min(left + g.kernelWidth, width)
@@ -193,8 +193,7 @@ private func extremumPlaneForward<Order: PoolingOrder>(
     }
 
     for ow in 0..<interior.lowerBound { scalar(ow) }
-    var ow = interior.lowerBound
-    while ow + 4 <= interior.upperBound {
+    let covered = inGroupsOfFour(interior) { ow in
       let left = ow * stride - g.padLeft
       var best = candidates(x + rows.lowerBound * width + left, stride: stride)
       var bestOffset = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: rows.lowerBound * width + left)) &+ lanes
@@ -212,9 +211,8 @@ private func extremumPlaneForward<Order: PoolingOrder>(
       if let outIndex {
         UnsafeMutableRawPointer(outIndex + ow).storeBytes(of: bestOffset, as: SIMD4<Int32>.self)
       }
-      ow += 4
     }
-    for ow in ow..<outputWidth { scalar(ow) }
+    for ow in covered..<outputWidth { scalar(ow) }
   }
 }
 
@@ -225,6 +223,24 @@ func interiorOutputColumns(_ g: ConvGeometry) -> Range<Int> {
   let span = g.inputWidth - g.kernelWidth + g.padLeft
   let high = span < 0 ? 0 : Swift.min(span / g.strideWidth + 1, g.outputWidth)
   return low..<Swift.max(low, high)
+}
+
+/// Calls `body(ow)` for groups of four outputs `ow..<ow+4` that together cover `interior`,
+/// and returns the first output after the last one covered (the interior's end, or its start
+/// when it holds fewer than four). When the count is not a multiple of four the last group
+/// ends at the interior's end and overlaps the one before it: those outputs are computed
+/// twice, the same way, so the edges alone are left to scalar code (1 of 16 outputs of a
+/// 3×3 stride-2 pool over 32 columns, instead of 4).
+@inline(__always)
+func inGroupsOfFour(_ interior: Range<Int>, _ body: (_ ow: Int) -> Void) -> Int {
+  guard interior.count >= 4 else { return interior.lowerBound }
+  var ow = interior.lowerBound
+  while ow + 4 <= interior.upperBound {
+    body(ow)
+    ow += 4
+  }
+  if ow < interior.upperBound { body(interior.upperBound - 4) }
+  return interior.upperBound
 }
 
 /// `(p[0], p[stride], p[2*stride], p[3*stride])`: one window position of four neighbouring

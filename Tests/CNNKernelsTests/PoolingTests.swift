@@ -13,7 +13,7 @@ struct PoolCase: CustomStringConvertible, Sendable {
 
 /// Windows: 2x2 s2 (even and odd sizes, narrow and wide: the fast special case), overlapping
 /// 3x3 s2, padded (symmetric and asymmetric), non-square windows, strides 1-3 (the vector paths),
-/// and a window as large as the input.
+/// a window as large as the input, and interiors that are not a multiple of four wide.
 private let poolGeometries: [ConvGeometry] = [
   S.geometry(n: 2, c: 3, h: 8, w: 6, kh: 2, kw: 2, sh: 2, sw: 2),
   S.geometry(n: 1, c: 2, h: 7, w: 9, kh: 2, kw: 2, sh: 2, sw: 2),
@@ -25,6 +25,10 @@ private let poolGeometries: [ConvGeometry] = [
   S.geometry(n: 2, c: 2, h: 9, w: 20, kh: 3, kw: 4, sh: 2, sw: 3, pad: (1, 1, 2, 1)),
   S.geometry(n: 1, c: 2, h: 5, w: 5, kh: 5, kw: 5, sh: 1, sw: 1),
   S.geometry(n: 5, c: 1, h: 4, w: 4, kh: 2, kw: 2, sh: 1, sw: 1),
+  // Interiors of 15, 7 and 9 outputs: the last group of four overlaps the one before it.
+  S.geometry(n: 2, c: 2, h: 7, w: 32, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)),
+  S.geometry(n: 1, c: 3, h: 16, w: 16, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)),
+  S.geometry(n: 1, c: 2, h: 5, w: 11, kh: 3, kw: 3, sh: 1, sw: 1, pad: (1, 1, 1, 1)),
 ]
 
 private let poolCases: [PoolCase] = PoolingMode.allCases.flatMap { mode in
