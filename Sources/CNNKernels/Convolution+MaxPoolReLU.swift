@@ -1,6 +1,9 @@
 // Convolution → 2×2 max-pooling → ReLU, image by image, so that each image's convolution
 // output (for SimpleConvNet 30 × 24 × 24 floats, 69 KB) is pooled while it is still in cache
 // instead of being written out for the whole batch (6.9 MB at batch 100) and read back.
+// Small maps (those `conv2DForward` takes in blocks of images, and those it runs one output
+// position at a time) are convolved for the whole batch that way and then pooled: image by
+// image their GEMMs would be a few columns wide, and their outputs are small anyway.
 //
 // The results are those of `conv2DForward`, `pool2DForward(.max)` and `reluForward` run one
 // after another, and of their backward passes, bit for bit: the same kernels run on the same
@@ -32,6 +35,24 @@ public func conv2DMaxPoolReLUForward(
   let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DMaxPoolReLUForward")
   let pool = maxPool2x2Geometry(after: plan)
   let pooledSize = plan.outputChannels * pool.outputPlaneSize
+  let schedule = plan.schedule(threads: threads)
+  if plan.runsAtFewPositions || schedule.imagesPerBlock > 1 {
+    // Small maps: image by image each GEMM would be a few columns wide, so the batch is
+    // convolved as `conv2DForward` does it (in blocks of images) and then pooled. The
+    // batch's convolution output is small for the same reason.
+    let convolved = FloatBuffer(count: plan.batch * plan.outputChannels * plan.outputPlane)
+    defer { convolved.deallocate() }
+    conv2DForward(plan: plan, schedule: schedule, input: input, weight: weight, bias: bias, output: convolved.base)
+    var batchPool = pool
+    batchPool.batch = plan.batch
+    pool2DForward(input: convolved.base, output: pooled, geometry: batchPool, mode: .max, argIndex: argIndex, threads: threads)
+    let count = plan.batch * pooledSize
+    parallelChunks(count / 4096 + 1, threads: threads) { _, chunks in
+      let start = min(count, chunks.lowerBound * 4096), end = min(count, chunks.upperBound * 4096)
+      reluForward(pooled + start, pooled + start, count: end - start)
+    }
+    return
+  }
   let split = plan.threadSplit(threads)
   parallelChunks(plan.batch, threads: split.images) { _, images in
     let workspace = FloatBuffer(count: plan.workspaceCount)

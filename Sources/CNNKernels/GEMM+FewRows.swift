@@ -1,0 +1,137 @@
+// GEMM with at most four rows of C: one to four images through a fully connected layer, or
+// a convolution at batch 1 that runs at few positions. The packed GEMM would copy all of B
+// into panels (for VGG's first dense layer, 25088 × 4096 floats, 411 MB, per image) and then
+// run a micro-kernel whose 14-row tiles hold 1–4 real rows. Here B is read once, in place:
+//
+//   op(B) stored transposed (B[p, j] = b[j·ldb + p], a dense layer's weight [out, in]):
+//     C[i, j] = alpha · ⟨A_i, b_j⟩ + beta · C[i, j], dot products of contiguous rows
+//   op(B) stored row-major (B[p, j] = b[p·ldb + j]):
+//     C[i, j0 ..< j0+16] = alpha · Σ_p A[i, p] · B[p, j0 ..< j0+16] + beta · C[…], 16 columns
+//     at a time, B's rows streamed once per block of columns
+//
+// The columns of C are split over the threads; each value of C is summed by one thread in
+// one fixed order, so the result does not depend on the thread count.
+
+/// The most rows of C that `gemm` computes straight from B, without packing.
+let gemmFewRowsLimit = 4
+
+/// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C` for `1 ≤ m ≤ gemmFewRowsLimit`,
+/// with the contract of `gemmNaive` (beta == 0 overwrites C without reading it).
+func gemmFewRows(
+  transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+) {
+  precondition((1...gemmFewRowsLimit).contains(m), "gemmFewRows takes 1 to \(gemmFewRowsLimit) rows, got \(m)")
+  // op(A) as m contiguous rows of k.
+  let rows = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * k))
+  defer { rows.deallocate() }
+  for i in 0..<m {
+    for p in 0..<k { rows[i * k + p] = transposeA ? a[p * lda + i] : a[i * lda + p] }
+  }
+  let rowsA = UnsafePointer(rows)
+  /// `C[i, j] = alpha · sum + beta · C[i, j]`.
+  @inline(__always) func store(_ sum: Float, _ i: Int, _ j: Int) {
+    let target = c + i * ldc + j
+    target.pointee = beta == 0 ? alpha * sum : alpha * sum + beta * target.pointee
+  }
+  let workers = 2 * m * n * k < 1 << 21 ? 1 : max(1, threads)
+  if transposeB {
+    parallelChunks(n, threads: workers) { _, columns in
+      for j in columns {
+        let column = b + j * ldb
+        if m == 1 {
+          store(dot(rowsA, column, count: k), 0, j)
+        } else {
+          // Rows past m repeat the last one; their sums are dropped.
+          let sums = dots(
+            rowsA, rowsA + min(1, m - 1) * k, rowsA + min(2, m - 1) * k, rowsA + (m - 1) * k, column,
+            count: k)
+          for i in 0..<m { store(sums[i], i, j) }
+        }
+      }
+    }
+  } else {
+    let blocks = (n + 15) / 16
+    parallelChunks(blocks, threads: workers) { _, blockRange in
+      for block in blockRange {
+        let j0 = block * 16
+        if j0 + 16 <= n {
+          for i in 0..<m {
+            let sums = rowTimesColumns(rowsA + i * k, b + j0, ldb: ldb, count: k)
+            for t in 0..<16 { store(sums[t], i, j0 + t) }
+          }
+        } else {
+          for i in 0..<m {
+            for j in j0..<n {
+              var sum: Float = 0
+              for p in 0..<k { sum += rowsA[i * k + p] * b[p * ldb + j] }
+              store(sum, i, j)
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// `⟨x, y⟩` over `count` floats: sixteen lanes of partial sums, then the lanes added.
+@inline(__always)
+private func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+  var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
+  var p = 0
+  while p + 32 <= count {
+    acc0 += load(x + p) * load(y + p)
+    acc1 += load(x + p + 16) * load(y + p + 16)
+    p += 32
+  }
+  if p + 16 <= count {
+    acc0 += load(x + p) * load(y + p)
+    p += 16
+  }
+  var sum = (acc0 + acc1).sum()
+  while p < count {
+    sum += x[p] * y[p]
+    p += 1
+  }
+  return sum
+}
+
+/// `(⟨x0, y⟩, ⟨x1, y⟩, ⟨x2, y⟩, ⟨x3, y⟩)`: four dot products sharing each load of `y`.
+@inline(__always)
+private func dots(
+  _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>,
+  _ x3: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int
+) -> SIMD4<Float> {
+  var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>(), acc2 = SIMD16<Float>(), acc3 = SIMD16<Float>()
+  var p = 0
+  while p + 16 <= count {
+    let value = load(y + p)
+    acc0 += load(x0 + p) * value
+    acc1 += load(x1 + p) * value
+    acc2 += load(x2 + p) * value
+    acc3 += load(x3 + p) * value
+    p += 16
+  }
+  var sums = SIMD4<Float>(acc0.sum(), acc1.sum(), acc2.sum(), acc3.sum())
+  while p < count {
+    sums += SIMD4(x0[p], x1[p], x2[p], x3[p]) * y[p]
+    p += 1
+  }
+  return sums
+}
+
+/// `Σ_p x[p] · B[p, 0 ..< 16]` for the 16 columns starting at `columns`, rows `ldb` apart.
+@inline(__always)
+private func rowTimesColumns(
+  _ x: UnsafePointer<Float>, _ columns: UnsafePointer<Float>, ldb: Int, count: Int
+) -> SIMD16<Float> {
+  var sum = SIMD16<Float>()
+  for p in 0..<count { sum += x[p] * load(columns + p * ldb) }
+  return sum
+}
+
+@inline(__always)
+private func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+  UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}

@@ -1,0 +1,64 @@
+// gemm with 1 to 4 rows of C (computed from B in place) against gemmNaive.
+import CNNKernels
+import Testing
+
+@Suite("GEMM, few rows")
+struct GEMMFewRowsTests {
+  /// Sizes around the 16- and 32-float steps of the dot products and the 16-column blocks,
+  /// and one large enough to be split over threads (2·m·n·k ≥ 2²¹ for every m).
+  static let sizes: [(n: Int, k: Int)] = [(1, 1), (5, 3), (16, 16), (17, 33), (40, 47), (33, 100), (1030, 1030)]
+
+  @Test("matches gemmNaive for m = 1…4, every transpose, alpha and beta, padded strides", arguments: 1...4)
+  func matchesNaive(m: Int) {
+    var rng = TestGenerator(state: UInt64(m))
+    for (n, k) in Self.sizes {
+      for transposeA in [false, true] {
+        for transposeB in [false, true] {
+          for (alpha, beta) in [(1, 0), (-0.5, 1), (2, 0.25)] as [(Float, Float)] {
+            // The large size once per layout of B, on 2 threads, to keep the naive reference quick.
+            if n > 1000 && (alpha != 2 || transposeA) { continue }
+            for threads in n > 1000 ? [2] : [1, 2] {
+              let pad = 3
+              let lda = (transposeA ? m : k) + pad
+              let ldb = (transposeB ? k : n) + pad
+              let ldc = n + pad
+              let a = (0..<((transposeA ? k : m) * lda)).map { _ in Float.random(in: -1..<1, using: &rng) }
+              let b = (0..<((transposeB ? n : k) * ldb)).map { _ in Float.random(in: -1..<1, using: &rng) }
+              // With beta == 0, C starts as NaN: reading it would show.
+              var c = (0..<(m * ldc)).map { _ in beta == 0 ? Float.nan : Float.random(in: -1..<1, using: &rng) }
+              for i in 0..<m { for j in n..<ldc { c[i * ldc + j] = 12345 } }
+              var reference = c
+              gemmNaive(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                b: b, ldb: ldb, beta: beta, c: &reference, ldc: ldc)
+              gemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                b: b, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads)
+              // Terms are at most 1 in size: sums of k of them are off by a few ulps of k.
+              let tolerance = 1e-5 * Float(k) + 1e-6
+              let worst = zip(c, reference).map { abs($0 - $1) }.max() ?? 0
+              #expect(
+                worst <= tolerance,
+                "m \(m) n \(n) k \(k) tA \(transposeA) tB \(transposeB) α \(alpha) β \(beta) threads \(threads): \(worst)")
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test("the result does not depend on the thread count")
+  func sameForAnyThreadCount() {
+    var rng = TestGenerator(state: 9)
+    let (m, n, k) = (3, 700, 1500)
+    let a = (0..<(m * k)).map { _ in Float.random(in: -1..<1, using: &rng) }
+    let b = (0..<(n * k)).map { _ in Float.random(in: -1..<1, using: &rng) }
+    var results: [[Float]] = []
+    for threads in [1, 2, 3] {
+      var c = [Float](repeating: 0, count: m * n)
+      gemm(transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &c, ldc: n, threads: threads)
+      results.append(c)
+    }
+    #expect(results[0] == results[1] && results[0] == results[2])
+  }
+}
