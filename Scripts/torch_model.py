@@ -7,7 +7,8 @@ ap.add_argument('model'); ap.add_argument('c', type=int); ap.add_argument('h', t
 ap.add_argument('batch', type=int); ap.add_argument('--threads', type=int, default=2); ap.add_argument('--min-time', type=float, default=1.0)
 ap.add_argument('--classes', type=int, default=1000); ap.add_argument('--skip-train', action='store_true')
 a = ap.parse_args(); torch.set_num_threads(a.threads); torch.manual_seed(1)
-m = getattr(tvm, a.model)(num_classes=a.classes)
+kw = {'aux_logits': False, 'init_weights': True} if a.model == 'googlenet' else {}  # CNNKit's GoogLeNet has no auxiliary heads
+m = getattr(tvm, a.model)(num_classes=a.classes, **kw)
 def per_call(f):
     f(); f(); t = time.perf_counter(); f(); once = time.perf_counter() - t
     n = max(1, int(a.min_time / max(once, 1e-9))); blocks = []

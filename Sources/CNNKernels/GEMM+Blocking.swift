@@ -11,8 +11,9 @@
 // few strips at a time just before use ("streamed"), since each strip is used only once.
 //
 // Threads: C is cut into one contiguous block per thread, by NR-column strips when there
-// are enough (each thread then packs just its own columns of B, and all of A), otherwise
-// by MR-row tiles. Problems under ~2 MFLOP run on the calling thread.
+// are enough and A is the smaller operand (each thread then packs just its own columns of
+// B, and all of A), otherwise by MR-row tiles. Problems under ~2 MFLOP run on the calling
+// thread.
 
 /// `gemm` with a chosen micro-kernel: `C[m×n] = alpha · op(A)[m×k] · B[k×n] + beta · C`.
 ///
@@ -41,17 +42,21 @@ public func gemm<B: GEMMRightOperand>(
     kernel: kernel, transposeA: transposeA, a: a, lda: lda, k: k, alpha: alpha, beta: beta,
     c: c, ldc: ldc)
 
-  // Split C into one block per thread: by column strips when there are enough of them
-  // (each thread then packs only its own part of B), else by row tiles.
+  // Split C into one block per thread. By column strips, each thread packs its own part of
+  // B and all of A; by row tiles, its own part of A and all of B. So the columns are split
+  // when there are enough of them and A is the smaller operand (m ≤ n), the rows when A is
+  // the larger one and there are enough rows (conv backward's Wᵀ·dY, 2304 × 512 at C256,
+  // or a 13×13 map's 384 filters over 169 positions).
   let nr = kernel.nr
   let mr = kernel.mr
   let strips = (n + nr - 1) / nr
   let rowTiles = (m + mr - 1) / mr
   let flops = 2 * m * n * k
   let workers = flops < 1 << 21 ? 1 : max(1, threads)
+  let rowsPackLess = m > n && rowTiles >= 2 * workers
   if workers == 1 {
     driver.run(b, rows: 0..<m, columns: 0..<n)
-  } else if strips >= 2 * workers || strips >= rowTiles {
+  } else if !rowsPackLess && (strips >= 2 * workers || strips >= rowTiles) {
     parallelChunks(strips, threads: workers) { _, range in
       let columns = range.lowerBound * nr..<min(n, range.upperBound * nr)
       driver.run(b, rows: 0..<m, columns: columns)
