@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNKernels
 import CNNKit
 import Foundation
 
@@ -21,6 +22,9 @@ struct CNNCommand: ParsableCommand {
   /// Parses and runs the command, then makes sure standard output got everything: a full disk
   /// under `cnn train --json > run.jsonl` exits 1 with the reason instead of 0.
   static func main() {
+    // Every command (inference, evaluation and benchmarks as much as training) reuses freed
+    // activation blocks instead of faulting in fresh pages for each batch.
+    MemoryTuning.reuseLargeAllocations()
     main(nil)
     if let failure = Console.standardOutputFailure() {
       Console.error("Error: \(failure)\n")

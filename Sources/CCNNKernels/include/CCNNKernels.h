@@ -21,7 +21,8 @@ enum {
 int ccnn_best_isa(void);
 
 /// Makes the C allocator keep large freed blocks for reuse instead of unmapping them
-/// (glibc's `mallopt`; a no-op elsewhere). Returns 1 on success.
+/// (glibc's `mallopt`; a no-op elsewhere). Returns 1 when glibc accepted every setting, 0
+/// when it refused one or the C library is not glibc.
 int ccnn_reuse_large_allocations(void);
 
 #if defined(__x86_64__)
