@@ -11,14 +11,16 @@
 //
 // The columns of C are split over the threads; each value of C is summed by one thread in
 // one fixed order, so the result does not depend on the thread count.
+import CCNNKernels
 
 /// The most rows of C that `gemm` computes straight from B, without packing.
 let gemmFewRowsLimit = 4
 
 /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C` for `1 ≤ m ≤ gemmFewRowsLimit`,
-/// with the contract of `gemmNaive` (beta == 0 overwrites C without reading it).
+/// with the contract of `gemmNaive` (beta == 0 overwrites C without reading it). `kernel`
+/// picks the dot products' instructions (C with AVX-512 or AVX2, or Swift SIMD).
 func gemmFewRows(
-  transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+  kernel: GEMMKernel = .current, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
 ) {
@@ -40,7 +42,14 @@ func gemmFewRows(
     parallelChunks(n, threads: workers) { _, columns in
       for j in columns {
         let column = b + j * ldb
-        if m == 1 {
+        if kernel != .portable {
+          var sums = SIMD4<Float>()
+          withUnsafeMutableBytes(of: &sums) { raw in
+            let out = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            dotRows(kernel, k: k, m: m, rowsA, column, out)
+          }
+          for i in 0..<m { store(sums[i], i, j) }
+        } else if m == 1 {
           store(dot(rowsA, column, count: k), 0, j)
         } else {
           // Rows past m repeat the last one; their sums are dropped.
@@ -73,6 +82,24 @@ func gemmFewRows(
       }
     }
   }
+}
+
+/// `out[i] = ⟨x_i, y⟩` for the `m` rows of `x` (`k` floats each, contiguous) with the C
+/// kernel for `kernel` (AVX-512 or AVX2).
+@inline(__always)
+private func dotRows(
+  _ kernel: GEMMKernel, k: Int, m: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+  _ out: UnsafeMutablePointer<Float>
+) {
+  #if arch(x86_64)
+    if kernel == .avx512 {
+      ccnn_sdot_rows_avx512(k, m, x, k, y, out)
+    } else {
+      ccnn_sdot_rows_avx2(k, m, x, k, y, out)
+    }
+  #else
+    preconditionFailure("GEMM kernel \(kernel) needs x86_64")
+  #endif
 }
 
 /// `⟨x, y⟩` over `count` floats: sixteen lanes of partial sums, then the lanes added.

@@ -1,5 +1,5 @@
 // gemm with 1 to 4 rows of C (computed from B in place) against gemmNaive.
-import CNNKernels
+@testable import CNNKernels
 import Testing
 
 @Suite("GEMM, few rows")
@@ -8,15 +8,18 @@ struct GEMMFewRowsTests {
   /// and one large enough to be split over threads (2·m·n·k ≥ 2²¹ for every m).
   static let sizes: [(n: Int, k: Int)] = [(1, 1), (5, 3), (16, 16), (17, 33), (40, 47), (33, 100), (1030, 1030)]
 
-  @Test("matches gemmNaive for m = 1…4, every transpose, alpha and beta, padded strides", arguments: 1...4)
-  func matchesNaive(m: Int) {
+  @Test(
+    "matches gemmNaive for m = 1…4, every transpose, alpha and beta, padded strides, every kernel",
+    arguments: 1...4, GEMMKernel.allCases.filter(\.isSupported))
+  func matchesNaive(m: Int, kernel: GEMMKernel) {
     var rng = TestGenerator(state: UInt64(m))
     for (n, k) in Self.sizes {
       for transposeA in [false, true] {
         for transposeB in [false, true] {
           for (alpha, beta) in [(1, 0), (-0.5, 1), (2, 0.25)] as [(Float, Float)] {
-            // The large size once per layout of B, on 2 threads, to keep the naive reference quick.
-            if n > 1000 && (alpha != 2 || transposeA) { continue }
+            // The large size once per layout of B, on 2 threads, with the kernel gemm uses, to
+            // keep the naive reference quick.
+            if n > 1000 && (alpha != 2 || transposeA || kernel != .current) { continue }
             for threads in n > 1000 ? [2] : [1, 2] {
               let pad = 3
               let lda = (transposeA ? m : k) + pad
@@ -31,15 +34,22 @@ struct GEMMFewRowsTests {
               gemmNaive(
                 transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                 b: b, ldb: ldb, beta: beta, c: &reference, ldc: ldc)
-              gemm(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                b: b, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads)
+              a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                  c.withUnsafeMutableBufferPointer { c in
+                    gemmFewRows(
+                      kernel: kernel, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                      a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb, beta: beta, c: c.baseAddress!, ldc: ldc,
+                      threads: threads)
+                  }
+                }
+              }
               // Terms are at most 1 in size: sums of k of them are off by a few ulps of k.
               let tolerance = 1e-5 * Float(k) + 1e-6
               let worst = zip(c, reference).map { abs($0 - $1) }.max() ?? 0
               #expect(
                 worst <= tolerance,
-                "m \(m) n \(n) k \(k) tA \(transposeA) tB \(transposeB) α \(alpha) β \(beta) threads \(threads): \(worst)")
+                "\(kernel) m \(m) n \(n) k \(k) tA \(transposeA) tB \(transposeB) α \(alpha) β \(beta) threads \(threads): \(worst)")
             }
           }
         }
@@ -47,6 +57,7 @@ struct GEMMFewRowsTests {
     }
   }
 
+  /// Through the public `gemm`, which sends 1–4 rows here.
   @Test("the result does not depend on the thread count")
   func sameForAnyThreadCount() {
     var rng = TestGenerator(state: 9)

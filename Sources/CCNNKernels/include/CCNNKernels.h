@@ -44,6 +44,12 @@ void ccnn_sgemm_avx512_14x32(
 void ccnn_sgemm_avx2_6x16(
   long kc, const float *a, const float *b, float *c, long ldc,
   long m, long n, float alpha, float beta);
+
+/// `out[i] = Σ_p x[i·ldx + p] · y[p]` for `i < m` (1 ≤ m ≤ 4), `p < k`: AVX-512F + FMA.
+void ccnn_sdot_rows_avx512(long k, long m, const float *x, long ldx, const float *y, float *out);
+
+/// The same with AVX2 + FMA.
+void ccnn_sdot_rows_avx2(long k, long m, const float *x, long ldx, const float *y, float *out);
 #endif
 
 #pragma clang assume_nonnull end
