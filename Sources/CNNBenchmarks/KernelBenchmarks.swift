@@ -61,6 +61,9 @@ public enum KernelBenchmarks {
         sgemm(size: size, minTime: minTime, repeats: repeats)
       })
     }
+    suites.append(BenchmarkSuite(name: "sgemv 1x4096x25088") {
+      sgemv(rows: 4096, columns: 25088, minTime: minTime, repeats: repeats)
+    })
     for shape in convShapes {
       suites.append(BenchmarkSuite(name: "conv forward \(shape.label)") {
         convolution(shape, backward: false, minTime: minTime, repeats: repeats)
@@ -104,6 +107,26 @@ public enum KernelBenchmarks {
       }
     }
     return Measurement(name: "sgemm \(size)x\(size)x\(size)", value: 2 * pow3(size) / seconds / 1e9, unit: "GF/s")
+  }
+
+  /// One image through VGG's first dense layer: `y [1, rows] = x [1, columns] · Wᵀ`, W stored
+  /// `[rows, columns]` (411 MB, streamed from memory each call), in GB/s of W read.
+  static func sgemv(rows: Int, columns: Int, minTime: Double, repeats: Int) -> Measurement {
+    var generator = SeededGenerator(seed: 1)
+    let x = Tensor.randomNormal([1, columns], using: &generator)
+    let w = Tensor.randomNormal([rows, columns], using: &generator)
+    var y = Tensor.zeros([1, rows])
+    let seconds = x.withPointer { x in
+      w.withPointer { w in
+        y.withMutablePointer { y in
+          secondsPerCall(minTime: minTime, repeats: repeats) {
+            gemm(transposeB: true, m: 1, n: rows, k: columns, a: x, lda: columns, b: w, ldb: columns, c: y, ldc: rows)
+          }
+        }
+      }
+    }
+    let bytes = Double(rows) * Double(columns) * Double(MemoryLayout<Float>.size)
+    return Measurement(name: "sgemv 1x\(rows)x\(columns)", value: bytes / seconds / 1e9, unit: "GB/s")
   }
 
   static func convolution(_ shape: ConvShape, backward: Bool, minTime: Double, repeats: Int) -> Measurement {

@@ -4,7 +4,8 @@
 // run a micro-kernel whose 14-row tiles hold 1–4 real rows. Here B is read once, in place:
 //
 //   op(B) stored transposed (B[p, j] = b[j·ldb + p], a dense layer's weight [out, in]):
-//     C[i, j] = alpha · ⟨A_i, b_j⟩ + beta · C[i, j], dot products of contiguous rows
+//     C[i, j] = alpha · ⟨A_i, b_j⟩ + beta · C[i, j], dot products of contiguous rows, four
+//     rows b_j at a time (four memory streams in flight; C kernels, sdot_block.c)
 //   op(B) stored row-major (B[p, j] = b[p·ldb + j]):
 //     C[i, j0 ..< j0+16] = alpha · Σ_p A[i, p] · B[p, j0 ..< j0+16] + beta · C[…], 16 columns
 //     at a time, B's rows streamed once per block of columns
@@ -40,16 +41,27 @@ func gemmFewRows(
   let workers = 2 * m * n * k < 1 << 21 ? 1 : max(1, threads)
   if transposeB {
     parallelChunks(n, threads: workers) { _, columns in
-      for j in columns {
-        let column = b + j * ldb
-        if kernel != .portable {
-          var sums = SIMD4<Float>()
+      if kernel != .portable {
+        // Up to 4 rows of the stored B at a time: out[i·4 + t] = ⟨A_i, b_(j+t)⟩.
+        let step = kernel == .avx2 && m > 2 ? 2 : 4
+        var j = columns.lowerBound
+        while j < columns.upperBound {
+          let count = min(step, columns.upperBound - j)
+          var sums = SIMD16<Float>()
           withUnsafeMutableBytes(of: &sums) { raw in
             let out = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-            dotRows(kernel, k: k, m: m, rowsA, column, out)
+            dotBlock(kernel, k: k, m: m, rowsA, count, b + j * ldb, ldb: ldb, out)
           }
-          for i in 0..<m { store(sums[i], i, j) }
-        } else if m == 1 {
+          for i in 0..<m {
+            for t in 0..<count { store(sums[i * 4 + t], i, j + t) }
+          }
+          j += count
+        }
+        return
+      }
+      for j in columns {
+        let column = b + j * ldb
+        if m == 1 {
           store(dot(rowsA, column, count: k), 0, j)
         } else {
           // Rows past m repeat the last one; their sums are dropped.
@@ -84,18 +96,18 @@ func gemmFewRows(
   }
 }
 
-/// `out[i] = ⟨x_i, y⟩` for the `m` rows of `x` (`k` floats each, contiguous) with the C
-/// kernel for `kernel` (AVX-512 or AVX2).
+/// `out[i·4 + t] = ⟨A_i, b_t⟩` for the `m` rows of `a` (`k` floats each, contiguous) and
+/// the `n` rows of `b` (`ldb` apart), with the C kernel for `kernel` (AVX-512 or AVX2).
 @inline(__always)
-private func dotRows(
-  _ kernel: GEMMKernel, k: Int, m: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+private func dotBlock(
+  _ kernel: GEMMKernel, k: Int, m: Int, _ a: UnsafePointer<Float>, _ n: Int, _ b: UnsafePointer<Float>, ldb: Int,
   _ out: UnsafeMutablePointer<Float>
 ) {
   #if arch(x86_64)
     if kernel == .avx512 {
-      ccnn_sdot_rows_avx512(k, m, x, k, y, out)
+      ccnn_sdot_block_avx512(k, m, a, k, n, b, ldb, out)
     } else {
-      ccnn_sdot_rows_avx2(k, m, x, k, y, out)
+      ccnn_sdot_block_avx2(k, m, a, k, n, b, ldb, out)
     }
   #else
     preconditionFailure("GEMM kernel \(kernel) needs x86_64")

@@ -4,9 +4,10 @@ import Testing
 
 @Suite("GEMM, few rows")
 struct GEMMFewRowsTests {
-  /// Sizes around the 16- and 32-float steps of the dot products and the 16-column blocks,
+  /// Sizes around the 8- and 16-float steps of the dot products, the groups of 4 rows of B
+  /// (n = 5, 6: a last group of 1 or 2) and the 16-column blocks,
   /// and one large enough to be split over threads (2·m·n·k ≥ 2²¹ for every m).
-  static let sizes: [(n: Int, k: Int)] = [(1, 1), (5, 3), (16, 16), (17, 33), (40, 47), (33, 100), (1030, 1030)]
+  static let sizes: [(n: Int, k: Int)] = [(1, 1), (5, 3), (6, 19), (16, 16), (17, 33), (40, 47), (33, 100), (1030, 1030)]
 
   @Test(
     "matches gemmNaive for m = 1…4, every transpose, alpha and beta, padded strides, every kernel",

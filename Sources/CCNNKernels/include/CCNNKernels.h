@@ -45,11 +45,12 @@ void ccnn_sgemm_avx2_6x16(
   long kc, const float *a, const float *b, float *c, long ldc,
   long m, long n, float alpha, float beta);
 
-/// `out[i] = Σ_p x[i·ldx + p] · y[p]` for `i < m` (1 ≤ m ≤ 4), `p < k`: AVX-512F + FMA.
-void ccnn_sdot_rows_avx512(long k, long m, const float *x, long ldx, const float *y, float *out);
+/// `out[i·4 + j] = Σ_p a[i·lda + p] · b[j·ldb + p]` for `i < m`, `j < n` (1 ≤ m, n ≤ 4),
+/// `p < k`: AVX-512F + FMA.
+void ccnn_sdot_block_avx512(long k, long m, const float *a, long lda, long n, const float *b, long ldb, float *out);
 
-/// The same with AVX2 + FMA.
-void ccnn_sdot_rows_avx2(long k, long m, const float *x, long ldx, const float *y, float *out);
+/// The same with AVX2 + FMA (n ≤ 2 when m > 2, to stay in the 16 ymm registers).
+void ccnn_sdot_block_avx2(long k, long m, const float *a, long lda, long n, const float *b, long ldb, float *out);
 #endif
 
 #pragma clang assume_nonnull end
