@@ -47,6 +47,17 @@ public func pool2DForward(
   checkPoolingGeometry(g, caller: "pool2DForward")
   let inputPlane = g.inputPlaneSize, outputPlane = g.outputPlaneSize
   let twoByTwo = g.isTwoByTwoStrideTwo
+  if mode != .average && !twoByTwo && poolsAsSmallPlanes(g) {
+    let taps = WindowTaps(g)
+    parallelChunks(g.batch * g.inputChannels, threads: threads) { _, planes in
+      if mode == .max {
+        extremumSmallPlanesForward(input, output, argIndex, planes: planes, taps: taps, geometry: g, order: MaxOrder.self)
+      } else {
+        extremumSmallPlanesForward(input, output, argIndex, planes: planes, taps: taps, geometry: g, order: MinOrder.self)
+      }
+    }
+    return
+  }
   parallelChunks(g.batch * g.inputChannels, threads: threads) { _, planes in
     for plane in planes {
       let x = input + plane * inputPlane
@@ -158,7 +169,7 @@ func poolingPrefers(_ candidate: Float, over best: Float, max isMax: Bool) -> Bo
 /// plane, row by row, keeping the first winner; where whole windows lie inside the plane
 /// horizontally, four neighbouring outputs are scanned at once with vector selects (the same
 /// scan, lane by lane).
-private func extremumPlaneForward<Order: PoolingOrder>(
+func extremumPlaneForward<Order: PoolingOrder>(
   _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>?,
   geometry g: ConvGeometry, order: Order.Type
 ) {

@@ -29,6 +29,11 @@ private let poolGeometries: [ConvGeometry] = [
   S.geometry(n: 2, c: 2, h: 7, w: 32, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)),
   S.geometry(n: 1, c: 3, h: 16, w: 16, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)),
   S.geometry(n: 1, c: 2, h: 5, w: 11, kh: 3, kw: 3, sh: 1, sw: 1, pad: (1, 1, 1, 1)),
+  // Tiny planes (GoogLeNet's 3×3 stride-1 pools on CIFAR-sized input), pooled four planes at
+  // a time with the leftover planes one by one: 9, 10 and 6 planes.
+  S.geometry(n: 3, c: 3, h: 2, w: 2, kh: 3, kw: 3, sh: 1, sw: 1, pad: (1, 1, 1, 1)),
+  S.geometry(n: 2, c: 5, h: 1, w: 1, kh: 3, kw: 3, sh: 1, sw: 1, pad: (1, 1, 1, 1)),
+  S.geometry(n: 2, c: 3, h: 4, w: 4, kh: 3, kw: 3, sh: 1, sw: 1, pad: (1, 1, 1, 1)),
 ]
 
 private let poolCases: [PoolCase] = PoolingMode.allCases.flatMap { mode in
