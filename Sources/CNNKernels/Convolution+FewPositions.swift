@@ -20,8 +20,13 @@
 
 extension ConvolutionPlan {
   /// Whether the convolution runs as one GEMM per output position over the window's real taps
-  /// (see above): one group and at most ``fewPositions`` output positions.
-  var runsAtFewPositions: Bool { outputPlane <= Self.fewPositions && groups == 1 }
+  /// (see above): one group and at most ``fewPositions`` output positions. A pointwise
+  /// convolution (1×1, stride 1, no padding) has no padding taps to leave out, so over 2–4
+  /// positions it stays one batch-wide GEMM that reads the input in place, rather than
+  /// gathering each position's values; over one position the input is `X_p` itself.
+  var runsAtFewPositions: Bool {
+    outputPlane <= Self.fewPositions && groups == 1 && !(isPointwise && outputPlane > 1)
+  }
 
   /// The most output positions run one GEMM each (2×2 maps). At 4×4, 69 % of a 3×3 padded
   /// window is real, too little to pay for 16 GEMMs and gathers: with 16 here, N128

@@ -34,5 +34,8 @@ private typealias S = ConvTestSupport
     let plan = { (g: ConvGeometry, groups: Int) in ConvolutionPlan(g, outputChannels: 2, groups: groups, caller: "test") }
     #expect(!plan(S.geometry(n: 1, c: 2, h: 3, w: 3, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 1).runsAtFewPositions)
     #expect(!plan(S.geometry(n: 1, c: 2, h: 1, w: 1, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 2).runsAtFewPositions)
+    // Pointwise: one batch-wide GEMM over a 2×2 map (nothing to leave out); a 1×1 map is X_p.
+    #expect(!plan(S.geometry(n: 1, c: 2, h: 2, w: 2, kh: 1, kw: 1), 1).runsAtFewPositions)
+    #expect(plan(S.geometry(n: 1, c: 2, h: 1, w: 1, kh: 1, kw: 1), 1).runsAtFewPositions)
   }
 }
