@@ -1,7 +1,8 @@
-// GEMM with at most four rows of C: one to four images through a fully connected layer, or
-// a convolution at batch 1 that runs at few positions. The packed GEMM would copy all of B
-// into panels (for VGG's first dense layer, 25088 × 4096 floats, 411 MB, per image) and then
-// run a micro-kernel whose 14-row tiles hold 1–4 real rows. Here B is read once, in place:
+// GEMM with few rows of C: 1–4 (up to 32 when B is a dense layer's weight, stored
+// transposed) images through a fully connected layer, or a convolution at a small batch that
+// runs at few positions. The packed GEMM would copy all of B into panels (for VGG's first
+// dense layer, 25088 × 4096 floats, 411 MB, per call) for a few rows of A, and then run a
+// micro-kernel whose 14-row tiles hold 1–4 real rows. Here B is read once, in place:
 //
 //   op(B) stored transposed (B[p, j] = b[j·ldb + p], a dense layer's weight [out, in]):
 //     C[i, j] = alpha · ⟨A_i, b_j⟩ + beta · C[i, j], dot products of contiguous rows, four
@@ -17,7 +18,17 @@ import CCNNKernels
 /// The most rows of C that `gemm` computes straight from B, without packing.
 let gemmFewRowsLimit = 4
 
-/// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C` for `1 ≤ m ≤ gemmFewRowsLimit`,
+/// The most rows of C that `gemm` computes straight from a B stored transposed (a dense
+/// layer's weight), with the C kernels: each group of 4 rows of B is read from memory once
+/// and used by every row of A, which stays in cache.
+let gemmFewRowsTransposedLimit = 32
+
+/// Whether `gemm` runs `gemmFewRows` for this shape.
+func runsAsFewRows(m: Int, transposeB: Bool, kernel: GEMMKernel = .current) -> Bool {
+  m >= 1 && (m <= gemmFewRowsLimit || (transposeB && kernel != .portable && m <= gemmFewRowsTransposedLimit))
+}
+
+/// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C` for the shapes `runsAsFewRows` accepts,
 /// with the contract of `gemmNaive` (beta == 0 overwrites C without reading it). `kernel`
 /// picks the dot products' instructions (C with AVX-512 or AVX2, or Swift SIMD).
 func gemmFewRows(
@@ -25,7 +36,9 @@ func gemmFewRows(
   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
 ) {
-  precondition((1...gemmFewRowsLimit).contains(m), "gemmFewRows takes 1 to \(gemmFewRowsLimit) rows, got \(m)")
+  precondition(
+    runsAsFewRows(m: m, transposeB: transposeB, kernel: kernel),
+    "gemmFewRows takes 1 to \(gemmFewRowsLimit) rows (\(gemmFewRowsTransposedLimit) with B transposed), got \(m)")
   // op(A) as m contiguous rows of k.
   let rows = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m * k))
   defer { rows.deallocate() }
@@ -42,18 +55,22 @@ func gemmFewRows(
   if transposeB {
     parallelChunks(n, threads: workers) { _, columns in
       if kernel != .portable {
-        // Up to 4 rows of the stored B at a time: out[i·4 + t] = ⟨A_i, b_(j+t)⟩.
+        // Up to 4 rows of the stored B at a time against every group of up to 4 rows of A
+        // (which stay in cache): out[i·4 + t] = ⟨A_(i0+i), b_(j+t)⟩.
         let step = kernel == .avx2 && m > 2 ? 2 : 4
         var j = columns.lowerBound
         while j < columns.upperBound {
           let count = min(step, columns.upperBound - j)
-          var sums = SIMD16<Float>()
-          withUnsafeMutableBytes(of: &sums) { raw in
-            let out = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-            dotBlock(kernel, k: k, m: m, rowsA, count, b + j * ldb, ldb: ldb, out)
-          }
-          for i in 0..<m {
-            for t in 0..<count { store(sums[i * 4 + t], i, j + t) }
+          for i0 in stride(from: 0, to: m, by: 4) {
+            let rows = min(4, m - i0)
+            var sums = SIMD16<Float>()
+            withUnsafeMutableBytes(of: &sums) { raw in
+              let out = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+              dotBlock(kernel, k: k, m: rows, rowsA + i0 * k, count, b + j * ldb, ldb: ldb, out)
+            }
+            for i in 0..<rows {
+              for t in 0..<count { store(sums[i * 4 + t], i0 + i, j + t) }
+            }
           }
           j += count
         }

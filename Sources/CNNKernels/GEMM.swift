@@ -84,8 +84,8 @@ public func gemmNaive(
 ///
 /// Same contract as `gemmNaive` (beta == 0 overwrites C without reading it). Packs A and B
 /// into cache-sized blocks and runs a SIMD micro-kernel chosen by CPUID (see `GEMMKernel`),
-/// splitting C over `threads` threads; with 1 to 4 rows of C it reads B in place instead
-/// (`gemmFewRows`). Reentrant: concurrent calls share no state, so
+/// splitting C over `threads` threads; with 1 to 4 rows of C (up to 32 when B is stored
+/// transposed) it reads B in place instead (`gemmFewRows`). Reentrant: concurrent calls share no state, so
 /// callers that parallelize themselves pass `threads: 1`.
 /// - Complexity: O(m · n · k).
 public func gemm(
@@ -93,7 +93,7 @@ public func gemm(
   alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeThreads.count
 ) {
-  if (1...gemmFewRowsLimit).contains(m) && n > 0 && k > 0 {
+  if runsAsFewRows(m: m, transposeB: transposeB) && n > 0 && k > 0 {
     gemmFewRows(
       transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
       b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads)

@@ -58,6 +58,42 @@ struct GEMMFewRowsTests {
     }
   }
 
+  /// With B stored transposed (a dense layer's weight) and a C kernel, up to 32 rows: groups of
+  /// 4 rows of A against each group of 4 rows of B, the last groups partial.
+  @Test(
+    "up to 32 rows with B stored transposed match gemmNaive",
+    arguments: GEMMKernel.allCases.filter { $0.isSupported && $0 != .portable })
+  func transposedUpTo32Rows(kernel: GEMMKernel) {
+    var rng = TestGenerator(state: 5)
+    for (m, n, k) in [(5, 7, 33), (7, 18, 100), (16, 9, 17), (32, 70, 300)] {
+      for (transposeA, beta) in [(false, 0), (true, 0.5)] as [(Bool, Float)] {
+        #expect(runsAsFewRows(m: m, transposeB: true, kernel: kernel))
+        let lda = transposeA ? m : k
+        let a = (0..<(m * k)).map { _ in Float.random(in: -1..<1, using: &rng) }
+        let b = (0..<(n * k)).map { _ in Float.random(in: -1..<1, using: &rng) }
+        var c = (0..<(m * n)).map { _ in beta == 0 ? Float.nan : Float.random(in: -1..<1, using: &rng) }
+        var reference = c
+        gemmNaive(
+          transposeA: transposeA, transposeB: true, m: m, n: n, k: k, alpha: 1.5, a: a, lda: lda, b: b, ldb: k,
+          beta: beta, c: &reference, ldc: n)
+        a.withUnsafeBufferPointer { a in
+          b.withUnsafeBufferPointer { b in
+            c.withUnsafeMutableBufferPointer { c in
+              gemmFewRows(
+                kernel: kernel, transposeA: transposeA, transposeB: true, m: m, n: n, k: k, alpha: 1.5,
+                a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: k, beta: beta, c: c.baseAddress!, ldc: n, threads: 2)
+            }
+          }
+        }
+        let worst = zip(c, reference).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= 2e-5 * Float(k), "\(kernel) m \(m) n \(n) k \(k) tA \(transposeA): \(worst)")
+      }
+    }
+    // Not for B stored row-major, nor past 32 rows.
+    #expect(!runsAsFewRows(m: 5, transposeB: false, kernel: kernel))
+    #expect(!runsAsFewRows(m: 33, transposeB: true, kernel: kernel))
+  }
+
   /// Through the public `gemm`, which sends 1–4 rows here.
   @Test("the result does not depend on the thread count")
   func sameForAnyThreadCount() {
