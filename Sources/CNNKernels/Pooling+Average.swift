@@ -31,10 +31,11 @@ func averagePlaneForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Fl
     for ow in 0..<interior.lowerBound { scalar(ow) }
     let covered = inGroupsOfFour(interior) { ow in
       let left = ow * stride - g.padLeft
+      let eight = readsEight(left: left, g)
       var sum = SIMD4<Float>()
       for h in rows {
         let row = x + h * width + left
-        for kw in 0..<g.kernelWidth { sum += candidates(row + kw, stride: stride) }
+        for kw in 0..<g.kernelWidth { sum += candidates(row + kw, stride: stride, eight: eight) }
       }
       UnsafeMutableRawPointer(out + ow).storeBytes(of: sum / count, as: SIMD4<Float>.self)
     }

@@ -206,12 +206,13 @@ func extremumPlaneForward<Order: PoolingOrder>(
     for ow in 0..<interior.lowerBound { scalar(ow) }
     let covered = inGroupsOfFour(interior) { ow in
       let left = ow * stride - g.padLeft
-      var best = candidates(x + rows.lowerBound * width + left, stride: stride)
+      let eight = readsEight(left: left, g)
+      var best = candidates(x + rows.lowerBound * width + left, stride: stride, eight: eight)
       var bestOffset = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: rows.lowerBound * width + left)) &+ lanes
       for h in rows {
         let row = x + h * width + left
         for kw in 0..<g.kernelWidth {
-          let value = candidates(row + kw, stride: stride)
+          let value = candidates(row + kw, stride: stride, eight: eight)
           let wins = Order.prefers(value, over: best)
           best.replace(with: value, where: wins)
           let offset = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: h * width + left + kw)) &+ lanes
@@ -255,15 +256,23 @@ func inGroupsOfFour(_ interior: Range<Int>, _ body: (_ ow: Int) -> Void) -> Int 
 }
 
 /// `(p[0], p[stride], p[2*stride], p[3*stride])`: one window position of four neighbouring
-/// outputs.
+/// outputs. Stride 2 loads eight floats and keeps the even ones when `eight` says that
+/// `p[7]` is still inside the row (see `readsEight`), and gathers the four otherwise: the
+/// eighth float of the plane's last group could lie past the end of the input.
 @inline(__always)
-func candidates(_ p: UnsafePointer<Float>, stride: Int) -> SIMD4<Float> {
+func candidates(_ p: UnsafePointer<Float>, stride: Int, eight: Bool) -> SIMD4<Float> {
   switch stride {
   case 1: return UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
-  case 2: return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self).evenHalf
+  case 2 where eight: return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self).evenHalf
   default: return SIMD4<Float>(p[0], p[stride], p[2 * stride], p[3 * stride])
   }
 }
+
+/// Whether every eight-float load of the group of four outputs whose windows start at
+/// column `left` stays inside a row of `width` floats: the last window column read is
+/// `left + KW − 1`, and its load reaches seven floats further.
+@inline(__always)
+func readsEight(left: Int, _ g: ConvGeometry) -> Bool { left + g.kernelWidth - 1 + 8 <= g.inputWidth }
 
 /// 2x2 window, stride 2, no padding, four outputs at a time: the even and odd columns of two
 /// input rows are the four candidates, compared in scan order (top-left, top-right,
