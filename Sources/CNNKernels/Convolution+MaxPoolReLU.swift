@@ -46,11 +46,7 @@ public func conv2DMaxPoolReLUForward(
     var batchPool = pool
     batchPool.batch = plan.batch
     pool2DForward(input: convolved.base, output: pooled, geometry: batchPool, mode: .max, argIndex: argIndex, threads: threads)
-    let count = plan.batch * pooledSize
-    parallelChunks(count / 4096 + 1, threads: threads) { _, chunks in
-      let start = min(count, chunks.lowerBound * 4096), end = min(count, chunks.upperBound * 4096)
-      reluForward(pooled + start, pooled + start, count: end - start)
-    }
+    reluForward(pooled, pooled, count: plan.batch * pooledSize)
     return
   }
   let split = plan.threadSplit(threads)

@@ -28,37 +28,8 @@ func packA(
         for i in rows..<mr { dst[i] = 0 }
       }
     } else {
-      // Row i of op(A) is contiguous: 4 rows × 4 values at a time are transposed in
-      // registers into the strip's columns; the rows past a multiple of 4 one by one.
-      var i = 0
-      while i + 4 <= rows {
-        let s0 = a + (i0 + row + i) * lda + p0
-        let (s1, s2, s3) = (s0 + lda, s0 + 2 * lda, s0 + 3 * lda)
-        var p = 0
-        while p + 4 <= kc {
-          transpose4x4(load4(s0 + p), load4(s1 + p), load4(s2 + p), load4(s3 + p), into: strip + p * mr + i, stride: mr)
-          p += 4
-        }
-        while p < kc {
-          store4(SIMD4(s0[p], s1[p], s2[p], s3[p]), strip + p * mr + i)
-          p += 1
-        }
-        i += 4
-      }
-      while i < rows {
-        let src = a + (i0 + row + i) * lda + p0
-        var dst = strip + i
-        for p in 0..<kc {
-          dst.pointee = src[p]
-          dst += mr
-        }
-        i += 1
-      }
-      if rows < mr {
-        for p in 0..<kc {
-          (strip + p * mr + rows).update(repeating: 0, count: mr - rows)
-        }
-      }
+      // Row i of op(A) is contiguous: it becomes column i of the strip.
+      packRunsAsColumns(a + (i0 + row) * lda + p0, runStride: lda, runs: rows, length: kc, into: strip, width: mr)
     }
     s += 1
     row += mr
@@ -68,7 +39,7 @@ func packA(
 extension StridedMatrix {
   /// Packs `B[k0 ..< k0 + kc, j0 ..< j0 + nc]` into `nr`-column strips (see
   /// `GEMMRightOperand.pack`). Row-major B copies contiguous runs of `nr` floats;
-  /// transposed B reads 4 columns contiguously at a time and transposes 4×4 blocks.
+  /// transposed B's columns are contiguous runs, transposed into the strips 4×4 at a time.
   public func pack(
     into panel: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int, nr: Int
   ) {
@@ -79,35 +50,8 @@ extension StridedMatrix {
       let width = min(nr, nc - col)
       let strip = panel + s * kc * nr
       if transposed {
-        // Column j of B is contiguous: 4 columns × 4 values at a time are transposed in
-        // registers into the strip's rows; the columns past a multiple of 4 one by one.
-        var t = 0
-        while t + 4 <= width {
-          let s0 = base + (j0 + col + t) * ld + k0
-          let (s1, s2, s3) = (s0 + ld, s0 + 2 * ld, s0 + 3 * ld)
-          var r = 0
-          while r + 4 <= kc {
-            transpose4x4(load4(s0 + r), load4(s1 + r), load4(s2 + r), load4(s3 + r), into: strip + r * nr + t, stride: nr)
-            r += 4
-          }
-          while r < kc {
-            store4(SIMD4(s0[r], s1[r], s2[r], s3[r]), strip + r * nr + t)
-            r += 1
-          }
-          t += 4
-        }
-        while t < width {
-          let src = base + (j0 + col + t) * ld + k0
-          var dst = strip + t
-          for r in 0..<kc {
-            dst.pointee = src[r]
-            dst += nr
-          }
-          t += 1
-        }
-        if width < nr {
-          for r in 0..<kc { (strip + r * nr + width).update(repeating: 0, count: nr - width) }
-        }
+        // Column j of B is contiguous: it becomes column j of the strip.
+        packRunsAsColumns(base + (j0 + col) * ld + k0, runStride: ld, runs: width, length: kc, into: strip, width: nr)
       } else {
         var src = base + k0 * ld + j0 + col
         var dst = strip
@@ -134,5 +78,42 @@ extension StridedMatrix {
       s += 1
       col += nr
     }
+  }
+}
+
+/// Writes `runs` contiguous source runs of `length` floats, `runStride` apart, as the first
+/// `runs` columns of a `length × width` strip, and zeros in the columns after them:
+/// `strip[p·width + i] = source[i·runStride + p]`. Four runs × four values at a time are
+/// transposed in registers; the runs past a multiple of four go one by one.
+private func packRunsAsColumns(
+  _ source: UnsafePointer<Float>, runStride: Int, runs: Int, length: Int,
+  into strip: UnsafeMutablePointer<Float>, width: Int
+) {
+  var i = 0
+  while i + 4 <= runs {
+    let s0 = source + i * runStride
+    let (s1, s2, s3) = (s0 + runStride, s0 + 2 * runStride, s0 + 3 * runStride)
+    var p = 0
+    while p + 4 <= length {
+      transpose4x4(load4(s0 + p), load4(s1 + p), load4(s2 + p), load4(s3 + p), into: strip + p * width + i, stride: width)
+      p += 4
+    }
+    while p < length {
+      store4(SIMD4(s0[p], s1[p], s2[p], s3[p]), strip + p * width + i)
+      p += 1
+    }
+    i += 4
+  }
+  while i < runs {
+    let run = source + i * runStride
+    var dst = strip + i
+    for p in 0..<length {
+      dst.pointee = run[p]
+      dst += width
+    }
+    i += 1
+  }
+  if runs < width {
+    for p in 0..<length { (strip + p * width + runs).update(repeating: 0, count: width - runs) }
   }
 }
