@@ -54,6 +54,12 @@ func conv2DBackward(
       threads: schedule.blockThreads * schedule.gemmThreads, imageScratchCount: imageScratchCount,
       dOutputImage: dOutputImage)
   }
+  if plan.usesWinograd {
+    return conv2DBackwardWinograd(
+      plan: plan, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
+      threads: schedule.blockThreads * schedule.gemmThreads, imageScratchCount: imageScratchCount,
+      dOutputImage: dOutputImage)
+  }
   let nb = schedule.imagesPerBlock
   let chunks = max(1, min(schedule.blockThreads, schedule.blockCount))  // as parallelChunks splits
   let weightCount = plan.outputChannels * plan.window
@@ -268,6 +274,10 @@ struct ConvolutionPlan {
   /// GEMM rows to pay off, and col2im is used.
   static let transposedMinimumChannels = 16
 
+  /// Whether the passes run as Winograd F(2×2, 3×3) (Convolution+Winograd.swift): by default
+  /// when the shape suits it (`suitsWinograd`); tests turn it off to check the other paths.
+  var usesWinograd = false
+
   init(_ g: ConvGeometry, outputChannels: Int, groups: Int, caller: String) {
     precondition(g.validationError == nil, "\(caller): \(g.validationError ?? "")")
     precondition(groups >= 1, "\(caller): groups must be at least 1, got \(groups)")
@@ -305,6 +315,7 @@ struct ConvolutionPlan {
     } else {
       transposedGeometry = nil
     }
+    usesWinograd = suitsWinograd
   }
 
   /// Floats of workspace for the dOutput operand of the transposed convolution.

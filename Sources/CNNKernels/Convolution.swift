@@ -33,7 +33,8 @@
 //
 // At most four output positions per image (OH·OW ≤ 4, one group) run as one GEMM per
 // position over the window's taps that fall inside the image, without the padding's
-// (Convolution+FewPositions.swift).
+// (Convolution+FewPositions.swift). Larger maps with 3×3 filters, stride 1 and enough channels
+// run as Winograd F(2×2, 3×3), with 2.25× fewer multiplications (Convolution+Winograd.swift).
 
 /// Applies a 2-D convolution (with optional bias and channel groups) to an NCHW batch.
 ///
@@ -69,6 +70,11 @@ func conv2DForward(
 ) {
   if plan.runsAtFewPositions {
     return convolveAtFewPositions(
+      plan: plan, input: input, weight: weight, bias: bias, output: output,
+      threads: schedule.blockThreads * schedule.gemmThreads)
+  }
+  if plan.usesWinograd {
+    return conv2DForwardWinograd(
       plan: plan, input: input, weight: weight, bias: bias, output: output,
       threads: schedule.blockThreads * schedule.gemmThreads)
   }

@@ -326,13 +326,16 @@ private let convCases: [ConvCase] = [
       ConvCase(
         geometry: S.geometry(n: 6, c: 8, h: 7, w: 5, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)), outputChannels: 10),
       ConvCase(geometry: S.geometry(n: 5, c: 6, h: 5, w: 5, kh: 1, kw: 1, sh: 2, sw: 2), outputChannels: 4, bias: false),
+      // A shape Winograd would take, through im2col.
+      ConvCase(geometry: S.geometry(n: 3, c: 16, h: 6, w: 6, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
     ]
 
   @Test(arguments: cases)
   func forwardMatchesNaive(_ c: ConvCase) {
     var rng = S.Generator(seed: S.seed(c.description) &+ 3)
     let g = c.geometry
-    let plan = ConvolutionPlan(g, outputChannels: c.outputChannels, groups: c.groups, caller: "test")
+    var plan = ConvolutionPlan(g, outputChannels: c.outputChannels, groups: c.groups, caller: "test")
+    plan.usesWinograd = false  // the im2col paths; WinogradTests covers the other
     let x = S.random(g.batch * g.inputChannels * g.inputPlaneSize, using: &rng)
     let w = S.random(c.outputChannels * plan.window, using: &rng)
     let b = S.random(c.outputChannels, using: &rng)
@@ -361,7 +364,8 @@ private let convCases: [ConvCase] = [
   func backwardMatchesNaive(_ c: ConvCase) {
     var rng = S.Generator(seed: S.seed(c.description) &+ 4)
     let g = c.geometry
-    let plan = ConvolutionPlan(g, outputChannels: c.outputChannels, groups: c.groups, caller: "test")
+    var plan = ConvolutionPlan(g, outputChannels: c.outputChannels, groups: c.groups, caller: "test")
+    plan.usesWinograd = false  // the im2col paths; WinogradTests covers the other
     let inputCount = g.batch * g.inputChannels * g.inputPlaneSize
     let weightCount = c.outputChannels * plan.window
     let x = S.random(inputCount, using: &rng)

@@ -1,0 +1,331 @@
+// The passes of a convolution computed with Winograd F(2×2, 3×3) (transforms in Winograd.swift).
+//
+// The tile rows of the whole batch (N · TH of them, TW tiles each) are cut into blocks of a
+// few tile rows, sized so that a block's transformed input stays in L2; the threads take
+// blocks. For one block of T tiles:
+//
+//   forward   V[ξ] (C × T) = the input tiles transformed, written straight into the
+//             micro-kernel's B strips (NR tiles wide)
+//             for each MR-row panel of filters:  M[ξ] (MR × T) = U[ξ] · V[ξ], 16 times,
+//             then Y = Aᵀ M A (+ bias) for those MR channels, while M is still in L1
+//   dInput    the forward pass over dY, with the flipped filters (padding 2 − P)
+//   dWeight   D[ξ] (K × T) = (A dY Aᵀ)[ξ],  V[ξ] (C × T) as forward, tile-major
+//             dU[ξ] (K × C) += D[ξ] · V[ξ]ᵀ (16 GEMMs), per thread; at the end the threads'
+//             dU are added in order and dW += Gᵀ dU G
+//   dBias     += the sum of D[5] (the tiles' sums) over the block
+//
+// 2.25× fewer multiplications than im2col + GEMM, for the price of the transforms, which
+// read and write each value a few times; it wins when there are enough channels for the
+// GEMMs to dominate (`ConvolutionPlan.usesWinograd`).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension ConvolutionPlan {
+  /// Fewest input and output channels for Winograd; below, the transforms cost more than the
+  /// multiplications they save.
+  static let winogradMinimumChannels = 16
+
+  /// Whether `CNN_CONV_WINOGRAD=0` in the environment turns Winograd off (to compare).
+  static let winogradAllowed: Bool = {
+    guard let text = getenv("CNN_CONV_WINOGRAD") else { return true }
+    return String(cString: text) != "0"
+  }()
+
+  /// Whether the shape suits Winograd F(2×2, 3×3): 3×3 filters, stride 1, one group, enough
+  /// channels, and more than `fewPositions` output positions (fewer run at few positions,
+  /// which skip the padding's taps and so multiply no more than Winograd would).
+  var suitsWinograd: Bool {
+    let g = geometry
+    return Self.winogradAllowed && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1
+      && g.strideWidth == 1 && groups == 1 && inputChannels >= Self.winogradMinimumChannels
+      && outputChannels >= Self.winogradMinimumChannels && outputPlane > Self.fewPositions
+  }
+
+  /// The shape of dInput as a Winograd convolution: dY `[N, K, OH, OW]` with the flipped
+  /// filters and padding `2 − P` gives `[N, C, H, W]`.
+  var winogradTransposedShape: WinogradShape {
+    let g = geometry
+    let transposed = ConvGeometry(
+      batch: g.batch, inputChannels: outputChannels, inputHeight: g.outputHeight, inputWidth: g.outputWidth,
+      kernelHeight: 3, kernelWidth: 3, padTop: 2 - g.padTop, padBottom: 2 - g.padBottom,
+      padLeft: 2 - g.padLeft, padRight: 2 - g.padRight)
+    return WinogradShape(transposed, outputChannels: inputChannels)
+  }
+}
+
+/// Splits the batch's tile rows into blocks of `rowsPerBlock`, at least `threads` blocks
+/// when there are that many tile rows.
+struct WinogradBlocks {
+  let tileRows: Int
+  let rowsPerBlock: Int
+  var count: Int { (tileRows + rowsPerBlock - 1) / rowsPerBlock }
+
+  /// Blocks of about `columns` tiles (at least one tile row each).
+  init(_ shape: WinogradShape, columns: Int, threads: Int) {
+    tileRows = shape.batch * shape.tileRows
+    let rows = max(1, columns / max(1, shape.tileColumns))
+    let perThread = (tileRows + max(1, threads) - 1) / max(1, threads)
+    rowsPerBlock = max(1, min(rows, perThread))
+  }
+
+  /// The global tile rows (`n · TH + ty`) of block `block`.
+  func rows(ofBlock block: Int) -> Range<Int> {
+    (block * rowsPerBlock)..<min(tileRows, (block + 1) * rowsPerBlock)
+  }
+}
+
+/// Remembers, per thread, which image a closure last produced, so that tile rows of the same
+/// image do not ask for it again.
+struct CachedImage {
+  private var index = -1
+  private var pointer: UnsafePointer<Float>?
+
+  mutating func image(
+    _ n: Int, scratch: UnsafeMutablePointer<Float>,
+    _ produce: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+  ) -> UnsafePointer<Float> {
+    if n != index || pointer == nil {
+      pointer = produce(n, scratch)
+      index = n
+    }
+    return pointer!
+  }
+}
+
+/// The forward pass: `output [N, K, OH, OW] = conv3x3(input) + bias`, image n's input
+/// `[C, H, W]` given by `image(n, scratch)` (`imageScratchCount` floats of scratch per thread).
+func winogradForward(
+  shape: WinogradShape, filters: WinogradFilters, bias: UnsafePointer<Float>?,
+  output: UnsafeMutablePointer<Float>, kernel: GEMMKernel = .current, threads: Int, imageScratchCount: Int = 0,
+  image: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+) {
+  let (channels, outputs, tileColumns) = (shape.inputChannels, shape.outputChannels, shape.tileColumns)
+  let (mr, nr) = (kernel.mr, kernel.nr)
+  precondition(filters.mr == mr, "Winograd filters packed for MR = \(filters.mr), kernel has \(mr)")
+  // V (16 · C · T floats) about 512 KB, so that it stays in L2 for the 16 · K/MR GEMMs.
+  let blocks = WinogradBlocks(shape, columns: max(nr, min(512, (1 << 17) / (16 * channels))), threads: threads)
+  let maxColumns = blocks.rowsPerBlock * tileColumns
+  let maxStrips = (maxColumns + nr - 1) / nr
+  let micro = kernel.microKernel
+  let plane = shape.height * shape.width
+  let outputPlane = shape.outputHeight * shape.outputWidth
+
+  parallelChunks(blocks.count, threads: threads) { _, range in
+    let v = FloatBuffer(count: 16 * channels * maxStrips * nr)
+    // M: 16 × MR rows of the block's tiles, plus a group of 8 that the output transform may
+    // read past the last tile.
+    let ldm = maxStrips * nr
+    let m = FloatBuffer(count: 16 * mr * ldm + 8)
+    let rowScratch = WinogradRowScratch(shape)
+    let imageScratch = FloatBuffer(count: imageScratchCount)
+    defer {
+      v.deallocate()
+      m.deallocate()
+      rowScratch.deallocate()
+      imageScratch.deallocate()
+    }
+    var cache = CachedImage()
+    for block in range {
+      let rows = blocks.rows(ofBlock: block)
+      let columns = rows.count * tileColumns
+      let strips = (columns + nr - 1) / nr
+      let stripSize = channels * nr
+
+      // V[ξ] into strips: tile q of the block, channel c → v[((ξ·S + q/NR)·C + c)·NR + q%NR].
+      for (local, row) in rows.enumerated() {
+        let n = row / shape.tileRows, ty = row % shape.tileRows
+        let x = cache.image(n, scratch: imageScratch.base, image)
+        for c in 0..<channels {
+          winogradInputTransform(plane: x + c * plane, ty: ty, shape: shape, scratch: rowScratch)
+          for xi in 0..<16 {
+            copyIntoStrips(
+              rowScratch.transformedRow(xi), count: tileColumns, firstColumn: local * tileColumns,
+              strips: v.base + xi * strips * stripSize + c * nr, stripSize: stripSize, nr: nr)
+          }
+        }
+      }
+      let tail = columns % nr
+      if tail != 0 {
+        for xi in 0..<16 {
+          for c in 0..<channels {
+            (v.base + ((xi * strips + strips - 1) * channels + c) * nr + tail).update(repeating: 0, count: nr - tail)
+          }
+        }
+      }
+
+      for panel in 0..<filters.panels {
+        let k0 = panel * mr, panelRows = min(mr, outputs - k0)
+        for xi in 0..<16 {
+          let a = filters.panel(xi, panel)
+          let product = m.base + xi * mr * ldm
+          for s in 0..<strips {
+            micro(
+              channels, a, UnsafePointer(v.base + (xi * strips + s) * stripSize), product + s * nr, ldm, panelRows,
+              min(nr, columns - s * nr), 1, 0)
+          }
+        }
+        for r in 0..<panelRows {
+          let k = k0 + r
+          for (local, row) in rows.enumerated() {
+            let n = row / shape.tileRows, ty = row % shape.tileRows
+            winogradOutputTransform(
+              m.base + r * ldm + local * tileColumns, mStride: mr * ldm, bias: bias?[k] ?? 0, ty: ty, shape: shape,
+              output: output + (n * outputs + k) * outputPlane)
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Copies `count` values into consecutive columns of NR-wide strips, from column
+/// `firstColumn`: column q goes to `strips[(q / nr) · stripSize + q % nr]`.
+@inline(__always)
+private func copyIntoStrips(
+  _ values: UnsafePointer<Float>, count: Int, firstColumn: Int, strips: UnsafeMutablePointer<Float>,
+  stripSize: Int, nr: Int
+) {
+  var done = 0
+  while done < count {
+    let q = firstColumn + done
+    let lane = q % nr
+    let run = min(nr - lane, count - done)
+    (strips + (q / nr) * stripSize + lane).update(from: values + done, count: run)
+    done += run
+  }
+}
+
+/// The weight and bias gradients: `dWeight [K, C, 3, 3] += Gᵀ dU G` and `dBias [K] +=` the
+/// sums of dY, image n's dY `[K, OH, OW]` given by `dOutputImage(n, scratch)`. Each thread
+/// sums its blocks into its own dU; the threads' sums are added in order (deterministic for a
+/// given thread count).
+func winogradWeightGradient(
+  shape: WinogradShape, input: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>?,
+  dBias: UnsafeMutablePointer<Float>?, kernel: GEMMKernel = .current, threads: Int, imageScratchCount: Int,
+  dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+) {
+  let (channels, outputs, tileColumns) = (shape.inputChannels, shape.outputChannels, shape.tileColumns)
+  // D and V together (16 · (K + C) · T floats) about 8 MB: the GEMMs' depth is T, and every
+  // block adds into the thread's whole dU.
+  let blocks = WinogradBlocks(
+    shape, columns: max(64, min(4096, (1 << 21) / (16 * (channels + outputs)))), threads: threads)
+  let chunks = max(1, min(threads, blocks.count))
+  let ld = blocks.rowsPerBlock * tileColumns
+  let gradientCount = 16 * outputs * channels
+  let gradients = FloatBuffer(count: chunks * (gradientCount + outputs))
+  defer { gradients.deallocate() }
+  gradients.base.initialize(repeating: 0, count: chunks * (gradientCount + outputs))
+  let plane = shape.height * shape.width
+  let outputPlane = shape.outputHeight * shape.outputWidth
+
+  parallelChunks(blocks.count, threads: chunks) { chunk, range in
+    let du = gradients.base + chunk * (gradientCount + outputs)
+    let biasSums = du + gradientCount
+    let v = FloatBuffer(count: 16 * channels * ld)
+    let d = FloatBuffer(count: 16 * outputs * ld)
+    let inputScratch = WinogradRowScratch(shape)
+    let outputScratch = WinogradRowScratch(shape)
+    let imageScratch = FloatBuffer(count: imageScratchCount)
+    defer {
+      for buffer in [v, d, imageScratch] { buffer.deallocate() }
+      inputScratch.deallocate()
+      outputScratch.deallocate()
+    }
+    var cache = CachedImage()
+    for block in range {
+      let rows = blocks.rows(ofBlock: block)
+      let columns = rows.count * tileColumns
+      for (local, row) in rows.enumerated() {
+        let n = row / shape.tileRows, ty = row % shape.tileRows
+        let first = local * tileColumns
+        if dWeight != nil {
+          let x = input + n * shape.imageSize
+          for c in 0..<channels {
+            winogradInputTransform(plane: x + c * plane, ty: ty, shape: shape, scratch: inputScratch)
+            for xi in 0..<16 {
+              (v.base + (xi * channels + c) * ld + first).update(from: inputScratch.transformedRow(xi), count: tileColumns)
+            }
+          }
+        }
+        let dy = cache.image(n, scratch: imageScratch.base, dOutputImage)
+        for k in 0..<outputs {
+          winogradOutputGradientTransform(plane: dy + k * outputPlane, ty: ty, shape: shape, scratch: outputScratch)
+          for xi in 0..<16 {
+            (d.base + (xi * outputs + k) * ld + first).update(from: outputScratch.transformedRow(xi), count: tileColumns)
+          }
+        }
+      }
+      if dBias != nil {
+        for k in 0..<outputs { biasSums[k] += sumFloats(d.base + (5 * outputs + k) * ld, count: columns) }
+      }
+      if dWeight != nil {
+        for xi in 0..<16 {
+          gemm(
+            kernel: kernel, m: outputs, a: d.base + xi * outputs * ld, lda: ld,
+            b: StridedMatrix(v.base + xi * channels * ld, rows: columns, columns: channels, leadingDimension: ld, transposed: true),
+            beta: 1, c: du + xi * outputs * channels, ldc: channels, threads: 1)
+        }
+      }
+    }
+  }
+
+  // Add the threads' sums in order, then dW += Gᵀ dU G per (k, c) and dBias += the sums.
+  for chunk in 1..<chunks {
+    let part = gradients.base + chunk * (gradientCount + outputs)
+    for i in 0..<(gradientCount + outputs) { gradients.base[i] += part[i] }
+  }
+  if let dWeight {
+    let pairs = outputs * channels
+    for pair in 0..<pairs {
+      winogradFilterGradient(gradients.base + pair, stride: pairs, into: dWeight + pair * 9)
+    }
+  }
+  if let dBias {
+    for k in 0..<outputs { dBias[k] += gradients.base[gradientCount + k] }
+  }
+}
+
+/// `conv2DForward` by Winograd (`plan.usesWinograd`).
+func conv2DForwardWinograd(
+  plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+  output: UnsafeMutablePointer<Float>, threads: Int
+) {
+  let shape = WinogradShape(plan.geometry, outputChannels: plan.outputChannels)
+  let kernel = GEMMKernel.current
+  let filters = WinogradFilters(
+    weight: weight, outputs: plan.outputChannels, inputs: plan.inputChannels, flipped: false, mr: kernel.mr)
+  defer { filters.storage.deallocate() }
+  winogradForward(shape: shape, filters: filters, bias: bias, output: output, kernel: kernel, threads: threads) { n, _ in
+    input + n * shape.imageSize
+  }
+}
+
+/// `conv2DBackward` by Winograd (`plan.usesWinograd`): dInput as the forward pass over dY with
+/// the flipped filters, then dWeight and dBias.
+func conv2DBackwardWinograd(
+  plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
+  threads: Int, imageScratchCount: Int,
+  dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+) {
+  let kernel = GEMMKernel.current
+  if let dInput {
+    let filters = WinogradFilters(
+      weight: weight, outputs: plan.inputChannels, inputs: plan.outputChannels, flipped: true, mr: kernel.mr)
+    defer { filters.storage.deallocate() }
+    winogradForward(
+      shape: plan.winogradTransposedShape, filters: filters, bias: nil, output: dInput, kernel: kernel,
+      threads: threads, imageScratchCount: imageScratchCount, image: dOutputImage)
+  }
+  if dWeight != nil || dBias != nil {
+    winogradWeightGradient(
+      shape: WinogradShape(plan.geometry, outputChannels: plan.outputChannels), input: input, dWeight: dWeight,
+      dBias: dBias, kernel: kernel, threads: threads, imageScratchCount: imageScratchCount,
+      dOutputImage: dOutputImage)
+  }
+}

@@ -1,0 +1,328 @@
+// Winograd's minimal filtering F(2×2, 3×3): a 3×3, stride-1 convolution computed on 2×2
+// output tiles with 16 multiplications per tile and channel pair instead of 36 (Lavin and
+// Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
+//
+// For one input channel's 4×4 input tile d (rows 2ty − PT …, columns 2tx − PL …) and one
+// filter g (3×3), the 2×2 output tile is
+//
+//   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+//
+//        ⎡1  0  −1  0⎤        ⎡ 1    0    0 ⎤
+//   Bᵀ = ⎢0  1   1  0⎥    G = ⎢1/2  1/2  1/2⎥    Aᵀ = ⎡1  1   1   0⎤
+//        ⎢0 −1   1  0⎥        ⎢1/2 −1/2  1/2⎥         ⎣0  1  −1  −1⎦
+//        ⎣0  1   0 −1⎦        ⎣ 0    0    1 ⎦
+//
+// Summed over the input channels, the 16 positions ξ of the 4×4 products are 16 GEMMs:
+//
+//   U[ξ] (K × C) = the transformed filters      V[ξ] (C × T) = the transformed input tiles
+//   M[ξ] (K × T) = U[ξ] · V[ξ]                  Y = Aᵀ M A per tile, K × T tiles of 2×2
+//
+// and the gradients follow from the same transforms, since each step is linear:
+//
+//   dX: a stride-1 convolution of dY with the flipped filters (the same algorithm)
+//   dU[ξ] (K × C) = Σ over tiles of (A dY Aᵀ)[ξ] · V[ξ]ᵀ,   dW = Gᵀ dU G per (k, c)
+//   dBias[k] = Σ over tiles of (A dY Aᵀ)[1, 1] (that entry is the tile's sum)
+//
+// The tiles of one output map form TH × TW tile rows and columns (TH = ⌈OH/2⌉, TW = ⌈OW/2⌉);
+// tiles past the map's last row or column read zeros and their extra outputs are dropped.
+// This file holds the shape and the three transforms; Convolution+Winograd.swift the passes.
+
+/// The shape of one Winograd convolution: input `[N, C, H, W]` → output `[N, K, OH, OW]`,
+/// 3×3 filters, stride 1, with `padTop` rows and `padLeft` columns of zeros before the input
+/// (the bottom and right padding only decide OH and OW).
+struct WinogradShape: Equatable {
+  let batch: Int
+  let inputChannels: Int
+  let height: Int
+  let width: Int
+  let outputChannels: Int
+  let outputHeight: Int
+  let outputWidth: Int
+  let padTop: Int
+  let padLeft: Int
+
+  /// The shape of a 3×3, stride-1 `geometry` with `outputChannels` filters.
+  init(_ geometry: ConvGeometry, outputChannels: Int) {
+    batch = geometry.batch
+    inputChannels = geometry.inputChannels
+    height = geometry.inputHeight
+    width = geometry.inputWidth
+    self.outputChannels = outputChannels
+    outputHeight = geometry.outputHeight
+    outputWidth = geometry.outputWidth
+    padTop = geometry.padTop
+    padLeft = geometry.padLeft
+  }
+
+  /// TH = ⌈OH / 2⌉: tile rows per image.
+  var tileRows: Int { (outputHeight + 1) / 2 }
+  /// TW = ⌈OW / 2⌉: tiles per tile row.
+  var tileColumns: Int { (outputWidth + 1) / 2 }
+  /// TW rounded up to the 8 tiles the transforms take at a time.
+  var paddedTileColumns: Int { roundUp(tileColumns, to: 8) }
+  /// Floats of one padded input row the input transform reads: `2 · paddedTileColumns + 2`
+  /// (input column `x` is at `x + padLeft`; everything else is zero).
+  var paddedRowLength: Int { 2 * paddedTileColumns + 2 }
+  /// Floats of a `[C, H, W]` image.
+  var imageSize: Int { inputChannels * height * width }
+  /// Floats of a `[K, OH, OW]` output image.
+  var outputImageSize: Int { outputChannels * outputHeight * outputWidth }
+}
+
+/// The 16 filter transforms `U[ξ] = G g Gᵀ`, packed as the GEMM micro-kernel's A panels:
+/// for each ξ, ⌈K / MR⌉ panels of `C × MR` floats, `panel[c·MR + r] = U[ξ][panel·MR + r, c]`
+/// (zero past K). Built once per call; the caller deallocates `storage`.
+struct WinogradFilters {
+  let storage: FloatBuffer
+  let outputs: Int
+  let inputs: Int
+  let mr: Int
+  /// ⌈K / MR⌉.
+  let panels: Int
+
+  /// Transforms `weight` `[K, C, 3, 3]`, or with `flipped`, the filters of the transposed
+  /// convolution that gives dX: `g[c][k][i][j] = weight[k][c][2 − i][2 − j]` (then the
+  /// outputs are the C channels and the inputs the K).
+  init(weight: UnsafePointer<Float>, outputs: Int, inputs: Int, flipped: Bool, mr: Int) {
+    self.outputs = outputs
+    self.inputs = inputs
+    self.mr = mr
+    panels = (outputs + mr - 1) / mr
+    let panelSize = inputs * mr
+    storage = FloatBuffer(count: 16 * panels * panelSize)
+    let u = storage.base
+    u.initialize(repeating: 0, count: 16 * panels * panelSize)
+    for o in 0..<outputs {
+      for i in 0..<inputs {
+        var g = SIMD16<Float>()
+        for tap in 0..<9 {
+          g[tap] = flipped ? weight[(i * outputs + o) * 9 + 8 - tap] : weight[(o * inputs + i) * 9 + tap]
+        }
+        let transformed = winogradFilterTransform(g)
+        let panel = o / mr, r = o % mr
+        for xi in 0..<16 {
+          u[(xi * panels + panel) * panelSize + i * mr + r] = transformed[xi]
+        }
+      }
+    }
+  }
+
+  /// The A panel of position `xi` and rows `panel·MR ..< panel·MR + MR`: `C × MR` floats.
+  func panel(_ xi: Int, _ panel: Int) -> UnsafePointer<Float> {
+    UnsafePointer(storage.base + (xi * panels + panel) * inputs * mr)
+  }
+}
+
+/// `u = G g Gᵀ` for one 3×3 filter: `g[3i + j]` → `u[4i + j]` (both row-major).
+func winogradFilterTransform(_ g: SIMD16<Float>) -> SIMD16<Float> {
+  // G g (4 × 3), row by row, then (G g) Gᵀ.
+  @inline(__always)
+  func expand(_ a: Float, _ b: Float, _ c: Float) -> SIMD4<Float> {
+    SIMD4(a, 0.5 * (a + b + c), 0.5 * (a - b + c), c)
+  }
+  var u = SIMD16<Float>()
+  for j in 0..<3 {
+    let g0 = g[j], g1 = g[3 + j], g2 = g[6 + j]
+    let column = expand(g0, g1, g2)  // column j of G g
+    for i in 0..<4 { u[4 * i + j] = column[i] }
+  }
+  for i in 0..<4 {
+    let row = expand(u[4 * i], u[4 * i + 1], u[4 * i + 2])
+    for j in 0..<4 { u[4 * i + j] = row[j] }
+  }
+  return u
+}
+
+/// `dg += Gᵀ du G` for one filter: the gradient of `u = G g Gᵀ`, from the 16 entries of `du`
+/// (`du[ξ]` at `du[ξ · stride]`) into the 3×3 `dg` (row-major).
+func winogradFilterGradient(_ du: UnsafePointer<Float>, stride: Int, into dg: UnsafeMutablePointer<Float>) {
+  // Gᵀ's rows are (1, ½, ½, 0), (0, ½, −½, 0) and (0, ½, ½, 1).
+  @inline(__always)
+  func reduce(_ a: Float, _ b: Float, _ c: Float, _ d: Float) -> SIMD3<Float> {
+    SIMD3(a + 0.5 * (b + c), 0.5 * (b - c), 0.5 * (b + c) + d)
+  }
+  var t = SIMD16<Float>()  // Gᵀ du, 3 × 4, at t[4i + j]
+  for j in 0..<4 {
+    let column = reduce(du[j * stride], du[(4 + j) * stride], du[(8 + j) * stride], du[(12 + j) * stride])
+    for i in 0..<3 { t[4 * i + j] = column[i] }
+  }
+  for i in 0..<3 {
+    let row = reduce(t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3])
+    for j in 0..<3 { dg[3 * i + j] += row[j] }
+  }
+}
+
+/// Per-thread buffers of one of the tile-row transforms (each transform keeps its own, since
+/// each relies on the zeros the other would overwrite).
+struct WinogradRowScratch {
+  /// Four padded input rows, `shape.paddedRowLength` floats each; zero outside the image's
+  /// columns, which no row ever writes.
+  let rows: FloatBuffer
+  /// The 16 transformed rows of one tile row, `shape.paddedTileColumns` floats each.
+  let transformed: FloatBuffer
+  let rowLength: Int
+  let tileColumns: Int
+
+  init(_ shape: WinogradShape) {
+    rowLength = shape.paddedRowLength
+    tileColumns = shape.paddedTileColumns
+    rows = FloatBuffer(count: 4 * rowLength)
+    rows.base.initialize(repeating: 0, count: 4 * rowLength)
+    transformed = FloatBuffer(count: 16 * tileColumns)
+  }
+
+  func deallocate() {
+    rows.deallocate()
+    transformed.deallocate()
+  }
+
+  /// Row ξ of `transformed`: tile tx's value at `[tx]`.
+  func transformedRow(_ xi: Int) -> UnsafeMutablePointer<Float> { transformed.base + xi * tileColumns }
+}
+
+/// `V = Bᵀ d B` for every tile of tile row `ty` of one channel `plane` (`[H, W]`): tile tx's
+/// 16 values into `scratch.transformedRow(ξ)[tx]` (lanes past TW hold junk).
+///
+///   vertical   t0 = d0 − d2,  t1 = d1 + d2,  t2 = d2 − d1,  t3 = d1 − d3   (input rows)
+///   across     v[i][0] = t_i[2tx] − t_i[2tx+2],  v[i][1] = t_i[2tx+1] + t_i[2tx+2],
+///              v[i][2] = t_i[2tx+2] − t_i[2tx+1],  v[i][3] = t_i[2tx+1] − t_i[2tx+3]
+func winogradInputTransform(
+  plane: UnsafePointer<Float>, ty: Int, shape: WinogradShape, scratch: WinogradRowScratch
+) {
+  let rows = scratch.rows.base
+  let length = scratch.rowLength
+  let columns = min(shape.width, length - shape.padLeft)
+  let top = 2 * ty - shape.padTop
+  for i in 0..<4 {
+    let destination = rows + i * length + shape.padLeft
+    let y = top + i
+    if y >= 0 && y < shape.height {
+      destination.update(from: plane + y * shape.width, count: columns)
+    } else {
+      destination.update(repeating: 0, count: columns)
+    }
+  }
+  let d0 = UnsafeRawPointer(rows), d1 = UnsafeRawPointer(rows + length)
+  let d2 = UnsafeRawPointer(rows + 2 * length), d3 = UnsafeRawPointer(rows + 3 * length)
+  let out = UnsafeMutableRawPointer(scratch.transformed.base)
+  let stride = scratch.tileColumns * 4
+  for tx in Swift.stride(from: 0, to: shape.tileColumns, by: 8) {
+    // 16 input columns from 2tx and from 2tx + 2, in each of the four rows.
+    let here = 2 * tx * 4, next = here + 8
+    let a0 = d0.loadUnaligned(fromByteOffset: here, as: SIMD16<Float>.self)
+    let a1 = d1.loadUnaligned(fromByteOffset: here, as: SIMD16<Float>.self)
+    let a2 = d2.loadUnaligned(fromByteOffset: here, as: SIMD16<Float>.self)
+    let a3 = d3.loadUnaligned(fromByteOffset: here, as: SIMD16<Float>.self)
+    let b0 = d0.loadUnaligned(fromByteOffset: next, as: SIMD16<Float>.self)
+    let b1 = d1.loadUnaligned(fromByteOffset: next, as: SIMD16<Float>.self)
+    let b2 = d2.loadUnaligned(fromByteOffset: next, as: SIMD16<Float>.self)
+    let b3 = d3.loadUnaligned(fromByteOffset: next, as: SIMD16<Float>.self)
+    let column = tx * 4
+    @inline(__always)
+    func across(_ i: Int, _ a: SIMD16<Float>, _ b: SIMD16<Float>) {
+      let even = a.evenHalf, odd = a.oddHalf, even2 = b.evenHalf, odd2 = b.oddHalf
+      let row = out + 4 * i * stride + column
+      row.storeBytes(of: even - even2, as: SIMD8<Float>.self)
+      (row + stride).storeBytes(of: odd + even2, as: SIMD8<Float>.self)
+      (row + 2 * stride).storeBytes(of: even2 - odd, as: SIMD8<Float>.self)
+      (row + 3 * stride).storeBytes(of: odd - odd2, as: SIMD8<Float>.self)
+    }
+    across(0, a0 - a2, b0 - b2)
+    across(1, a1 + a2, b1 + b2)
+    across(2, a2 - a1, b2 - b1)
+    across(3, a1 - a3, b1 - b3)
+  }
+}
+
+/// `A dY Aᵀ` (the gradient of the 16 products) for every tile of tile row `ty` of one
+/// output-gradient `plane` (`[OH, OW]`): tile tx's 16 values into
+/// `scratch.transformedRow(ξ)[tx]`. With `y_a` the tile's row a (zero past the map):
+///
+///   vertical   u0 = y0,  u1 = y0 + y1,  u2 = y0 − y1,  u3 = −y1
+///   across     w[i][0] = u_i[2tx],  w[i][1] = u_i[2tx] + u_i[2tx+1],
+///              w[i][2] = u_i[2tx] − u_i[2tx+1],  w[i][3] = −u_i[2tx+1]
+func winogradOutputGradientTransform(
+  plane: UnsafePointer<Float>, ty: Int, shape: WinogradShape, scratch: WinogradRowScratch
+) {
+  let rows = scratch.rows.base
+  let length = scratch.rowLength
+  let width = shape.outputWidth
+  for a in 0..<2 {
+    let y = 2 * ty + a
+    let destination = rows + a * length
+    if y < shape.outputHeight {
+      destination.update(from: plane + y * width, count: width)
+    } else {
+      destination.update(repeating: 0, count: width)
+    }
+    // Columns from OW up to 2·TWp stay zero: written by no one (rows 0 and 1 start at 0).
+  }
+  let y0 = UnsafeRawPointer(rows), y1 = UnsafeRawPointer(rows + length)
+  let out = UnsafeMutableRawPointer(scratch.transformed.base)
+  let stride = scratch.tileColumns * 4
+  for tx in Swift.stride(from: 0, to: shape.tileColumns, by: 8) {
+    let offset = 2 * tx * 4
+    let r0 = y0.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+    let r1 = y1.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+    let column = tx * 4
+    @inline(__always)
+    func across(_ i: Int, _ u: SIMD16<Float>) {
+      let left = u.evenHalf, right = u.oddHalf
+      let row = out + 4 * i * stride + column
+      row.storeBytes(of: left, as: SIMD8<Float>.self)
+      (row + stride).storeBytes(of: left + right, as: SIMD8<Float>.self)
+      (row + 2 * stride).storeBytes(of: left - right, as: SIMD8<Float>.self)
+      (row + 3 * stride).storeBytes(of: -right, as: SIMD8<Float>.self)
+    }
+    across(0, r0)
+    across(1, r0 + r1)
+    across(2, r0 - r1)
+    across(3, -r1)
+  }
+}
+
+/// `Y = Aᵀ M A + bias` for the tiles `0 ..< TW` of one tile row of one output channel: tile
+/// tx's 16 products at `m[ξ · mStride + tx]`, its 2×2 outputs into `output` (`[OH, OW]`, the
+/// channel's plane) at rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1 that exist.
+///
+///   s_j = m[0][j] + m[1][j] + m[2][j],  t_j = m[1][j] − m[2][j] − m[3][j]   (down the rows)
+///   Y = ⎡s0 + s1 + s2   s1 − s2 − s3⎤
+///       ⎣t0 + t1 + t2   t1 − t2 − t3⎦
+///
+/// Reads `m` in groups of 8 tiles (up to `paddedTileColumns`).
+func winogradOutputTransform(
+  _ m: UnsafePointer<Float>, mStride: Int, bias: Float, ty: Int, shape: WinogradShape,
+  output: UnsafeMutablePointer<Float>
+) {
+  let width = shape.outputWidth
+  let row0 = output + 2 * ty * width
+  let hasSecondRow = 2 * ty + 1 < shape.outputHeight
+  let pairs = width / 2  // tiles whose both columns exist
+  let source = UnsafeRawPointer(m)
+  let stride = mStride * 4
+  for tx in Swift.stride(from: 0, to: shape.tileColumns, by: 8) {
+    let base = source + tx * 4
+    @inline(__always)
+    func load(_ xi: Int) -> SIMD8<Float> { (base + xi * stride).loadUnaligned(as: SIMD8<Float>.self) }
+    @inline(__always)
+    func column(_ j: Int) -> (s: SIMD8<Float>, t: SIMD8<Float>) {
+      let m0 = load(j), m1 = load(4 + j), m2 = load(8 + j), m3 = load(12 + j)
+      return (m0 + m1 + m2, m1 - m2 - m3)
+    }
+    let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
+    let biasVector = SIMD8<Float>(repeating: bias)
+    let y00 = c0.s + c1.s + c2.s + biasVector, y01 = c1.s - c2.s - c3.s + biasVector
+    let y10 = c0.t + c1.t + c2.t + biasVector, y11 = c1.t - c2.t - c3.t + biasVector
+    let count = min(8, shape.tileColumns - tx)
+    for lane in 0..<count {
+      let x = 2 * (tx + lane)
+      let both = tx + lane < pairs
+      row0[x] = y00[lane]
+      if both { row0[x + 1] = y01[lane] }
+      if hasSecondRow {
+        row0[width + x] = y10[lane]
+        if both { row0[width + x + 1] = y11[lane] }
+      }
+    }
+  }
+}

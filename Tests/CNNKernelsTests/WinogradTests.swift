@@ -1,0 +1,193 @@
+import Testing
+
+@testable @_spi(Testing) import CNNKernels
+
+private typealias S = ConvTestSupport
+
+/// Winograd F(2×2, 3×3) (Convolution+Winograd.swift) against the naive convolution: forward,
+/// dInput, dWeight and dBias, for every micro-kernel the CPU runs and 1 to 3 threads.
+@Suite struct WinogradTests {
+  /// Odd maps (partial tiles), valid and asymmetric padding, maps of 1, 2 and 3 tile rows,
+  /// tile rows longer than 8 tiles and than a strip, channels not a multiple of MR or NR, and
+  /// several filter panels.
+  static let cases: [ConvCase] = [
+    ConvCase(geometry: S.geometry(n: 2, c: 16, h: 8, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
+    ConvCase(
+      geometry: S.geometry(n: 3, c: 17, h: 7, w: 9, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 18, bias: false),
+    ConvCase(geometry: S.geometry(n: 1, c: 20, h: 5, w: 6, kh: 3, kw: 3), outputChannels: 33),
+    ConvCase(geometry: S.geometry(n: 5, c: 16, h: 3, w: 3, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
+    ConvCase(geometry: S.geometry(n: 2, c: 24, h: 20, w: 75, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 40),
+    ConvCase(geometry: S.geometry(n: 4, c: 16, h: 13, w: 13, kh: 3, kw: 3, pad: (0, 2, 2, 1)), outputChannels: 20),
+    ConvCase(geometry: S.geometry(n: 2, c: 64, h: 16, w: 16, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 64),
+  ]
+
+  static let kernels = GEMMKernel.allCases.filter(\.isSupported)
+
+  struct Data {
+    let x, w, b, dy, dWeightStart, dBiasStart: [Float]
+    init(_ c: ConvCase) {
+      var rng = S.Generator(seed: S.seed("winograd " + c.description))
+      let g = c.geometry
+      x = S.random(g.batch * g.inputChannels * g.inputPlaneSize, using: &rng)
+      w = S.random(c.outputChannels * g.inputChannels * 9, using: &rng)
+      b = S.random(c.outputChannels, using: &rng)
+      dy = S.random(g.batch * c.outputChannels * g.outputPlaneSize, using: &rng)
+      dWeightStart = S.random(w.count, using: &rng)
+      dBiasStart = S.random(c.outputChannels, using: &rng)
+    }
+  }
+
+  @Test(arguments: cases)
+  func forwardMatchesNaive(_ c: ConvCase) {
+    let g = c.geometry
+    let data = Data(c)
+    let plan = ConvolutionPlan(g, outputChannels: c.outputChannels, groups: 1, caller: "test")
+    #expect(plan.suitsWinograd)
+    var naive = [Float](repeating: .nan, count: g.batch * c.outputChannels * g.outputPlaneSize)
+    data.b.withUnsafeBufferPointer { bias in
+      conv2DForwardNaive(
+        input: data.x, weight: data.w, bias: c.bias ? bias.baseAddress : nil, output: &naive, geometry: g,
+        outputChannels: c.outputChannels)
+    }
+    let shape = WinogradShape(g, outputChannels: c.outputChannels)
+    for kernel in Self.kernels {
+      let filters = WinogradFilters(
+        weight: data.w, outputs: c.outputChannels, inputs: g.inputChannels, flipped: false, mr: kernel.mr)
+      defer { filters.storage.deallocate() }
+      for threads in [1, 2, 3] {
+        var fast = [Float](repeating: .nan, count: naive.count)
+        data.x.withUnsafeBufferPointer { x in
+          data.b.withUnsafeBufferPointer { bias in
+            winogradForward(
+              shape: shape, filters: filters, bias: c.bias ? bias.baseAddress : nil, output: &fast, kernel: kernel,
+              threads: threads
+            ) { n, _ in x.baseAddress! + n * shape.imageSize }
+          }
+        }
+        // Tolerance: sums of C·9 products, through transforms that add up to 9 of them first.
+        #expect(S.relativeError(fast, naive) < 2e-5, "\(kernel), \(threads) threads")
+      }
+    }
+  }
+
+  @Test(arguments: cases)
+  func backwardMatchesNaive(_ c: ConvCase) {
+    let g = c.geometry
+    let data = Data(c)
+    let plan = ConvolutionPlan(g, outputChannels: c.outputChannels, groups: 1, caller: "test")
+    var dxNaive = [Float](repeating: .nan, count: data.x.count)
+    var dwNaive = data.dWeightStart
+    var dbNaive = data.dBiasStart
+    conv2DBackwardNaive(
+      input: data.x, weight: data.w, dOutput: data.dy, dInput: &dxNaive, dWeight: &dwNaive, dBias: &dbNaive,
+      geometry: g, outputChannels: c.outputChannels)
+    let imageSize = c.outputChannels * g.outputPlaneSize
+    for threads in [1, 2, 3] {
+      var results: [[Float]] = []
+      for _ in 0..<2 {
+        var dx = [Float](repeating: .nan, count: data.x.count)
+        var dw = data.dWeightStart
+        var db = data.dBiasStart
+        data.dy.withUnsafeBufferPointer { dy in
+          db.withUnsafeMutableBufferPointer { dbp in
+            // dY through the per-thread scratch, as the fused layer hands it over.
+            conv2DBackwardWinograd(
+              plan: plan, input: data.x, weight: data.w, dInput: &dx, dWeight: &dw,
+              dBias: c.bias ? dbp.baseAddress : nil, threads: threads, imageScratchCount: imageSize
+            ) { n, scratch in
+              scratch.update(from: dy.baseAddress! + n * imageSize, count: imageSize)
+              return UnsafePointer(scratch)
+            }
+          }
+        }
+        // Tolerance: sums of up to N·OH·OW products in a different order, through transforms.
+        #expect(S.relativeError(dx, dxNaive) < 2e-5, "dInput, \(threads) threads")
+        #expect(S.relativeError(dw, dwNaive) < 2e-5, "dWeight, \(threads) threads")
+        #expect(c.bias ? S.relativeError(db, dbNaive) < 2e-5 : db == data.dBiasStart, "dBias, \(threads) threads")
+        results.append(dx + dw + db)
+      }
+      #expect(results[0] == results[1], "same thread count, same bits")
+    }
+  }
+
+  /// The weight gradient with each micro-kernel (the forward test covers dInput's GEMMs).
+  @Test(arguments: [cases[1], cases[4]])
+  func weightGradientWithEveryKernel(_ c: ConvCase) {
+    let g = c.geometry
+    let data = Data(c)
+    var dwNaive = data.dWeightStart
+    conv2DBackwardNaive(
+      input: data.x, weight: data.w, dOutput: data.dy, dInput: nil, dWeight: &dwNaive, dBias: nil,
+      geometry: g, outputChannels: c.outputChannels)
+    let shape = WinogradShape(g, outputChannels: c.outputChannels)
+    let imageSize = c.outputChannels * g.outputPlaneSize
+    for kernel in Self.kernels {
+      var dw = data.dWeightStart
+      data.dy.withUnsafeBufferPointer { dy in
+        winogradWeightGradient(
+          shape: shape, input: data.x, dWeight: &dw, dBias: nil, kernel: kernel, threads: 2, imageScratchCount: 0
+        ) { n, _ in dy.baseAddress! + n * imageSize }
+      }
+      #expect(S.relativeError(dw, dwNaive) < 2e-5, "\(kernel)")
+    }
+  }
+
+  /// The public entry points take Winograd for the shapes that suit it, and give the naive
+  /// results through it.
+  @Test func publicPassesUseWinograd() {
+    let c = Self.cases[1]
+    let g = c.geometry
+    let data = Data(c)
+    var naive = [Float](repeating: .nan, count: g.batch * c.outputChannels * g.outputPlaneSize)
+    conv2DForwardNaive(input: data.x, weight: data.w, bias: nil, output: &naive, geometry: g, outputChannels: 18)
+    var fast = [Float](repeating: .nan, count: naive.count)
+    conv2DForward(input: data.x, weight: data.w, bias: nil, output: &fast, geometry: g, outputChannels: 18, threads: 2)
+    #expect(S.relativeError(fast, naive) < 2e-5)
+    var dxNaive = [Float](repeating: .nan, count: data.x.count)
+    var dwNaive = [Float](repeating: 0, count: data.w.count)
+    conv2DBackwardNaive(
+      input: data.x, weight: data.w, dOutput: data.dy, dInput: &dxNaive, dWeight: &dwNaive, dBias: nil, geometry: g,
+      outputChannels: 18)
+    var dx = [Float](repeating: .nan, count: data.x.count)
+    var dw = [Float](repeating: 0, count: data.w.count)
+    conv2DBackward(
+      input: data.x, weight: data.w, dOutput: data.dy, dInput: &dx, dWeight: &dw, dBias: nil, geometry: g,
+      outputChannels: 18, threads: 2)
+    #expect(S.relativeError(dx, dxNaive) < 2e-5)
+    #expect(S.relativeError(dw, dwNaive) < 2e-5)
+  }
+
+  /// Which shapes take Winograd: 3×3, stride 1, one group, ≥ 16 channels in and out, more
+  /// than four output positions.
+  @Test func choice() {
+    func suits(_ g: ConvGeometry, _ k: Int, groups: Int = 1) -> Bool {
+      ConvolutionPlan(g, outputChannels: k, groups: groups, caller: "test").suitsWinograd
+    }
+    let resnet = S.geometry(n: 8, c: 64, h: 8, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1))
+    #expect(suits(resnet, 64))
+    #expect(!suits(resnet, 64, groups: 2))
+    #expect(!suits(resnet, 8))
+    #expect(!suits(S.geometry(n: 8, c: 8, h: 8, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 64))
+    #expect(!suits(S.geometry(n: 8, c: 64, h: 8, w: 8, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)), 64))
+    #expect(!suits(S.geometry(n: 8, c: 64, h: 8, w: 8, kh: 5, kw: 5, pad: (2, 2, 2, 2)), 64))
+    #expect(!suits(S.geometry(n: 8, c: 64, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 64))  // four positions
+    #expect(suits(S.geometry(n: 8, c: 64, h: 3, w: 3, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 64))
+  }
+
+  /// The filter transform and its gradient are adjoint: ⟨G g Gᵀ, du⟩ = ⟨g, Gᵀ du G⟩.
+  @Test func filterGradientIsTheTransformsAdjoint() {
+    var rng = S.Generator(seed: 5)
+    for _ in 0..<20 {
+      var g = SIMD16<Float>()
+      for i in 0..<9 { g[i] = Float.random(in: -1...1, using: &rng) }
+      let du = S.random(16, using: &rng)
+      let u = winogradFilterTransform(g)
+      var dg = [Float](repeating: 0, count: 9)
+      du.withUnsafeBufferPointer { winogradFilterGradient($0.baseAddress!, stride: 1, into: &dg) }
+      var left: Float = 0, right: Float = 0
+      for i in 0..<16 { left += u[i] * du[i] }
+      for i in 0..<9 { right += g[i] * dg[i] }
+      #expect(abs(left - right) < 1e-5)
+    }
+  }
+}
