@@ -77,7 +77,35 @@ struct WinogradBlocks {
   func rows(ofBlock block: Int) -> Range<Int> {
     (block * rowsPerBlock)..<min(tileRows, (block + 1) * rowsPerBlock)
   }
+
+  /// The tile rows of one image within a block: the image, its tile rows `ty`, and their
+  /// places in the block.
+  struct ImageRun {
+    let image: Int
+    let tileRows: Range<Int>
+    let localRows: Range<Int>
+  }
+
+  /// The block's global tile rows `rows`, cut where one image ends and the next begins
+  /// (`tileRows` = TH per image).
+  func imageRuns(_ rows: Range<Int>, tileRows: Int) -> [ImageRun] {
+    var runs: [ImageRun] = []
+    var row = rows.lowerBound
+    while row < rows.upperBound {
+      let image = row / tileRows, ty = row % tileRows
+      let count = min(tileRows - ty, rows.upperBound - row)
+      let local = row - rows.lowerBound
+      runs.append(ImageRun(image: image, tileRows: ty..<(ty + count), localRows: local..<(local + count)))
+      row += count
+    }
+    return runs
+  }
 }
+
+/// The distance between the 16 matrices of one transformed block: `floats` rounded up to a
+/// cache line, plus one, so that a tile's 16 entries never share an L1 set (with a multiple
+/// of 4 KB between them, as `C · T` floats often is, they would all fall in the same set).
+func winogradStride(_ floats: Int) -> Int { roundUp(floats, to: 16) + 16 }
 
 /// Remembers, per thread, which image a closure last produced, so that tile rows of the same
 /// image do not ask for it again.
@@ -116,17 +144,17 @@ func winogradForward(
   let outputPlane = shape.outputHeight * shape.outputWidth
 
   parallelChunks(blocks.count, threads: threads) { _, range in
-    let v = FloatBuffer(count: 16 * channels * maxStrips * nr)
-    // M: 16 × MR rows of the block's tiles, plus a group of 8 that the output transform may
-    // read past the last tile.
+    let v = FloatBuffer(count: 16 * winogradStride(channels * maxStrips * nr))
+    // M: 16 × MR rows of the block's tiles.
     let ldm = maxStrips * nr
-    let m = FloatBuffer(count: 16 * mr * ldm + 8)
-    let rowScratch = WinogradRowScratch(shape)
+    let mStride = winogradStride(mr * ldm)
+    let m = FloatBuffer(count: 16 * mStride)
+    let inputRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: false)
     let imageScratch = FloatBuffer(count: imageScratchCount)
     defer {
       v.deallocate()
       m.deallocate()
-      rowScratch.deallocate()
+      inputRows.deallocate()
       imageScratch.deallocate()
     }
     var cache = CachedImage()
@@ -135,17 +163,24 @@ func winogradForward(
       let columns = rows.count * tileColumns
       let strips = (columns + nr - 1) / nr
       let stripSize = channels * nr
+      let vStride = winogradStride(strips * stripSize)
 
       // V[ξ] into strips: tile q of the block, channel c → v[((ξ·S + q/NR)·C + c)·NR + q%NR].
-      for (local, row) in rows.enumerated() {
-        let n = row / shape.tileRows, ty = row % shape.tileRows
-        let x = cache.image(n, scratch: imageScratch.base, image)
+      for run in blocks.imageRuns(rows, tileRows: shape.tileRows) {
+        let x = cache.image(run.image, scratch: imageScratch.base, image)
         for c in 0..<channels {
-          winogradInputTransform(plane: x + c * plane, ty: ty, shape: shape, scratch: rowScratch)
-          for xi in 0..<16 {
-            copyIntoStrips(
-              rowScratch.transformedRow(xi), count: tileColumns, firstColumn: local * tileColumns,
-              strips: v.base + xi * strips * stripSize + c * nr, stripSize: stripSize, nr: nr)
+          inputRows.loadInput(plane: x + c * plane, tileRows: run.tileRows, shape: shape)
+          for (i, local) in run.localRows.enumerated() {
+            // The tile row, cut where it crosses from one strip into the next.
+            var tx = 0
+            while tx < tileColumns {
+              let q = local * tileColumns + tx
+              let count = min(nr - q % nr, tileColumns - tx)
+              inputRows.transformInput(
+                tileRow: i, tiles: tx..<(tx + count), into: v.base + (q / nr) * stripSize + c * nr + q % nr,
+                stride: vStride)
+              tx += count
+            }
           }
         }
       }
@@ -153,7 +188,7 @@ func winogradForward(
       if tail != 0 {
         for xi in 0..<16 {
           for c in 0..<channels {
-            (v.base + ((xi * strips + strips - 1) * channels + c) * nr + tail).update(repeating: 0, count: nr - tail)
+            (v.base + xi * vStride + ((strips - 1) * channels + c) * nr + tail).update(repeating: 0, count: nr - tail)
           }
         }
       }
@@ -162,10 +197,10 @@ func winogradForward(
         let k0 = panel * mr, panelRows = min(mr, outputs - k0)
         for xi in 0..<16 {
           let a = filters.panel(xi, panel)
-          let product = m.base + xi * mr * ldm
+          let product = m.base + xi * mStride
           for s in 0..<strips {
             micro(
-              channels, a, UnsafePointer(v.base + (xi * strips + s) * stripSize), product + s * nr, ldm, panelRows,
+              channels, a, UnsafePointer(v.base + xi * vStride + s * stripSize), product + s * nr, ldm, panelRows,
               min(nr, columns - s * nr), 1, 0)
           }
         }
@@ -174,29 +209,12 @@ func winogradForward(
           for (local, row) in rows.enumerated() {
             let n = row / shape.tileRows, ty = row % shape.tileRows
             winogradOutputTransform(
-              m.base + r * ldm + local * tileColumns, mStride: mr * ldm, bias: bias?[k] ?? 0, ty: ty, shape: shape,
+              m.base + r * ldm + local * tileColumns, mStride: mStride, bias: bias?[k] ?? 0, ty: ty, shape: shape,
               output: output + (n * outputs + k) * outputPlane)
           }
         }
       }
     }
-  }
-}
-
-/// Copies `count` values into consecutive columns of NR-wide strips, from column
-/// `firstColumn`: column q goes to `strips[(q / nr) · stripSize + q % nr]`.
-@inline(__always)
-private func copyIntoStrips(
-  _ values: UnsafePointer<Float>, count: Int, firstColumn: Int, strips: UnsafeMutablePointer<Float>,
-  stripSize: Int, nr: Int
-) {
-  var done = 0
-  while done < count {
-    let q = firstColumn + done
-    let lane = q % nr
-    let run = min(nr - lane, count - done)
-    (strips + (q / nr) * stripSize + lane).update(from: values + done, count: run)
-    done += run
   }
 }
 
@@ -217,6 +235,7 @@ func winogradWeightGradient(
   let chunks = max(1, min(threads, blocks.count))
   let ld = blocks.rowsPerBlock * tileColumns
   let gradientCount = 16 * outputs * channels
+  let vStride = winogradStride(channels * ld), dStride = winogradStride(outputs * ld)
   let gradients = FloatBuffer(count: chunks * (gradientCount + outputs))
   defer { gradients.deallocate() }
   gradients.base.initialize(repeating: 0, count: chunks * (gradientCount + outputs))
@@ -226,48 +245,48 @@ func winogradWeightGradient(
   parallelChunks(blocks.count, threads: chunks) { chunk, range in
     let du = gradients.base + chunk * (gradientCount + outputs)
     let biasSums = du + gradientCount
-    let v = FloatBuffer(count: 16 * channels * ld)
-    let d = FloatBuffer(count: 16 * outputs * ld)
-    let inputScratch = WinogradRowScratch(shape)
-    let outputScratch = WinogradRowScratch(shape)
+    let v = FloatBuffer(count: 16 * vStride)
+    let d = FloatBuffer(count: 16 * dStride)
+    let inputRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: false)
+    let gradientRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: true)
     let imageScratch = FloatBuffer(count: imageScratchCount)
     defer {
       for buffer in [v, d, imageScratch] { buffer.deallocate() }
-      inputScratch.deallocate()
-      outputScratch.deallocate()
+      inputRows.deallocate()
+      gradientRows.deallocate()
     }
     var cache = CachedImage()
     for block in range {
       let rows = blocks.rows(ofBlock: block)
       let columns = rows.count * tileColumns
-      for (local, row) in rows.enumerated() {
-        let n = row / shape.tileRows, ty = row % shape.tileRows
-        let first = local * tileColumns
+      let tiles = 0..<tileColumns
+      for run in blocks.imageRuns(rows, tileRows: shape.tileRows) {
         if dWeight != nil {
-          let x = input + n * shape.imageSize
+          let x = input + run.image * shape.imageSize
           for c in 0..<channels {
-            winogradInputTransform(plane: x + c * plane, ty: ty, shape: shape, scratch: inputScratch)
-            for xi in 0..<16 {
-              (v.base + (xi * channels + c) * ld + first).update(from: inputScratch.transformedRow(xi), count: tileColumns)
+            inputRows.loadInput(plane: x + c * plane, tileRows: run.tileRows, shape: shape)
+            for (i, local) in run.localRows.enumerated() {
+              inputRows.transformInput(tileRow: i, tiles: tiles, into: v.base + c * ld + local * tileColumns, stride: vStride)
             }
           }
         }
-        let dy = cache.image(n, scratch: imageScratch.base, dOutputImage)
+        let dy = cache.image(run.image, scratch: imageScratch.base, dOutputImage)
         for k in 0..<outputs {
-          winogradOutputGradientTransform(plane: dy + k * outputPlane, ty: ty, shape: shape, scratch: outputScratch)
-          for xi in 0..<16 {
-            (d.base + (xi * outputs + k) * ld + first).update(from: outputScratch.transformedRow(xi), count: tileColumns)
+          gradientRows.loadOutputGradient(plane: dy + k * outputPlane, tileRows: run.tileRows, shape: shape)
+          for (i, local) in run.localRows.enumerated() {
+            gradientRows.transformOutputGradient(
+              tileRow: i, tiles: tiles, into: d.base + k * ld + local * tileColumns, stride: dStride)
           }
         }
       }
       if dBias != nil {
-        for k in 0..<outputs { biasSums[k] += sumFloats(d.base + (5 * outputs + k) * ld, count: columns) }
+        for k in 0..<outputs { biasSums[k] += sumFloats(d.base + 5 * dStride + k * ld, count: columns) }
       }
       if dWeight != nil {
         for xi in 0..<16 {
           gemm(
-            kernel: kernel, m: outputs, a: d.base + xi * outputs * ld, lda: ld,
-            b: StridedMatrix(v.base + xi * channels * ld, rows: columns, columns: channels, leadingDimension: ld, transposed: true),
+            kernel: kernel, m: outputs, a: d.base + xi * dStride, lda: ld,
+            b: StridedMatrix(v.base + xi * vStride, rows: columns, columns: channels, leadingDimension: ld, transposed: true),
             beta: 1, c: du + xi * outputs * channels, ldc: channels, threads: 1)
         }
       }

@@ -27,6 +27,8 @@
 // tiles past the map's last row or column read zeros and their extra outputs are dropped.
 // This file holds the shape and the three transforms; Convolution+Winograd.swift the passes.
 
+import CCNNKernels
+
 /// The shape of one Winograd convolution: input `[N, C, H, W]` → output `[N, K, OH, OW]`,
 /// 3×3 filters, stride 1, with `padTop` rows and `padLeft` columns of zeros before the input
 /// (the bottom and right padding only decide OH and OW).
@@ -58,11 +60,9 @@ struct WinogradShape: Equatable {
   var tileRows: Int { (outputHeight + 1) / 2 }
   /// TW = ⌈OW / 2⌉: tiles per tile row.
   var tileColumns: Int { (outputWidth + 1) / 2 }
-  /// TW rounded up to the 8 tiles the transforms take at a time.
-  var paddedTileColumns: Int { roundUp(tileColumns, to: 8) }
-  /// Floats of one padded input row the input transform reads: `2 · paddedTileColumns + 2`
-  /// (input column `x` is at `x + padLeft`; everything else is zero).
-  var paddedRowLength: Int { 2 * paddedTileColumns + 2 }
+  /// Floats of one padded input row the input transform reads: `2 · TW + 2`, at least
+  /// `W + PL + PR` (input column `x` is at `x + padLeft`; everything else is zero).
+  var paddedRowLength: Int { 2 * tileColumns + 2 }
   /// Floats of a `[C, H, W]` image.
   var imageSize: Int { inputChannels * height * width }
   /// Floats of a `[K, OH, OW]` output image.
@@ -152,177 +152,95 @@ func winogradFilterGradient(_ du: UnsafePointer<Float>, stride: Int, into dg: Un
   }
 }
 
-/// Per-thread buffers of one of the tile-row transforms (each transform keeps its own, since
-/// each relies on the zeros the other would overwrite).
-struct WinogradRowScratch {
-  /// Four padded input rows, `shape.paddedRowLength` floats each; zero outside the image's
-  /// columns, which no row ever writes.
-  let rows: FloatBuffer
-  /// The 16 transformed rows of one tile row, `shape.paddedTileColumns` floats each.
-  let transformed: FloatBuffer
-  let rowLength: Int
-  let tileColumns: Int
+/// The padded rows the transforms read for a run of tile rows of one channel (per thread;
+/// each transform keeps its own, since each relies on zeros the other would overwrite).
+struct WinogradRows {
+  /// Rows of `length` floats: zero outside the map's columns, which no load writes.
+  let buffer: FloatBuffer
+  let length: Int
 
-  init(_ shape: WinogradShape) {
-    rowLength = shape.paddedRowLength
-    tileColumns = shape.paddedTileColumns
-    rows = FloatBuffer(count: 4 * rowLength)
-    rows.base.initialize(repeating: 0, count: 4 * rowLength)
-    transformed = FloatBuffer(count: 16 * tileColumns)
+  /// Room for `tileRows` tile rows: `2 · tileRows + 2` input rows (tile rows overlap by two),
+  /// or `2 · tileRows` output-gradient rows.
+  init(_ shape: WinogradShape, tileRows: Int, gradient: Bool) {
+    length = shape.paddedRowLength
+    let count = (2 * tileRows + (gradient ? 0 : 2)) * length
+    buffer = FloatBuffer(count: count)
+    buffer.base.initialize(repeating: 0, count: count)
   }
 
-  func deallocate() {
-    rows.deallocate()
-    transformed.deallocate()
-  }
+  func deallocate() { buffer.deallocate() }
 
-  /// Row ξ of `transformed`: tile tx's value at `[tx]`.
-  func transformedRow(_ xi: Int) -> UnsafeMutablePointer<Float> { transformed.base + xi * tileColumns }
-}
-
-/// `V = Bᵀ d B` for every tile of tile row `ty` of one channel `plane` (`[H, W]`): tile tx's
-/// 16 values into `scratch.transformedRow(ξ)[tx]` (lanes past TW hold junk).
-///
-///   vertical   t0 = d0 − d2,  t1 = d1 + d2,  t2 = d2 − d1,  t3 = d1 − d3   (input rows)
-///   across     v[i][0] = t_i[2tx] − t_i[2tx+2],  v[i][1] = t_i[2tx+1] + t_i[2tx+2],
-///              v[i][2] = t_i[2tx+2] − t_i[2tx+1],  v[i][3] = t_i[2tx+1] − t_i[2tx+3]
-func winogradInputTransform(
-  plane: UnsafePointer<Float>, ty: Int, shape: WinogradShape, scratch: WinogradRowScratch
-) {
-  let rows = scratch.rows.base
-  let length = scratch.rowLength
-  let columns = min(shape.width, length - shape.padLeft)
-  let top = 2 * ty - shape.padTop
-  for i in 0..<4 {
-    let destination = rows + i * length + shape.padLeft
-    let y = top + i
-    if y >= 0 && y < shape.height {
-      destination.update(from: plane + y * shape.width, count: columns)
-    } else {
-      destination.update(repeating: 0, count: columns)
+  /// Loads the input rows of tile rows `tileRows` of one channel `plane` (`[H, W]`): rows
+  /// `2ty − PT ..< 2ty − PT + 4` for each, zero outside the image, column x at `x + PL`.
+  func loadInput(plane: UnsafePointer<Float>, tileRows: Range<Int>, shape: WinogradShape) {
+    let top = 2 * tileRows.lowerBound - shape.padTop
+    for i in 0..<(2 * tileRows.count + 2) {
+      let destination = buffer.base + i * length + shape.padLeft
+      let y = top + i
+      if y >= 0 && y < shape.height {
+        destination.update(from: plane + y * shape.width, count: shape.width)
+      } else {
+        destination.update(repeating: 0, count: shape.width)
+      }
     }
   }
-  let d0 = UnsafeRawPointer(rows), d1 = UnsafeRawPointer(rows + length)
-  let d2 = UnsafeRawPointer(rows + 2 * length), d3 = UnsafeRawPointer(rows + 3 * length)
-  let out = UnsafeMutableRawPointer(scratch.transformed.base)
-  let stride = scratch.tileColumns * 4
-  for tx in Swift.stride(from: 0, to: shape.tileColumns, by: 8) {
-    // 16 input columns from 2tx and from 2tx + 2, in each of the four rows.
-    let here = 2 * tx * 4, next = here + 8
-    let a0 = d0.loadUnaligned(fromByteOffset: here, as: SIMD16<Float>.self)
-    let a1 = d1.loadUnaligned(fromByteOffset: here, as: SIMD16<Float>.self)
-    let a2 = d2.loadUnaligned(fromByteOffset: here, as: SIMD16<Float>.self)
-    let a3 = d3.loadUnaligned(fromByteOffset: here, as: SIMD16<Float>.self)
-    let b0 = d0.loadUnaligned(fromByteOffset: next, as: SIMD16<Float>.self)
-    let b1 = d1.loadUnaligned(fromByteOffset: next, as: SIMD16<Float>.self)
-    let b2 = d2.loadUnaligned(fromByteOffset: next, as: SIMD16<Float>.self)
-    let b3 = d3.loadUnaligned(fromByteOffset: next, as: SIMD16<Float>.self)
-    let column = tx * 4
-    @inline(__always)
-    func across(_ i: Int, _ a: SIMD16<Float>, _ b: SIMD16<Float>) {
-      let even = a.evenHalf, odd = a.oddHalf, even2 = b.evenHalf, odd2 = b.oddHalf
-      let row = out + 4 * i * stride + column
-      row.storeBytes(of: even - even2, as: SIMD8<Float>.self)
-      (row + stride).storeBytes(of: odd + even2, as: SIMD8<Float>.self)
-      (row + 2 * stride).storeBytes(of: even2 - odd, as: SIMD8<Float>.self)
-      (row + 3 * stride).storeBytes(of: odd - odd2, as: SIMD8<Float>.self)
-    }
-    across(0, a0 - a2, b0 - b2)
-    across(1, a1 + a2, b1 + b2)
-    across(2, a2 - a1, b2 - b1)
-    across(3, a1 - a3, b1 - b3)
-  }
-}
 
-/// `A dY Aᵀ` (the gradient of the 16 products) for every tile of tile row `ty` of one
-/// output-gradient `plane` (`[OH, OW]`): tile tx's 16 values into
-/// `scratch.transformedRow(ξ)[tx]`. With `y_a` the tile's row a (zero past the map):
-///
-///   vertical   u0 = y0,  u1 = y0 + y1,  u2 = y0 − y1,  u3 = −y1
-///   across     w[i][0] = u_i[2tx],  w[i][1] = u_i[2tx] + u_i[2tx+1],
-///              w[i][2] = u_i[2tx] − u_i[2tx+1],  w[i][3] = −u_i[2tx+1]
-func winogradOutputGradientTransform(
-  plane: UnsafePointer<Float>, ty: Int, shape: WinogradShape, scratch: WinogradRowScratch
-) {
-  let rows = scratch.rows.base
-  let length = scratch.rowLength
-  let width = shape.outputWidth
-  for a in 0..<2 {
-    let y = 2 * ty + a
-    let destination = rows + a * length
-    if y < shape.outputHeight {
-      destination.update(from: plane + y * width, count: width)
-    } else {
-      destination.update(repeating: 0, count: width)
-    }
-    // Columns from OW up to 2·TWp stay zero: written by no one (rows 0 and 1 start at 0).
+  /// `V = Bᵀ d B` for the tiles `tiles` of the loaded tile row `tileRow` (counted from the
+  /// first loaded): tile tx's entry ξ into `out[ξ · stride + tx − tiles.lowerBound]`
+  /// (arithmetic in CCNNKernels/winograd.c).
+  ///
+  ///   vertical   t0 = d0 − d2,  t1 = d1 + d2,  t2 = d2 − d1,  t3 = d1 − d3   (input rows)
+  ///   across     v[i][0] = t_i[2tx] − t_i[2tx+2],  v[i][1] = t_i[2tx+1] + t_i[2tx+2],
+  ///              v[i][2] = t_i[2tx+2] − t_i[2tx+1],  v[i][3] = t_i[2tx+1] − t_i[2tx+3]
+  func transformInput(tileRow: Int, tiles: Range<Int>, into out: UnsafeMutablePointer<Float>, stride: Int) {
+    ccnn_winograd_input_tiles(
+      buffer.base + 2 * tileRow * length + 2 * tiles.lowerBound, length, tiles.count, out, stride)
   }
-  let y0 = UnsafeRawPointer(rows), y1 = UnsafeRawPointer(rows + length)
-  let out = UnsafeMutableRawPointer(scratch.transformed.base)
-  let stride = scratch.tileColumns * 4
-  for tx in Swift.stride(from: 0, to: shape.tileColumns, by: 8) {
-    let offset = 2 * tx * 4
-    let r0 = y0.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-    let r1 = y1.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-    let column = tx * 4
-    @inline(__always)
-    func across(_ i: Int, _ u: SIMD16<Float>) {
-      let left = u.evenHalf, right = u.oddHalf
-      let row = out + 4 * i * stride + column
-      row.storeBytes(of: left, as: SIMD8<Float>.self)
-      (row + stride).storeBytes(of: left + right, as: SIMD8<Float>.self)
-      (row + 2 * stride).storeBytes(of: left - right, as: SIMD8<Float>.self)
-      (row + 3 * stride).storeBytes(of: -right, as: SIMD8<Float>.self)
+
+  /// Loads the rows of tile rows `tileRows` of one output-gradient channel `plane`
+  /// (`[OH, OW]`): rows `2ty` and `2ty + 1` for each, zero past the map.
+  func loadOutputGradient(plane: UnsafePointer<Float>, tileRows: Range<Int>, shape: WinogradShape) {
+    let width = shape.outputWidth
+    for i in 0..<(2 * tileRows.count) {
+      let y = 2 * tileRows.lowerBound + i
+      let destination = buffer.base + i * length
+      if y < shape.outputHeight {
+        destination.update(from: plane + y * width, count: width)
+      } else {
+        destination.update(repeating: 0, count: width)
+      }
     }
-    across(0, r0)
-    across(1, r0 + r1)
-    across(2, r0 - r1)
-    across(3, -r1)
+  }
+
+  /// `A dY Aᵀ` (the gradient of the 16 products) for the tiles `tiles` of the loaded tile
+  /// row `tileRow`: tile tx's entry ξ into `out[ξ · stride + tx − tiles.lowerBound]`
+  /// (arithmetic in C). With `y_a` the tile's row a:
+  ///
+  ///   vertical   u0 = y0,  u1 = y0 + y1,  u2 = y0 − y1,  u3 = −y1
+  ///   across     w[i][0] = u_i[2tx],  w[i][1] = u_i[2tx] + u_i[2tx+1],
+  ///              w[i][2] = u_i[2tx] − u_i[2tx+1],  w[i][3] = −u_i[2tx+1]
+  func transformOutputGradient(
+    tileRow: Int, tiles: Range<Int>, into out: UnsafeMutablePointer<Float>, stride: Int
+  ) {
+    ccnn_winograd_gradient_tiles(
+      buffer.base + 2 * tileRow * length + 2 * tiles.lowerBound, length, tiles.count, out, stride)
   }
 }
 
 /// `Y = Aᵀ M A + bias` for the tiles `0 ..< TW` of one tile row of one output channel: tile
 /// tx's 16 products at `m[ξ · mStride + tx]`, its 2×2 outputs into `output` (`[OH, OW]`, the
-/// channel's plane) at rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1 that exist.
+/// channel's plane) at rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1 that exist (arithmetic in C).
 ///
 ///   s_j = m[0][j] + m[1][j] + m[2][j],  t_j = m[1][j] − m[2][j] − m[3][j]   (down the rows)
 ///   Y = ⎡s0 + s1 + s2   s1 − s2 − s3⎤
 ///       ⎣t0 + t1 + t2   t1 − t2 − t3⎦
 ///
-/// Reads `m` in groups of 8 tiles (up to `paddedTileColumns`).
 func winogradOutputTransform(
   _ m: UnsafePointer<Float>, mStride: Int, bias: Float, ty: Int, shape: WinogradShape,
   output: UnsafeMutablePointer<Float>
 ) {
   let width = shape.outputWidth
   let row0 = output + 2 * ty * width
-  let hasSecondRow = 2 * ty + 1 < shape.outputHeight
-  let pairs = width / 2  // tiles whose both columns exist
-  let source = UnsafeRawPointer(m)
-  let stride = mStride * 4
-  for tx in Swift.stride(from: 0, to: shape.tileColumns, by: 8) {
-    let base = source + tx * 4
-    @inline(__always)
-    func load(_ xi: Int) -> SIMD8<Float> { (base + xi * stride).loadUnaligned(as: SIMD8<Float>.self) }
-    @inline(__always)
-    func column(_ j: Int) -> (s: SIMD8<Float>, t: SIMD8<Float>) {
-      let m0 = load(j), m1 = load(4 + j), m2 = load(8 + j), m3 = load(12 + j)
-      return (m0 + m1 + m2, m1 - m2 - m3)
-    }
-    let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
-    let biasVector = SIMD8<Float>(repeating: bias)
-    let y00 = c0.s + c1.s + c2.s + biasVector, y01 = c1.s - c2.s - c3.s + biasVector
-    let y10 = c0.t + c1.t + c2.t + biasVector, y11 = c1.t - c2.t - c3.t + biasVector
-    let count = min(8, shape.tileColumns - tx)
-    for lane in 0..<count {
-      let x = 2 * (tx + lane)
-      let both = tx + lane < pairs
-      row0[x] = y00[lane]
-      if both { row0[x + 1] = y01[lane] }
-      if hasSecondRow {
-        row0[width + x] = y10[lane]
-        if both { row0[width + x + 1] = y11[lane] }
-      }
-    }
-  }
+  let row1 = 2 * ty + 1 < shape.outputHeight ? row0 + width : nil
+  ccnn_winograd_output_tiles(m, mStride, shape.tileColumns, min(shape.tileColumns, width / 2), bias, row0, row1)
 }

@@ -53,6 +53,21 @@ void ccnn_sdot_block_avx512(long k, long m, const float *a, long lda, long n, co
 void ccnn_sdot_block_avx2(long k, long m, const float *a, long lda, long n, const float *b, long ldb, float *out);
 #endif
 
+/// Winograd F(2×2, 3×3) input transform of one tile row (`CNNKernels/Winograd.swift`): for
+/// each tile x < `tiles`, the 4×4 input `d[i][j] = rows[i·len + 2x + j]` becomes
+/// `Bᵀ d B`, entry ξ = 4i + j stored at `out[ξ·stride + x]`.
+void ccnn_winograd_input_tiles(const float *rows, long len, long tiles, float *out, long stride);
+
+/// The output-gradient transform: each tile's 2×2 `dY[a][b] = rows[a·len + 2x + b]` becomes
+/// `A dY Aᵀ`, entry ξ at `out[ξ·stride + x]`.
+void ccnn_winograd_gradient_tiles(const float *rows, long len, long tiles, float *out, long stride);
+
+/// The output transform: each tile's products `m[ξ·stride + x]` become `Y = Aᵀ M A + bias`,
+/// written to `row0[2x], row0[2x + 1]` and `row1[2x], row1[2x + 1]`; tiles from `pairs` on
+/// write their first column only, and a null `row1` means there is no second row.
+void ccnn_winograd_output_tiles(
+  const float *m, long stride, long tiles, long pairs, float bias, float *row0, float *_Nullable row1);
+
 #pragma clang assume_nonnull end
 
 #endif

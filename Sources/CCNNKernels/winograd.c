@@ -1,0 +1,143 @@
+// The tile transforms of Winograd F(2×2, 3×3) (see CNNKernels/Winograd.swift for the
+// algorithm): plain loops over the tiles of one tile row, which clang vectorizes; each is
+// compiled for AVX-512, AVX2 and the baseline, and the widest the CPU runs is called.
+#include "CCNNKernels.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+// V = Bᵀ d B for each tile x: d is rows[i·len + 2x + j] (i, j < 4); v[4i + j] goes to
+// out[(4i + j)·stride + x].
+INLINE void input_tiles(const float *restrict rows, long len, long tiles, float *restrict out, long stride) {
+  const float *restrict r0 = rows, *restrict r1 = rows + len, *restrict r2 = rows + 2 * len, *restrict r3 = rows + 3 * len;
+  for (long x = 0; x < tiles; x++) {
+    const long c = 2 * x;
+    // Bᵀ d: t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3 (rows), column by column.
+    float t[4][4];
+    for (int j = 0; j < 4; j++) {
+      const float d0 = r0[c + j], d1 = r1[c + j], d2 = r2[c + j], d3 = r3[c + j];
+      t[0][j] = d0 - d2;
+      t[1][j] = d1 + d2;
+      t[2][j] = d2 - d1;
+      t[3][j] = d1 - d3;
+    }
+    // (Bᵀ d) B: the same combination along each row.
+    for (int i = 0; i < 4; i++) {
+      out[(4 * i + 0) * stride + x] = t[i][0] - t[i][2];
+      out[(4 * i + 1) * stride + x] = t[i][1] + t[i][2];
+      out[(4 * i + 2) * stride + x] = t[i][2] - t[i][1];
+      out[(4 * i + 3) * stride + x] = t[i][1] - t[i][3];
+    }
+  }
+}
+
+// A dY Aᵀ for each tile x: dY is rows[a·len + 2x + b] (a, b < 2); w[4i + j] goes to
+// out[(4i + j)·stride + x].
+INLINE void gradient_tiles(const float *restrict rows, long len, long tiles, float *restrict out, long stride) {
+  const float *restrict y0 = rows, *restrict y1 = rows + len;
+  for (long x = 0; x < tiles; x++) {
+    const long c = 2 * x;
+    // A dY: u0 = y0, u1 = y0 + y1, u2 = y0 − y1, u3 = −y1 (rows), for both columns.
+    float u[4][2];
+    for (int b = 0; b < 2; b++) {
+      const float a0 = y0[c + b], a1 = y1[c + b];
+      u[0][b] = a0;
+      u[1][b] = a0 + a1;
+      u[2][b] = a0 - a1;
+      u[3][b] = -a1;
+    }
+    for (int i = 0; i < 4; i++) {
+      out[(4 * i + 0) * stride + x] = u[i][0];
+      out[(4 * i + 1) * stride + x] = u[i][0] + u[i][1];
+      out[(4 * i + 2) * stride + x] = u[i][0] - u[i][1];
+      out[(4 * i + 3) * stride + x] = -u[i][1];
+    }
+  }
+}
+
+// Y = Aᵀ M A + bias for one tile: the products m[ξ·stride] (ξ = 4i + j).
+#define OUTPUT_TILE(m, stride, bias)                                                         \
+  float s[4], t[4];                                                                          \
+  for (int j = 0; j < 4; j++) {                                                              \
+    const float m0 = (m)[j * (stride)], m1 = (m)[(4 + j) * (stride)];                        \
+    const float m2 = (m)[(8 + j) * (stride)], m3 = (m)[(12 + j) * (stride)];                 \
+    s[j] = m0 + m1 + m2;                                                                     \
+    t[j] = m1 - m2 - m3;                                                                     \
+  }                                                                                          \
+  const float y00 = s[0] + s[1] + s[2] + (bias), y01 = s[1] - s[2] - s[3] + (bias);          \
+  const float y10 = t[0] + t[1] + t[2] + (bias), y11 = t[1] - t[2] - t[3] + (bias);
+
+// Tile x's outputs go to row0[2x], row0[2x + 1], row1[2x], row1[2x + 1]; tiles from `pairs`
+// on (at most one, when OW is odd) have only their first column, and without row1 only the
+// first row exists.
+INLINE void output_tiles(
+  const float *restrict m, long stride, long tiles, long pairs, float bias, float *restrict row0,
+  float *restrict row1) {
+  if (row1) {
+    for (long x = 0; x < pairs; x++) {
+      OUTPUT_TILE(m + x, stride, bias)
+      row0[2 * x] = y00;
+      row0[2 * x + 1] = y01;
+      row1[2 * x] = y10;
+      row1[2 * x + 1] = y11;
+    }
+  } else {
+    for (long x = 0; x < pairs; x++) {
+      OUTPUT_TILE(m + x, stride, bias)
+      (void)y10;
+      (void)y11;
+      row0[2 * x] = y00;
+      row0[2 * x + 1] = y01;
+    }
+  }
+  for (long x = pairs; x < tiles; x++) {
+    OUTPUT_TILE(m + x, stride, bias)
+    (void)y01;
+    (void)y11;
+    row0[2 * x] = y00;
+    if (row1) row1[2 * x] = y10;
+  }
+}
+
+#if defined(__x86_64__)
+#define VARIANTS(name, params, args)                                                         \
+  __attribute__((target("avx512f,fma"))) static void name##_avx512 params { name args; }     \
+  __attribute__((target("avx2,fma"))) static void name##_avx2 params { name args; }          \
+  static void name##_baseline params { name args; }                                          \
+  static int name##_isa(void) {                                                              \
+    static int isa = -1;                                                                     \
+    int chosen = __atomic_load_n(&isa, __ATOMIC_RELAXED);                                    \
+    if (chosen < 0) {                                                                        \
+      chosen = ccnn_best_isa();                                                              \
+      __atomic_store_n(&isa, chosen, __ATOMIC_RELAXED);                                      \
+    }                                                                                        \
+    return chosen;                                                                           \
+  }
+#define DISPATCH(name, args)                                                                 \
+  switch (name##_isa()) {                                                                    \
+  case CCNN_ISA_AVX512: name##_avx512 args; break;                                           \
+  case CCNN_ISA_AVX2: name##_avx2 args; break;                                               \
+  default: name##_baseline args; break;                                                      \
+  }
+#else
+#define VARIANTS(name, params, args)
+#define DISPATCH(name, args) name args;
+#endif
+
+VARIANTS(input_tiles, (const float *rows, long len, long tiles, float *out, long stride), (rows, len, tiles, out, stride))
+VARIANTS(gradient_tiles, (const float *rows, long len, long tiles, float *out, long stride), (rows, len, tiles, out, stride))
+VARIANTS(
+  output_tiles, (const float *m, long stride, long tiles, long pairs, float bias, float *row0, float *row1),
+  (m, stride, tiles, pairs, bias, row0, row1))
+
+void ccnn_winograd_input_tiles(const float *rows, long len, long tiles, float *out, long stride) {
+  DISPATCH(input_tiles, (rows, len, tiles, out, stride))
+}
+
+void ccnn_winograd_gradient_tiles(const float *rows, long len, long tiles, float *out, long stride) {
+  DISPATCH(gradient_tiles, (rows, len, tiles, out, stride))
+}
+
+void ccnn_winograd_output_tiles(
+  const float *m, long stride, long tiles, long pairs, float bias, float *row0, float *_Nullable row1) {
+  DISPATCH(output_tiles, (m, stride, tiles, pairs, bias, row0, row1))
+}
