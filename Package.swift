@@ -104,7 +104,7 @@ let package = Package(
       ]),
 
     // MARK: - Tests
-    .testTarget(name: "CNNKernelsTests", dependencies: ["CNNKernels"]),
+    .testTarget(name: "CNNKernelsTests", dependencies: ["CNNKernels", "CCNNKernels"]),
     .testTarget(name: "CNNTensorTests", dependencies: ["CNNTensor"]),
     .testTarget(name: "CNNLayersTests", dependencies: ["CNNTensor", "CNNLayers"]),
     .testTarget(name: "CNNOptimizersTests", dependencies: ["CNNTensor", "CNNLayers", "CNNOptimizers"]),

@@ -98,6 +98,62 @@ INLINE void output_tiles(
   }
 }
 
+// U = G g Gᵀ for the filters of outputs o0 ..< o1 (see ccnn_winograd_filters).
+INLINE void filters(
+  const float *restrict weight, long outputs, long inputs, int flipped, long mr, long o0, long o1,
+  float *restrict u) {
+  const long panels = (outputs + mr - 1) / mr;
+  const long panel_size = inputs * mr;
+  for (long o = o0; o < o1; o++) {
+    float *restrict base = u + (o / mr) * panel_size + o % mr;
+    for (long i = 0; i < inputs; i++) {
+      float g[9];
+      if (flipped) {
+        const float *f = weight + (i * outputs + o) * 9;
+        for (int tap = 0; tap < 9; tap++) g[tap] = f[8 - tap];
+      } else {
+        const float *f = weight + (o * inputs + i) * 9;
+        for (int tap = 0; tap < 9; tap++) g[tap] = f[tap];
+      }
+      // G g (4 × 3), then (G g) Gᵀ (4 × 4).
+      float t[4][3];
+      for (int j = 0; j < 3; j++) {
+        const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+        t[0][j] = g0;
+        t[1][j] = 0.5f * (g0 + g1 + g2);
+        t[2][j] = 0.5f * (g0 - g1 + g2);
+        t[3][j] = g2;
+      }
+      for (int r = 0; r < 4; r++) {
+        const float a = t[r][0], b = t[r][1], c = t[r][2];
+        const float row[4] = {a, 0.5f * (a + b + c), 0.5f * (a - b + c), c};
+        for (int j = 0; j < 4; j++) base[((4 * r + j) * panels) * panel_size + i * mr] = row[j];
+      }
+    }
+  }
+}
+
+// dg += Gᵀ du G for the filters p0 ..< p1 (see ccnn_winograd_filter_gradients).
+INLINE void filter_gradients(const float *restrict du, long pairs, long p0, long p1, float *restrict dg) {
+  for (long p = p0; p < p1; p++) {
+    // Gᵀ du (3 × 4); Gᵀ's rows are (1, ½, ½, 0), (0, ½, −½, 0), (0, ½, ½, 1).
+    float t[3][4];
+    for (int j = 0; j < 4; j++) {
+      const float d0 = du[j * pairs + p], d1 = du[(4 + j) * pairs + p];
+      const float d2 = du[(8 + j) * pairs + p], d3 = du[(12 + j) * pairs + p];
+      t[0][j] = d0 + 0.5f * (d1 + d2);
+      t[1][j] = 0.5f * (d1 - d2);
+      t[2][j] = 0.5f * (d1 + d2) + d3;
+    }
+    for (int i = 0; i < 3; i++) {
+      const float a = t[i][0], b = t[i][1], c = t[i][2], d = t[i][3];
+      dg[p * 9 + 3 * i] += a + 0.5f * (b + c);
+      dg[p * 9 + 3 * i + 1] += 0.5f * (b - c);
+      dg[p * 9 + 3 * i + 2] += 0.5f * (b + c) + d;
+    }
+  }
+}
+
 #if defined(__x86_64__)
 #define VARIANTS(name, params, args)                                                         \
   __attribute__((target("avx512f,fma"))) static void name##_avx512 params { name args; }     \
@@ -128,6 +184,20 @@ VARIANTS(gradient_tiles, (const float *rows, long len, long tiles, float *out, l
 VARIANTS(
   output_tiles, (const float *m, long stride, long tiles, long pairs, float bias, float *row0, float *row1),
   (m, stride, tiles, pairs, bias, row0, row1))
+
+VARIANTS(
+  filters, (const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u),
+  (weight, outputs, inputs, flipped, mr, o0, o1, u))
+VARIANTS(filter_gradients, (const float *du, long pairs, long p0, long p1, float *dg), (du, pairs, p0, p1, dg))
+
+void ccnn_winograd_filters(
+  const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u) {
+  DISPATCH(filters, (weight, outputs, inputs, flipped, mr, o0, o1, u))
+}
+
+void ccnn_winograd_filter_gradients(const float *du, long pairs, long p0, long p1, float *dg) {
+  DISPATCH(filter_gradients, (du, pairs, p0, p1, dg))
+}
 
 void ccnn_winograd_input_tiles(const float *rows, long len, long tiles, float *out, long stride) {
   DISPATCH(input_tiles, (rows, len, tiles, out, stride))

@@ -17,6 +17,8 @@
 // 2.25× fewer multiplications than im2col + GEMM, for the price of the transforms, which
 // read and write each value a few times; it wins when there are enough channels for the
 // GEMMs to dominate (`ConvolutionPlan.usesWinograd`).
+import CCNNKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -300,8 +302,8 @@ func winogradWeightGradient(
   }
   if let dWeight {
     let pairs = outputs * channels
-    for pair in 0..<pairs {
-      winogradFilterGradient(gradients.base + pair, stride: pairs, into: dWeight + pair * 9)
+    parallelChunks(pairs, threads: pairs < 1 << 12 ? 1 : threads) { _, range in
+      ccnn_winograd_filter_gradients(gradients.base, pairs, range.lowerBound, range.upperBound, dWeight)
     }
   }
   if let dBias {
@@ -317,7 +319,8 @@ func conv2DForwardWinograd(
   let shape = WinogradShape(plan.geometry, outputChannels: plan.outputChannels)
   let kernel = GEMMKernel.current
   let filters = WinogradFilters(
-    weight: weight, outputs: plan.outputChannels, inputs: plan.inputChannels, flipped: false, mr: kernel.mr)
+    weight: weight, outputs: plan.outputChannels, inputs: plan.inputChannels, flipped: false, mr: kernel.mr,
+    threads: threads)
   defer { filters.storage.deallocate() }
   winogradForward(shape: shape, filters: filters, bias: bias, output: output, kernel: kernel, threads: threads) { n, _ in
     input + n * shape.imageSize
@@ -335,7 +338,8 @@ func conv2DBackwardWinograd(
   let kernel = GEMMKernel.current
   if let dInput {
     let filters = WinogradFilters(
-      weight: weight, outputs: plan.inputChannels, inputs: plan.outputChannels, flipped: true, mr: kernel.mr)
+      weight: weight, outputs: plan.inputChannels, inputs: plan.outputChannels, flipped: true, mr: kernel.mr,
+      threads: threads)
     defer { filters.storage.deallocate() }
     winogradForward(
       shape: plan.winogradTransposedShape, filters: filters, bias: nil, output: dInput, kernel: kernel,

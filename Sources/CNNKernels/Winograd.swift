@@ -82,73 +82,26 @@ struct WinogradFilters {
 
   /// Transforms `weight` `[K, C, 3, 3]`, or with `flipped`, the filters of the transposed
   /// convolution that gives dX: `g[c][k][i][j] = weight[k][c][2 − i][2 − j]` (then the
-  /// outputs are the C channels and the inputs the K).
-  init(weight: UnsafePointer<Float>, outputs: Int, inputs: Int, flipped: Bool, mr: Int) {
+  /// outputs are the C channels and the inputs the K). The outputs are split over `threads`.
+  init(weight: UnsafePointer<Float>, outputs: Int, inputs: Int, flipped: Bool, mr: Int, threads: Int) {
     self.outputs = outputs
     self.inputs = inputs
     self.mr = mr
     panels = (outputs + mr - 1) / mr
-    let panelSize = inputs * mr
-    storage = FloatBuffer(count: 16 * panels * panelSize)
+    let count = 16 * panels * inputs * mr
+    storage = FloatBuffer(count: count)
     let u = storage.base
-    u.initialize(repeating: 0, count: 16 * panels * panelSize)
-    for o in 0..<outputs {
-      for i in 0..<inputs {
-        var g = SIMD16<Float>()
-        for tap in 0..<9 {
-          g[tap] = flipped ? weight[(i * outputs + o) * 9 + 8 - tap] : weight[(o * inputs + i) * 9 + tap]
-        }
-        let transformed = winogradFilterTransform(g)
-        let panel = o / mr, r = o % mr
-        for xi in 0..<16 {
-          u[(xi * panels + panel) * panelSize + i * mr + r] = transformed[xi]
-        }
-      }
+    if outputs % mr != 0 { u.initialize(repeating: 0, count: count) }  // the last panel's missing rows
+    let work = outputs * inputs * 9 * 16
+    parallelChunks(outputs, threads: work < 1 << 18 ? 1 : threads) { _, range in
+      ccnn_winograd_filters(
+        weight, outputs, inputs, flipped ? 1 : 0, mr, range.lowerBound, range.upperBound, u)
     }
   }
 
   /// The A panel of position `xi` and rows `panel·MR ..< panel·MR + MR`: `C × MR` floats.
   func panel(_ xi: Int, _ panel: Int) -> UnsafePointer<Float> {
     UnsafePointer(storage.base + (xi * panels + panel) * inputs * mr)
-  }
-}
-
-/// `u = G g Gᵀ` for one 3×3 filter: `g[3i + j]` → `u[4i + j]` (both row-major).
-func winogradFilterTransform(_ g: SIMD16<Float>) -> SIMD16<Float> {
-  // G g (4 × 3), row by row, then (G g) Gᵀ.
-  @inline(__always)
-  func expand(_ a: Float, _ b: Float, _ c: Float) -> SIMD4<Float> {
-    SIMD4(a, 0.5 * (a + b + c), 0.5 * (a - b + c), c)
-  }
-  var u = SIMD16<Float>()
-  for j in 0..<3 {
-    let g0 = g[j], g1 = g[3 + j], g2 = g[6 + j]
-    let column = expand(g0, g1, g2)  // column j of G g
-    for i in 0..<4 { u[4 * i + j] = column[i] }
-  }
-  for i in 0..<4 {
-    let row = expand(u[4 * i], u[4 * i + 1], u[4 * i + 2])
-    for j in 0..<4 { u[4 * i + j] = row[j] }
-  }
-  return u
-}
-
-/// `dg += Gᵀ du G` for one filter: the gradient of `u = G g Gᵀ`, from the 16 entries of `du`
-/// (`du[ξ]` at `du[ξ · stride]`) into the 3×3 `dg` (row-major).
-func winogradFilterGradient(_ du: UnsafePointer<Float>, stride: Int, into dg: UnsafeMutablePointer<Float>) {
-  // Gᵀ's rows are (1, ½, ½, 0), (0, ½, −½, 0) and (0, ½, ½, 1).
-  @inline(__always)
-  func reduce(_ a: Float, _ b: Float, _ c: Float, _ d: Float) -> SIMD3<Float> {
-    SIMD3(a + 0.5 * (b + c), 0.5 * (b - c), 0.5 * (b + c) + d)
-  }
-  var t = SIMD16<Float>()  // Gᵀ du, 3 × 4, at t[4i + j]
-  for j in 0..<4 {
-    let column = reduce(du[j * stride], du[(4 + j) * stride], du[(8 + j) * stride], du[(12 + j) * stride])
-    for i in 0..<3 { t[4 * i + j] = column[i] }
-  }
-  for i in 0..<3 {
-    let row = reduce(t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3])
-    for j in 0..<3 { dg[3 * i + j] += row[j] }
   }
 }
 

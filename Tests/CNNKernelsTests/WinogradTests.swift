@@ -1,3 +1,4 @@
+import CCNNKernels
 import Testing
 
 @testable @_spi(Testing) import CNNKernels
@@ -52,7 +53,8 @@ private typealias S = ConvTestSupport
     let shape = WinogradShape(g, outputChannels: c.outputChannels)
     for kernel in Self.kernels {
       let filters = WinogradFilters(
-        weight: data.w, outputs: c.outputChannels, inputs: g.inputChannels, flipped: false, mr: kernel.mr)
+        weight: data.w, outputs: c.outputChannels, inputs: g.inputChannels, flipped: false, mr: kernel.mr,
+        threads: 2)
       defer { filters.storage.deallocate() }
       for threads in [1, 2, 3] {
         var fast = [Float](repeating: .nan, count: naive.count)
@@ -174,16 +176,21 @@ private typealias S = ConvTestSupport
     #expect(suits(S.geometry(n: 8, c: 64, h: 3, w: 3, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 64))
   }
 
-  /// The filter transform and its gradient are adjoint: ⟨G g Gᵀ, du⟩ = ⟨g, Gᵀ du G⟩.
+  /// The filter transform and its gradient are adjoint: ⟨G g Gᵀ, du⟩ = ⟨g, Gᵀ du G⟩, and the
+  /// transform of a filter is G g Gᵀ worked out by hand for one.
   @Test func filterGradientIsTheTransformsAdjoint() {
+    var u = [Float](repeating: 0, count: 16)
+    let impulse: [Float] = [0, 0, 0, 0, 2, 0, 0, 0, 0]  // 2 at the centre
+    ccnn_winograd_filters(impulse, 1, 1, 0, 1, 0, 1, &u)
+    // G's middle column is (0, ½, −½, 0): u = 2 · that column's outer product.
+    #expect(u == [0, 0, 0, 0, 0, 0.5, -0.5, 0, 0, -0.5, 0.5, 0, 0, 0, 0, 0])
     var rng = S.Generator(seed: 5)
     for _ in 0..<20 {
-      var g = SIMD16<Float>()
-      for i in 0..<9 { g[i] = Float.random(in: -1...1, using: &rng) }
+      let g = S.random(9, using: &rng)
       let du = S.random(16, using: &rng)
-      let u = winogradFilterTransform(g)
+      ccnn_winograd_filters(g, 1, 1, 0, 1, 0, 1, &u)
       var dg = [Float](repeating: 0, count: 9)
-      du.withUnsafeBufferPointer { winogradFilterGradient($0.baseAddress!, stride: 1, into: &dg) }
+      ccnn_winograd_filter_gradients(du, 1, 0, 1, &dg)
       var left: Float = 0, right: Float = 0
       for i in 0..<16 { left += u[i] * du[i] }
       for i in 0..<9 { right += g[i] * dg[i] }

@@ -53,6 +53,18 @@ void ccnn_sdot_block_avx512(long k, long m, const float *a, long lda, long n, co
 void ccnn_sdot_block_avx2(long k, long m, const float *a, long lda, long n, const float *b, long ldb, float *out);
 #endif
 
+/// Winograd F(2×2, 3×3) filter transform `u = G g Gᵀ` for the filters of outputs `o0 ..< o1`
+/// of `weight` `[outputs, inputs, 3, 3]` (with `flipped`, of the transposed convolution:
+/// `g[o][i][t] = weight[i][o][8 − t]`, weight being `[inputs, outputs, 3, 3]`), packed as
+/// GEMM A panels of `mr` rows: entry ξ of filter (o, i) at
+/// `u[((ξ·P + o / mr)·inputs + i)·mr + o % mr]`, P = ⌈outputs / mr⌉.
+void ccnn_winograd_filters(
+  const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u);
+
+/// The filter gradient `dg += Gᵀ du G` for filters `p0 ..< p1` of `pairs`: entry ξ of filter
+/// p's `du` at `du[ξ·pairs + p]`, its 3×3 `dg` at `dg[p·9 ..< p·9 + 9]`.
+void ccnn_winograd_filter_gradients(const float *du, long pairs, long p0, long p1, float *dg);
+
 /// Winograd F(2×2, 3×3) input transform of one tile row (`CNNKernels/Winograd.swift`): for
 /// each tile x < `tiles`, the 4×4 input `d[i][j] = rows[i·len + 2x + j]` becomes
 /// `Bᵀ d B`, entry ξ = 4i + j stored at `out[ξ·stride + x]`.
