@@ -1,3 +1,4 @@
+import CNNKernels
 import CNNTensor
 
 /// Sums batch normalization's per-channel statistics over the processes of a data-parallel
@@ -18,24 +19,16 @@ extension BatchNorm2D {
     -> (mean: [Float], variance: [Float], count: Int)
   {
     let (batch, channels, plane) = (input.shape[0], featureCount, input.shape[2] * input.shape[3])
-    var sums = [Double](repeating: 0, count: channels + 1)
-    input.withPointer { x in
-      for c in 0..<channels {
-        for n in 0..<batch { sums[c] += Self.sum(x + (n * channels + c) * plane, count: plane) }
-      }
+    var sums = input.withPointer { x in
+      batchNormMoments(input: x, batch: batch, channels: channels, plane: plane, threads: 1).sums
     }
-    sums[channels] = Double(batch * plane)
+    sums.append(Double(batch * plane))
     synchronizer.sumStatistics(&sums)
     let count = Int(sums[channels].rounded())
     precondition(count > 1, "BatchNorm2D needs more than one value per channel in training, got \(count) over all ranks")
     let means = sums[0..<channels].map { $0 / Double(count) }
-    var squares = [Double](repeating: 0, count: channels)
-    input.withPointer { x in
-      for c in 0..<channels {
-        for n in 0..<batch {
-          squares[c] += Self.squaredDeviations(x + (n * channels + c) * plane, count: plane, mean: means[c])
-        }
-      }
+    var squares = input.withPointer { x in
+      batchNormMoments(input: x, batch: batch, channels: channels, plane: plane, centers: means, threads: 1).squares
     }
     synchronizer.sumStatistics(&squares)
     return (means.map { Float($0) }, squares.map { Float($0 / Double(count)) }, count)

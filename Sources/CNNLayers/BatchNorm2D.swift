@@ -107,30 +107,17 @@ public final class BatchNorm2D: Layer {
     let (batch, channels, plane) = (input.shape[0], featureCount, input.shape[2] * input.shape[3])
     let gamma = weight.value.scalars
     let beta = bias.value.scalars
+    let scale = (0..<channels).map { gamma[$0] * inverseDeviation[$0] }
+    let shift = (0..<channels).map { beta[$0] - mean[$0] * scale[$0] }
     return Tensor(
       shape: input.shape,
       writingWith: { y in
         input.withPointer { x in
-          Self.forEachChannel(channels, values: batch * plane, threads: threads) { c in
-            let scale = gamma[c] * inverseDeviation[c]
-            let shift = beta[c] - mean[c] * scale
-            for n in 0..<batch {
-              let base = (n * channels + c) * plane
-              Self.normalize(x + base, y + base, count: plane, scale: scale, shift: shift, relu: relu)
-            }
-          }
+          batchNormNormalize(
+            input: x, output: y, batch: batch, channels: channels, plane: plane, scale: scale, shift: shift,
+            relu: relu, threads: threads ?? ComputeThreads.count)
         }
       })
-  }
-
-  /// Runs `body` for each channel `0..<channels`, the channels split across the compute
-  /// threads when there is enough work (`values` per channel). Each channel's sums run in the
-  /// same order on any thread, so the results do not depend on the thread count.
-  static func forEachChannel(_ channels: Int, values: Int, threads: Int?, _ body: (Int) -> Void) {
-    let threads = channels * values >= 1 << 15 ? threads ?? ComputeThreads.count : 1
-    parallelChunks(channels, threads: threads) { _, range in
-      for c in range { body(c) }
-    }
   }
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
@@ -149,30 +136,22 @@ public final class BatchNorm2D: Layer {
       "BatchNorm2D needs more than one value per channel in training, got input \(input.shape) "
         + "(use a batch of at least 2, or a larger image)")
 
-    // Batch statistics, accumulated in Double (`BatchNorm2D+Sums.swift`): μ and the biased
-    // variance σ².
+    // Batch statistics, accumulated in Double (`batchNormMoments`): μ and the biased variance
+    // σ² = E[x²] − μ².
     var mean = [Float](repeating: 0, count: channels)
     var variance = [Float](repeating: 0, count: channels)
     var count = localCount
     if let synchronizer {
       (mean, variance, count) = synchronizedStatistics(input, synchronizer)
     } else {
-      mean.withUnsafeMutableBufferPointer { mean in
-        variance.withUnsafeMutableBufferPointer { variance in
-          input.withPointer { x in
-            Self.forEachChannel(channels, values: localCount, threads: threads) { c in
-              var sum: Double = 0
-              for n in 0..<batch { sum += Self.sum(x + (n * channels + c) * plane, count: plane) }
-              let mu = sum / Double(localCount)
-              var squares: Double = 0
-              for n in 0..<batch {
-                squares += Self.squaredDeviations(x + (n * channels + c) * plane, count: plane, mean: mu)
-              }
-              mean[c] = Float(mu)
-              variance[c] = Float(squares / Double(localCount))
-            }
-          }
-        }
+      let moments = input.withPointer { x in
+        batchNormMoments(
+          input: x, batch: batch, channels: channels, plane: plane, threads: threads ?? ComputeThreads.count)
+      }
+      for c in 0..<channels {
+        let mu = moments.sums[c] / Double(localCount)
+        mean[c] = Float(mu)
+        variance[c] = Float(max(0, moments.squares[c] / Double(localCount) - mu * mu))
       }
     }
     updateRunningStatistics(mean: mean, variance: variance, count: count)
@@ -186,28 +165,13 @@ public final class BatchNorm2D: Layer {
         dOutput.expectShape(input.shape, "BatchNorm2D pullback")
         let gamma = weight.value.scalars
         // Per channel: Σ dy and Σ dy·x̂.
-        var sumGradient = [Float](repeating: 0, count: channels)
-        var sumGradientNormalized = [Float](repeating: 0, count: channels)
-        sumGradient.withUnsafeMutableBufferPointer { sumGradient in
-          sumGradientNormalized.withUnsafeMutableBufferPointer { sumGradientNormalized in
-            withPointers(input, dOutput, reluOutput) { x, dy, r in
-              Self.forEachChannel(channels, values: count, threads: threads) { c in
-                var sum: Double = 0
-                var sumNormalized: Double = 0
-                for n in 0..<batch {
-                  let base = (n * channels + c) * plane
-                  let sums = Self.gradientSums(
-                    x + base, dy + base, reluOutput: r.map { $0 + base }, count: plane, mean: mean[c],
-                    inverseDeviation: inverseDeviation[c])
-                  sum += sums.sum
-                  sumNormalized += sums.sumNormalized
-                }
-                sumGradient[c] = Float(sum)
-                sumGradientNormalized[c] = Float(sumNormalized)
-              }
-            }
-          }
+        let sums = withPointers(input, dOutput, reluOutput) { x, dy, r in
+          batchNormGradientSums(
+            input: x, dOutput: dy, reluOutput: r, batch: batch, channels: channels, plane: plane, mean: mean,
+            inverseDeviation: inverseDeviation, threads: threads ?? ComputeThreads.count)
         }
+        var sumGradient = sums.sum.map { Float($0) }
+        var sumGradientNormalized = sums.sumNormalized.map { Float($0) }
         bias.accumulateGradient(Tensor(shape: [channels], scalars: sumGradient))
         weight.accumulateGradient(Tensor(shape: [channels], scalars: sumGradientNormalized))
         guard needsInputGradient else { return .zeros([0]) }
@@ -222,17 +186,11 @@ public final class BatchNorm2D: Layer {
           writingWith: { [sumGradient, sumGradientNormalized] dx in
             withPointers(input, dOutput, reluOutput) { x, dy, r in
               let m = Float(count)
-              Self.forEachChannel(channels, values: count, threads: threads) { c in
-                let scale = gamma[c] * inverseDeviation[c] / m
-                let (mu, inverse) = (mean[c], inverseDeviation[c])
-                let (sum, sumNormalized) = (sumGradient[c], sumGradientNormalized[c])
-                for n in 0..<batch {
-                  let base = (n * channels + c) * plane
-                  Self.inputGradient(
-                    x + base, dy + base, reluOutput: r.map { $0 + base }, dx + base, count: plane,
-                    coefficients: (scale, m, sum, mu, inverse, sumNormalized))
-                }
-              }
+              batchNormInputGradient(
+                input: x, dOutput: dy, reluOutput: r, dInput: dx, batch: batch, channels: channels, plane: plane,
+                count: m, scale: (0..<channels).map { gamma[$0] * inverseDeviation[$0] / m }, sum: sumGradient,
+                mean: mean, inverseDeviation: inverseDeviation, sumNormalized: sumGradientNormalized,
+                threads: threads ?? ComputeThreads.count)
             }
           })
       }

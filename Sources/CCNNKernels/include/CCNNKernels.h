@@ -53,6 +53,28 @@ void ccnn_sdot_block_avx512(long k, long m, const float *a, long lda, long n, co
 void ccnn_sdot_block_avx2(long k, long m, const float *a, long lda, long n, const float *b, long ldb, float *out);
 #endif
 
+/// Batch normalization over a block of `length` floats read from each of `batch` images at
+/// `x[n·stride + j]` (whole channels: `length` = channels · H·W). For each j and n in order:
+/// `sum[j] += x` and `squares[j] += x²`, or with `center`, `squares[j] += (x − center[j])²`
+/// only.
+void ccnn_bn_moments(
+  const float *x, long batch, long stride, long length, const double *_Nullable center, double *sum, double *squares);
+
+/// `y = x·scale[j] + shift[j]`, then `y < 0 ? 0 : y` when `relu`.
+void ccnn_bn_normalize(
+  const float *x, float *y, long batch, long stride, long length, const float *scale, const float *shift, int relu);
+
+/// `sum[j] += g`, `sum_normalized[j] += g·x̂` with `x̂ = (x − mean[j])·inverse[j]` (in Float) and
+/// `g = dy`, or `r > 0 ? dy : 0` with a fused ReLU's output `r`.
+void ccnn_bn_gradient_sums(
+  const float *x, const float *dy, const float *_Nullable r, long batch, long stride, long length, const float *mean,
+  const float *inverse, double *sum, double *sum_normalized);
+
+/// `dx = scale[j]·(m·g − sum[j] − (x − mean[j])·inverse[j]·sum_normalized[j])`, g as above.
+void ccnn_bn_input_gradient(
+  const float *x, const float *dy, const float *_Nullable r, float *dx, long batch, long stride, long length, float m,
+  const float *scale, const float *sum, const float *mean, const float *inverse, const float *sum_normalized);
+
 /// Winograd F(2×2, 3×3) filter transform `u = G g Gᵀ` for the filters of outputs `o0 ..< o1`
 /// of `weight` `[outputs, inputs, 3, 3]` (with `flipped`, of the transposed convolution:
 /// `g[o][i][t] = weight[i][o][8 − t]`, weight being `[inputs, outputs, 3, 3]`), packed as
