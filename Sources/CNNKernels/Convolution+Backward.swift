@@ -54,9 +54,9 @@ func conv2DBackward(
       threads: schedule.blockThreads * schedule.gemmThreads, imageScratchCount: imageScratchCount,
       dOutputImage: dOutputImage)
   }
-  if plan.usesWinograd {
+  if let algorithm = plan.winograd {
     return conv2DBackwardWinograd(
-      plan: plan, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
+      plan: plan, algorithm: algorithm, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
       threads: schedule.blockThreads * schedule.gemmThreads, imageScratchCount: imageScratchCount,
       dOutputImage: dOutputImage)
   }
@@ -274,9 +274,10 @@ struct ConvolutionPlan {
   /// GEMM rows to pay off, and col2im is used.
   static let transposedMinimumChannels = 16
 
-  /// Whether the passes run as Winograd F(2×2, 3×3) (Convolution+Winograd.swift): by default
-  /// when the shape suits it (`suitsWinograd`); tests turn it off to check the other paths.
-  var usesWinograd = false
+  /// The Winograd algorithm the passes run (Convolution+Winograd.swift), or nil for the
+  /// others: by default the one that suits the shape (`preferredWinograd`); tests change it to
+  /// check every path.
+  var winograd: WinogradAlgorithm?
 
   init(_ g: ConvGeometry, outputChannels: Int, groups: Int, caller: String) {
     precondition(g.validationError == nil, "\(caller): \(g.validationError ?? "")")
@@ -315,7 +316,7 @@ struct ConvolutionPlan {
     } else {
       transposedGeometry = nil
     }
-    usesWinograd = suitsWinograd
+    winograd = preferredWinograd
   }
 
   /// Floats of workspace for the dOutput operand of the transposed convolution.
