@@ -1,299 +1,213 @@
-// The transforms of Winograd's minimal filtering F(m×m, r×r) (see CNNKernels/Winograd.swift for
-// the algorithm): one generic body per transform, instantiated for F(2×2, 3×3), F(4×4, 3×3) and
-// F(2×2, 5×5) with their matrices as constants, so that clang unrolls the small loops, folds
-// the zeros and ones away and vectorizes along the tiles. Each instance is compiled for
-// AVX-512, AVX2 and the baseline; the widest the CPU runs is called.
-//
-// The matrices (α = m + r − 1; points 0, 1, −1, 2, −2 and ∞, by Cook–Toom as in Lavin and
-// Gray 2016): Aᵀ is m × α, G is α × r, Bᵀ is α × α, all row-major.
+// The tile transforms of Winograd F(2×2, 3×3) (see CNNKernels/Winograd.swift for the
+// algorithm): plain loops over the tiles of one tile row, which clang vectorizes; each is
+// compiled for AVX-512, AVX2 and the baseline, and the widest the CPU runs is called.
 #include "CCNNKernels.h"
 
 #define INLINE static inline __attribute__((always_inline))
-#define UNROLL _Pragma("clang loop unroll(full)")
 
-static const float AT_2_3[] = {1, 1, 1, 0, 0, 1, -1, -1};
-static const float G_2_3[] = {1, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, 0, 0, 1};
-static const float BT_2_3[] = {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1};
-
-static const float AT_4_3[] = {
-  1, 1, 1, 1, 1, 0,
-  0, 1, -1, 2, -2, 0,
-  0, 1, 1, 4, 4, 0,
-  0, 1, -1, 8, -8, 1};
-static const float G_4_3[] = {
-  1.0f / 4, 0, 0,
-  -1.0f / 6, -1.0f / 6, -1.0f / 6,
-  -1.0f / 6, 1.0f / 6, -1.0f / 6,
-  1.0f / 24, 1.0f / 12, 1.0f / 6,
-  1.0f / 24, -1.0f / 12, 1.0f / 6,
-  0, 0, 1};
-static const float BT_6[] = {
-  4, 0, -5, 0, 1, 0,
-  0, -4, -4, 1, 1, 0,
-  0, 4, -4, -1, 1, 0,
-  0, -2, -1, 2, 1, 0,
-  0, 2, -1, -2, 1, 0,
-  0, 4, 0, -5, 0, 1};
-
-static const float AT_2_5[] = {
-  1, 1, 1, 1, 1, 0,
-  0, 1, -1, 2, -2, 1};
-static const float G_2_5[] = {
-  1.0f / 4, 0, 0, 0, 0,
-  -1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6, -1.0f / 6,
-  -1.0f / 6, 1.0f / 6, -1.0f / 6, 1.0f / 6, -1.0f / 6,
-  1.0f / 24, 1.0f / 12, 1.0f / 6, 1.0f / 3, 2.0f / 3,
-  1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3, 2.0f / 3,
-  0, 0, 0, 0, 1};
-
-// V = Bᵀ d B for each tile x < tiles: d[k][j] = rows[k·len + m·x + j]; v[i][j] goes to
-// out[(i·α + j)·stride + x].
-INLINE void input_tiles(
-  const int m, const int a, const float *restrict BT, const float *restrict rows, long len, long tiles,
-  float *restrict out, long stride) {
+// V = Bᵀ d B for each tile x: d is rows[i·len + 2x + j] (i, j < 4); v[4i + j] goes to
+// out[(4i + j)·stride + x].
+INLINE void input_tiles(const float *restrict rows, long len, long tiles, float *restrict out, long stride) {
+  const float *restrict r0 = rows, *restrict r1 = rows + len, *restrict r2 = rows + 2 * len, *restrict r3 = rows + 3 * len;
   for (long x = 0; x < tiles; x++) {
-    const float *restrict d = rows + m * x;
-    float t[6][6];
-    UNROLL for (int i = 0; i < a; i++) {
-      UNROLL for (int j = 0; j < a; j++) {
-        float s = 0;
-        UNROLL for (int k = 0; k < a; k++) s += BT[i * a + k] * d[k * len + j];
-        t[i][j] = s;
-      }
+    const long c = 2 * x;
+    // Bᵀ d: t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3 (rows), column by column.
+    float t[4][4];
+    for (int j = 0; j < 4; j++) {
+      const float d0 = r0[c + j], d1 = r1[c + j], d2 = r2[c + j], d3 = r3[c + j];
+      t[0][j] = d0 - d2;
+      t[1][j] = d1 + d2;
+      t[2][j] = d2 - d1;
+      t[3][j] = d1 - d3;
     }
-    UNROLL for (int i = 0; i < a; i++) {
-      UNROLL for (int j = 0; j < a; j++) {
-        float s = 0;
-        UNROLL for (int k = 0; k < a; k++) s += t[i][k] * BT[j * a + k];
-        out[(i * a + j) * stride + x] = s;
-      }
+    // (Bᵀ d) B: the same combination along each row.
+    for (int i = 0; i < 4; i++) {
+      out[(4 * i + 0) * stride + x] = t[i][0] - t[i][2];
+      out[(4 * i + 1) * stride + x] = t[i][1] + t[i][2];
+      out[(4 * i + 2) * stride + x] = t[i][2] - t[i][1];
+      out[(4 * i + 3) * stride + x] = t[i][1] - t[i][3];
     }
   }
 }
 
-// A dY Aᵀ for each tile x < tiles: dY[p][q] = rows[p·len + m·x + q] (p, q < m); w[i][j] goes to
-// out[(i·α + j)·stride + x].
-INLINE void gradient_tiles(
-  const int m, const int a, const float *restrict AT, const float *restrict rows, long len, long tiles,
-  float *restrict out, long stride) {
+// A dY Aᵀ for each tile x: dY is rows[a·len + 2x + b] (a, b < 2); w[4i + j] goes to
+// out[(4i + j)·stride + x].
+INLINE void gradient_tiles(const float *restrict rows, long len, long tiles, float *restrict out, long stride) {
+  const float *restrict y0 = rows, *restrict y1 = rows + len;
   for (long x = 0; x < tiles; x++) {
-    const float *restrict dy = rows + m * x;
-    float u[6][4];
-    UNROLL for (int i = 0; i < a; i++) {
-      UNROLL for (int q = 0; q < m; q++) {
-        float s = 0;
-        UNROLL for (int p = 0; p < m; p++) s += AT[p * a + i] * dy[p * len + q];
-        u[i][q] = s;
-      }
+    const long c = 2 * x;
+    // A dY: u0 = y0, u1 = y0 + y1, u2 = y0 − y1, u3 = −y1 (rows), for both columns.
+    float u[4][2];
+    for (int b = 0; b < 2; b++) {
+      const float a0 = y0[c + b], a1 = y1[c + b];
+      u[0][b] = a0;
+      u[1][b] = a0 + a1;
+      u[2][b] = a0 - a1;
+      u[3][b] = -a1;
     }
-    UNROLL for (int i = 0; i < a; i++) {
-      UNROLL for (int j = 0; j < a; j++) {
-        float s = 0;
-        UNROLL for (int q = 0; q < m; q++) s += u[i][q] * AT[q * a + j];
-        out[(i * a + j) * stride + x] = s;
-      }
+    for (int i = 0; i < 4; i++) {
+      out[(4 * i + 0) * stride + x] = u[i][0];
+      out[(4 * i + 1) * stride + x] = u[i][0] + u[i][1];
+      out[(4 * i + 2) * stride + x] = u[i][0] - u[i][1];
+      out[(4 * i + 3) * stride + x] = -u[i][1];
     }
   }
 }
 
-// Y = Aᵀ M A + bias for tile x: the products mm[(i·α + j)·stride + x]; y[p][q] goes to
-// out[p·width + m·x + q] for the `rows` first rows p, and tiles ≥ `full` write only the
-// columns m·x + q < width.
-#define OUTPUT_TILE(x)                                                                       \
-  float s[4][6], y[4][4];                                                                    \
-  UNROLL for (int p = 0; p < m; p++) {                                                       \
-    UNROLL for (int j = 0; j < a; j++) {                                                     \
-      float acc = 0;                                                                         \
-      UNROLL for (int i = 0; i < a; i++) acc += AT[p * a + i] * mm[(i * a + j) * stride + (x)]; \
-      s[p][j] = acc;                                                                         \
-    }                                                                                        \
+// Y = Aᵀ M A + bias for one tile: the products m[ξ·stride] (ξ = 4i + j).
+#define OUTPUT_TILE(m, stride, bias)                                                         \
+  float s[4], t[4];                                                                          \
+  for (int j = 0; j < 4; j++) {                                                              \
+    const float m0 = (m)[j * (stride)], m1 = (m)[(4 + j) * (stride)];                        \
+    const float m2 = (m)[(8 + j) * (stride)], m3 = (m)[(12 + j) * (stride)];                 \
+    s[j] = m0 + m1 + m2;                                                                     \
+    t[j] = m1 - m2 - m3;                                                                     \
   }                                                                                          \
-  UNROLL for (int p = 0; p < m; p++) {                                                       \
-    UNROLL for (int q = 0; q < m; q++) {                                                     \
-      float acc = bias;                                                                      \
-      UNROLL for (int j = 0; j < a; j++) acc += s[p][j] * AT[q * a + j];                     \
-      y[p][q] = acc;                                                                         \
-    }                                                                                        \
-  }
+  const float y00 = s[0] + s[1] + s[2] + (bias), y01 = s[1] - s[2] - s[3] + (bias);          \
+  const float y10 = t[0] + t[1] + t[2] + (bias), y11 = t[1] - t[2] - t[3] + (bias);
 
-INLINE void output_rows(
-  const int m, const int a, const int rows, const float *restrict AT, const float *restrict mm, long stride,
-  long full, float bias, float *restrict out, long width) {
-  for (long x = 0; x < full; x++) {
-    OUTPUT_TILE(x)
-    UNROLL for (int p = 0; p < rows; p++) {
-      UNROLL for (int q = 0; q < m; q++) out[p * width + m * x + q] = y[p][q];
-    }
-  }
-}
-
+// Tile x's outputs go to row0[2x], row0[2x + 1], row1[2x], row1[2x + 1]; tiles from `pairs`
+// on (at most one, when OW is odd) have only their first column, and without row1 only the
+// first row exists.
 INLINE void output_tiles(
-  const int m, const int a, const float *restrict AT, const float *restrict mm, long stride, long tiles,
-  long rows, float bias, float *restrict out, long width) {
-  const long full = width / m < tiles ? width / m : tiles;
-  switch (rows) {
-  case 1: output_rows(m, a, 1, AT, mm, stride, full, bias, out, width); break;
-  case 2: output_rows(m, a, 2, AT, mm, stride, full, bias, out, width); break;
-  case 3: if (m > 2) output_rows(m, a, 3, AT, mm, stride, full, bias, out, width); break;
-  default: if (m > 3) output_rows(m, a, 4, AT, mm, stride, full, bias, out, width); break;
-  }
-  for (long x = full; x < tiles; x++) {
-    OUTPUT_TILE(x)
-    for (int p = 0; p < rows; p++) {
-      for (int q = 0; q < m && m * x + q < width; q++) out[p * width + m * x + q] = y[p][q];
+  const float *restrict m, long stride, long tiles, long pairs, float bias, float *restrict row0,
+  float *restrict row1) {
+  if (row1) {
+    for (long x = 0; x < pairs; x++) {
+      OUTPUT_TILE(m + x, stride, bias)
+      row0[2 * x] = y00;
+      row0[2 * x + 1] = y01;
+      row1[2 * x] = y10;
+      row1[2 * x + 1] = y11;
     }
+  } else {
+    for (long x = 0; x < pairs; x++) {
+      OUTPUT_TILE(m + x, stride, bias)
+      (void)y10;
+      (void)y11;
+      row0[2 * x] = y00;
+      row0[2 * x + 1] = y01;
+    }
+  }
+  for (long x = pairs; x < tiles; x++) {
+    OUTPUT_TILE(m + x, stride, bias)
+    (void)y01;
+    (void)y11;
+    row0[2 * x] = y00;
+    if (row1) row1[2 * x] = y10;
   }
 }
 
-// U = G g Gᵀ for the filters of outputs o0 ..< o1, packed as GEMM A panels (see the header).
+// U = G g Gᵀ for the filters of outputs o0 ..< o1 (see ccnn_winograd_filters).
 INLINE void filters(
-  const int r, const int a, const float *restrict G, const float *restrict weight, long outputs, long inputs,
-  int flipped, long mr, long o0, long o1, float *restrict u) {
+  const float *restrict weight, long outputs, long inputs, int flipped, long mr, long o0, long o1,
+  float *restrict u) {
   const long panels = (outputs + mr - 1) / mr;
   const long panel_size = inputs * mr;
-  const int taps = r * r;
   for (long o = o0; o < o1; o++) {
     float *restrict base = u + (o / mr) * panel_size + o % mr;
     for (long i = 0; i < inputs; i++) {
-      float g[25];
-      const float *f = flipped ? weight + (i * outputs + o) * taps : weight + (o * inputs + i) * taps;
-      UNROLL for (int tap = 0; tap < taps; tap++) g[tap] = flipped ? f[taps - 1 - tap] : f[tap];
-      float t[6][5];
-      UNROLL for (int p = 0; p < a; p++) {
-        UNROLL for (int k = 0; k < r; k++) {
-          float s = 0;
-          UNROLL for (int l = 0; l < r; l++) s += G[p * r + l] * g[l * r + k];
-          t[p][k] = s;
-        }
+      float g[9];
+      if (flipped) {
+        const float *f = weight + (i * outputs + o) * 9;
+        for (int tap = 0; tap < 9; tap++) g[tap] = f[8 - tap];
+      } else {
+        const float *f = weight + (o * inputs + i) * 9;
+        for (int tap = 0; tap < 9; tap++) g[tap] = f[tap];
       }
-      UNROLL for (int p = 0; p < a; p++) {
-        UNROLL for (int q = 0; q < a; q++) {
-          float s = 0;
-          UNROLL for (int k = 0; k < r; k++) s += t[p][k] * G[q * r + k];
-          base[((p * a + q) * panels) * panel_size + i * mr] = s;
-        }
+      // G g (4 × 3), then (G g) Gᵀ (4 × 4).
+      float t[4][3];
+      for (int j = 0; j < 3; j++) {
+        const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+        t[0][j] = g0;
+        t[1][j] = 0.5f * (g0 + g1 + g2);
+        t[2][j] = 0.5f * (g0 - g1 + g2);
+        t[3][j] = g2;
       }
-    }
-  }
-}
-
-// dg += Gᵀ du G for the filters p0 ..< p1 of `pairs` (see the header).
-INLINE void filter_gradients(
-  const int r, const int a, const float *restrict G, const float *restrict du, long pairs, long p0, long p1,
-  float *restrict dg) {
-  for (long f = p0; f < p1; f++) {
-    float t[5][6];
-    UNROLL for (int l = 0; l < r; l++) {
-      UNROLL for (int j = 0; j < a; j++) {
-        float s = 0;
-        UNROLL for (int i = 0; i < a; i++) s += G[i * r + l] * du[(i * a + j) * pairs + f];
-        t[l][j] = s;
-      }
-    }
-    UNROLL for (int l = 0; l < r; l++) {
-      UNROLL for (int k = 0; k < r; k++) {
-        float s = 0;
-        UNROLL for (int j = 0; j < a; j++) s += t[l][j] * G[j * r + k];
-        dg[f * r * r + l * r + k] += s;
+      for (int r = 0; r < 4; r++) {
+        const float a = t[r][0], b = t[r][1], c = t[r][2];
+        const float row[4] = {a, 0.5f * (a + b + c), 0.5f * (a - b + c), c};
+        for (int j = 0; j < 4; j++) base[((4 * r + j) * panels) * panel_size + i * mr] = row[j];
       }
     }
   }
 }
 
-// One function per transform and algorithm, then a variant of each per instruction set.
-#define ALGORITHMS(name, params, args23, args43, args25)                                     \
-  INLINE void name##_all params {                                                            \
-    switch (algorithm) {                                                                     \
-    case CCNN_WINOGRAD_F2X2_3X3: name args23; break;                                         \
-    case CCNN_WINOGRAD_F4X4_3X3: name args43; break;                                         \
-    default: name args25; break;                                                             \
-    }                                                                                        \
+// dg += Gᵀ du G for the filters p0 ..< p1 (see ccnn_winograd_filter_gradients).
+INLINE void filter_gradients(const float *restrict du, long pairs, long p0, long p1, float *restrict dg) {
+  for (long p = p0; p < p1; p++) {
+    // Gᵀ du (3 × 4); Gᵀ's rows are (1, ½, ½, 0), (0, ½, −½, 0), (0, ½, ½, 1).
+    float t[3][4];
+    for (int j = 0; j < 4; j++) {
+      const float d0 = du[j * pairs + p], d1 = du[(4 + j) * pairs + p];
+      const float d2 = du[(8 + j) * pairs + p], d3 = du[(12 + j) * pairs + p];
+      t[0][j] = d0 + 0.5f * (d1 + d2);
+      t[1][j] = 0.5f * (d1 - d2);
+      t[2][j] = 0.5f * (d1 + d2) + d3;
+    }
+    for (int i = 0; i < 3; i++) {
+      const float a = t[i][0], b = t[i][1], c = t[i][2], d = t[i][3];
+      dg[p * 9 + 3 * i] += a + 0.5f * (b + c);
+      dg[p * 9 + 3 * i + 1] += 0.5f * (b - c);
+      dg[p * 9 + 3 * i + 2] += 0.5f * (b + c) + d;
+    }
   }
-
-ALGORITHMS(
-  input_tiles, (int algorithm, const float *rows, long len, long tiles, float *out, long stride),
-  (2, 4, BT_2_3, rows, len, tiles, out, stride), (4, 6, BT_6, rows, len, tiles, out, stride),
-  (2, 6, BT_6, rows, len, tiles, out, stride))
-ALGORITHMS(
-  gradient_tiles, (int algorithm, const float *rows, long len, long tiles, float *out, long stride),
-  (2, 4, AT_2_3, rows, len, tiles, out, stride), (4, 6, AT_4_3, rows, len, tiles, out, stride),
-  (2, 6, AT_2_5, rows, len, tiles, out, stride))
-ALGORITHMS(
-  output_tiles,
-  (int algorithm, const float *mm, long stride, long tiles, long rows, float bias, float *out, long width),
-  (2, 4, AT_2_3, mm, stride, tiles, rows, bias, out, width), (4, 6, AT_4_3, mm, stride, tiles, rows, bias, out, width),
-  (2, 6, AT_2_5, mm, stride, tiles, rows, bias, out, width))
-ALGORITHMS(
-  filters,
-  (int algorithm, const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u),
-  (3, 4, G_2_3, weight, outputs, inputs, flipped, mr, o0, o1, u),
-  (3, 6, G_4_3, weight, outputs, inputs, flipped, mr, o0, o1, u),
-  (5, 6, G_2_5, weight, outputs, inputs, flipped, mr, o0, o1, u))
-ALGORITHMS(
-  filter_gradients, (int algorithm, const float *du, long pairs, long p0, long p1, float *dg),
-  (3, 4, G_2_3, du, pairs, p0, p1, dg), (3, 6, G_4_3, du, pairs, p0, p1, dg), (5, 6, G_2_5, du, pairs, p0, p1, dg))
+}
 
 #if defined(__x86_64__)
 #define VARIANTS(name, params, args)                                                         \
-  __attribute__((target("avx512f,fma"))) static void name##_avx512 params { name##_all args; } \
-  __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_all args; }    \
-  static void name##_baseline params { name##_all args; }
+  __attribute__((target("avx512f,fma"))) static void name##_avx512 params { name args; }     \
+  __attribute__((target("avx2,fma"))) static void name##_avx2 params { name args; }          \
+  static void name##_baseline params { name args; }                                          \
+  static int name##_isa(void) {                                                              \
+    static int isa = -1;                                                                     \
+    int chosen = __atomic_load_n(&isa, __ATOMIC_RELAXED);                                    \
+    if (chosen < 0) {                                                                        \
+      chosen = ccnn_best_isa();                                                              \
+      __atomic_store_n(&isa, chosen, __ATOMIC_RELAXED);                                      \
+    }                                                                                        \
+    return chosen;                                                                           \
+  }
 #define DISPATCH(name, args)                                                                 \
-  switch (isa()) {                                                                           \
+  switch (name##_isa()) {                                                                    \
   case CCNN_ISA_AVX512: name##_avx512 args; break;                                           \
   case CCNN_ISA_AVX2: name##_avx2 args; break;                                               \
   default: name##_baseline args; break;                                                      \
   }
-static int isa(void) {
-  static int chosen = -1;
-  int value = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
-  if (value < 0) {
-    value = ccnn_best_isa();
-    __atomic_store_n(&chosen, value, __ATOMIC_RELAXED);
-  }
-  return value;
-}
 #else
 #define VARIANTS(name, params, args)
-#define DISPATCH(name, args) name##_all args;
+#define DISPATCH(name, args) name args;
 #endif
 
+VARIANTS(input_tiles, (const float *rows, long len, long tiles, float *out, long stride), (rows, len, tiles, out, stride))
+VARIANTS(gradient_tiles, (const float *rows, long len, long tiles, float *out, long stride), (rows, len, tiles, out, stride))
 VARIANTS(
-  input_tiles, (int algorithm, const float *rows, long len, long tiles, float *out, long stride),
-  (algorithm, rows, len, tiles, out, stride))
-VARIANTS(
-  gradient_tiles, (int algorithm, const float *rows, long len, long tiles, float *out, long stride),
-  (algorithm, rows, len, tiles, out, stride))
-VARIANTS(
-  output_tiles,
-  (int algorithm, const float *mm, long stride, long tiles, long rows, float bias, float *out, long width),
-  (algorithm, mm, stride, tiles, rows, bias, out, width))
-VARIANTS(
-  filters,
-  (int algorithm, const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u),
-  (algorithm, weight, outputs, inputs, flipped, mr, o0, o1, u))
-VARIANTS(
-  filter_gradients, (int algorithm, const float *du, long pairs, long p0, long p1, float *dg),
-  (algorithm, du, pairs, p0, p1, dg))
+  output_tiles, (const float *m, long stride, long tiles, long pairs, float bias, float *row0, float *row1),
+  (m, stride, tiles, pairs, bias, row0, row1))
 
-void ccnn_winograd_input_tiles(int algorithm, const float *rows, long len, long tiles, float *out, long stride) {
-  DISPATCH(input_tiles, (algorithm, rows, len, tiles, out, stride))
+VARIANTS(
+  filters, (const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u),
+  (weight, outputs, inputs, flipped, mr, o0, o1, u))
+VARIANTS(filter_gradients, (const float *du, long pairs, long p0, long p1, float *dg), (du, pairs, p0, p1, dg))
+
+void ccnn_winograd_filters(
+  const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u) {
+  DISPATCH(filters, (weight, outputs, inputs, flipped, mr, o0, o1, u))
 }
 
-void ccnn_winograd_gradient_tiles(int algorithm, const float *rows, long len, long tiles, float *out, long stride) {
-  DISPATCH(gradient_tiles, (algorithm, rows, len, tiles, out, stride))
+void ccnn_winograd_filter_gradients(const float *du, long pairs, long p0, long p1, float *dg) {
+  DISPATCH(filter_gradients, (du, pairs, p0, p1, dg))
+}
+
+void ccnn_winograd_input_tiles(const float *rows, long len, long tiles, float *out, long stride) {
+  DISPATCH(input_tiles, (rows, len, tiles, out, stride))
+}
+
+void ccnn_winograd_gradient_tiles(const float *rows, long len, long tiles, float *out, long stride) {
+  DISPATCH(gradient_tiles, (rows, len, tiles, out, stride))
 }
 
 void ccnn_winograd_output_tiles(
-  int algorithm, const float *mm, long stride, long tiles, long rows, float bias, float *out, long width) {
-  DISPATCH(output_tiles, (algorithm, mm, stride, tiles, rows, bias, out, width))
-}
-
-void ccnn_winograd_filters(
-  int algorithm, const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u) {
-  DISPATCH(filters, (algorithm, weight, outputs, inputs, flipped, mr, o0, o1, u))
-}
-
-void ccnn_winograd_filter_gradients(int algorithm, const float *du, long pairs, long p0, long p1, float *dg) {
-  DISPATCH(filter_gradients, (algorithm, du, pairs, p0, p1, dg))
+  const float *m, long stride, long tiles, long pairs, float bias, float *row0, float *_Nullable row1) {
+  DISPATCH(output_tiles, (m, stride, tiles, pairs, bias, row0, row1))
 }

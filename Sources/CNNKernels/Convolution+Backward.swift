@@ -54,9 +54,9 @@ func conv2DBackward(
       threads: schedule.blockThreads * schedule.gemmThreads, imageScratchCount: imageScratchCount,
       dOutputImage: dOutputImage)
   }
-  if let algorithm = plan.winograd {
+  if plan.usesWinograd {
     return conv2DBackwardWinograd(
-      plan: plan, algorithm: algorithm, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
+      plan: plan, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
       threads: schedule.blockThreads * schedule.gemmThreads, imageScratchCount: imageScratchCount,
       dOutputImage: dOutputImage)
   }
@@ -274,10 +274,9 @@ struct ConvolutionPlan {
   /// GEMM rows to pay off, and col2im is used.
   static let transposedMinimumChannels = 16
 
-  /// The Winograd algorithm the passes run (Convolution+Winograd.swift), or nil for the
-  /// others: by default the one that suits the shape (`preferredWinograd`); tests change it to
-  /// check every path.
-  var winograd: WinogradAlgorithm?
+  /// Whether the passes run as Winograd F(2×2, 3×3) (Convolution+Winograd.swift): by default
+  /// when the shape suits it (`suitsWinograd`); tests turn it off to check the other paths.
+  var usesWinograd = false
 
   init(_ g: ConvGeometry, outputChannels: Int, groups: Int, caller: String) {
     precondition(g.validationError == nil, "\(caller): \(g.validationError ?? "")")
@@ -316,7 +315,7 @@ struct ConvolutionPlan {
     } else {
       transposedGeometry = nil
     }
-    winograd = preferredWinograd
+    usesWinograd = suitsWinograd
   }
 
   /// Floats of workspace for the dOutput operand of the transposed convolution.

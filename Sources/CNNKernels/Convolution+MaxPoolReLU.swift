@@ -36,7 +36,7 @@ public func conv2DMaxPoolReLUForward(
   let pool = maxPool2x2Geometry(after: plan)
   let pooledSize = plan.outputChannels * pool.outputPlaneSize
   let schedule = plan.schedule(threads: threads)
-  if plan.runsAtFewPositions || plan.winograd != nil || schedule.imagesPerBlock > 1 {
+  if plan.runsAtFewPositions || plan.usesWinograd || schedule.imagesPerBlock > 1 {
     // Small maps: image by image each GEMM would be a few columns wide, so the batch is
     // convolved as `conv2DForward` does it (in blocks of images) and then pooled. The
     // batch's convolution output is small for the same reason. Winograd works on the whole

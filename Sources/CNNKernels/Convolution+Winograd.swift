@@ -1,23 +1,22 @@
-// The passes of a convolution computed with Winograd F(m×m, r×r) (transforms in
-// Winograd.swift).
+// The passes of a convolution computed with Winograd F(2×2, 3×3) (transforms in Winograd.swift).
 //
 // The tile rows of the whole batch (N · TH of them, TW tiles each) are cut into blocks of a
 // few tile rows, sized so that a block's transformed input stays in L2; the threads take
-// blocks. For one block of T tiles (α² positions ξ):
+// blocks. For one block of T tiles:
 //
 //   forward   V[ξ] (C × T) = the input tiles transformed, written straight into the
 //             micro-kernel's B strips (NR tiles wide)
-//             for each MR-row panel of filters:  M[ξ] (MR × T) = U[ξ] · V[ξ], α² times,
+//             for each MR-row panel of filters:  M[ξ] (MR × T) = U[ξ] · V[ξ], 16 times,
 //             then Y = Aᵀ M A (+ bias) for those MR channels, while M is still in L1
-//   dInput    the forward pass over dY, with the flipped filters (padding r − 1 − P)
+//   dInput    the forward pass over dY, with the flipped filters (padding 2 − P)
 //   dWeight   D[ξ] (K × T) = (A dY Aᵀ)[ξ],  V[ξ] (C × T) as forward, tile-major
-//             dU[ξ] (K × C) += D[ξ] · V[ξ]ᵀ (α² GEMMs), per thread; at the end the threads'
+//             dU[ξ] (K × C) += D[ξ] · V[ξ]ᵀ (16 GEMMs), per thread; at the end the threads'
 //             dU are added in order and dW += Gᵀ dU G
-//   dBias     += the sum of D[α + 1] (the tiles' sums) over the block
+//   dBias     += the sum of D[5] (the tiles' sums) over the block
 //
-// Fewer multiplications than im2col + GEMM (2.25× to 4×), for the price of the transforms,
-// which read and write each value a few times; it wins when there are enough channels for the
-// GEMMs to dominate (`ConvolutionPlan.winograd`).
+// 2.25× fewer multiplications than im2col + GEMM, for the price of the transforms, which
+// read and write each value a few times; it wins when there are enough channels for the
+// GEMMs to dominate (`ConvolutionPlan.usesWinograd`).
 import CCNNKernels
 
 #if canImport(Glibc)
@@ -33,47 +32,31 @@ extension ConvolutionPlan {
   /// multiplications they save.
   static let winogradMinimumChannels = 16
 
-  /// `CNN_CONV_WINOGRAD` from the environment, to compare: `0` turns Winograd off, `2` keeps
-  /// 3×3 filters to F(2×2, 3×3).
-  static let winogradSetting: String = {
-    guard let text = getenv("CNN_CONV_WINOGRAD") else { return "" }
-    return String(cString: text)
+  /// Whether `CNN_CONV_WINOGRAD=0` in the environment turns Winograd off (to compare).
+  static let winogradAllowed: Bool = {
+    guard let text = getenv("CNN_CONV_WINOGRAD") else { return true }
+    return String(cString: text) != "0"
   }()
 
-  /// The Winograd algorithm that suits the shape, or nil: square 3×3 or 5×5 filters, stride 1,
-  /// one group, enough channels, and more than `fewPositions` output positions (fewer run at
-  /// few positions, which skip the padding's taps and so multiply no more than Winograd
-  /// would). 3×3 filters take F(4×4, 3×3) when the map is at least 4×4 (so that the 4×4 tiles
-  /// are mostly inside it), else F(2×2, 3×3).
-  var preferredWinograd: WinogradAlgorithm? {
+  /// Whether the shape suits Winograd F(2×2, 3×3): 3×3 filters, stride 1, one group, enough
+  /// channels, and more than `fewPositions` output positions (fewer run at few positions,
+  /// which skip the padding's taps and so multiply no more than Winograd would).
+  var suitsWinograd: Bool {
     let g = geometry
-    guard Self.winogradSetting != "0", g.kernelHeight == g.kernelWidth, g.strideHeight == 1, g.strideWidth == 1,
-      groups == 1, inputChannels >= Self.winogradMinimumChannels, outputChannels >= Self.winogradMinimumChannels,
-      outputPlane > Self.fewPositions
-    else { return nil }
-    switch g.kernelHeight {
-    case 3:
-      return min(g.outputHeight, g.outputWidth) >= 4 && Self.winogradSetting != "2" ? .f4x4k3x3 : .f2x2k3x3
-    case 5: return .f2x2k5x5
-    default: return nil
-    }
-  }
-
-  /// The shape of the forward pass for `algorithm`.
-  func winogradShape(_ algorithm: WinogradAlgorithm) -> WinogradShape {
-    WinogradShape(geometry, outputChannels: outputChannels, algorithm: algorithm)
+    return Self.winogradAllowed && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1
+      && g.strideWidth == 1 && groups == 1 && inputChannels >= Self.winogradMinimumChannels
+      && outputChannels >= Self.winogradMinimumChannels && outputPlane > Self.fewPositions
   }
 
   /// The shape of dInput as a Winograd convolution: dY `[N, K, OH, OW]` with the flipped
-  /// filters and padding `r − 1 − P` gives `[N, C, H, W]`.
-  func winogradTransposedShape(_ algorithm: WinogradAlgorithm) -> WinogradShape {
+  /// filters and padding `2 − P` gives `[N, C, H, W]`.
+  var winogradTransposedShape: WinogradShape {
     let g = geometry
-    let r = algorithm.r
     let transposed = ConvGeometry(
       batch: g.batch, inputChannels: outputChannels, inputHeight: g.outputHeight, inputWidth: g.outputWidth,
-      kernelHeight: r, kernelWidth: r, padTop: r - 1 - g.padTop, padBottom: r - 1 - g.padBottom,
-      padLeft: r - 1 - g.padLeft, padRight: r - 1 - g.padRight)
-    return WinogradShape(transposed, outputChannels: inputChannels, algorithm: algorithm)
+      kernelHeight: 3, kernelWidth: 3, padTop: 2 - g.padTop, padBottom: 2 - g.padBottom,
+      padLeft: 2 - g.padLeft, padRight: 2 - g.padRight)
+    return WinogradShape(transposed, outputChannels: inputChannels)
   }
 }
 
@@ -152,12 +135,10 @@ func winogradForward(
   image: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
 ) {
   let (channels, outputs, tileColumns) = (shape.inputChannels, shape.outputChannels, shape.tileColumns)
-  let positions = shape.algorithm.positions
   let (mr, nr) = (kernel.mr, kernel.nr)
   precondition(filters.mr == mr, "Winograd filters packed for MR = \(filters.mr), kernel has \(mr)")
-  // V (α² · C · T floats) about 512 KB, so that it stays in L2 for the α² · K/MR GEMMs.
-  let blocks = WinogradBlocks(
-    shape, columns: max(nr, min(512, (1 << 17) / (positions * channels))), threads: threads)
+  // V (16 · C · T floats) about 512 KB, so that it stays in L2 for the 16 · K/MR GEMMs.
+  let blocks = WinogradBlocks(shape, columns: max(nr, min(512, (1 << 17) / (16 * channels))), threads: threads)
   let maxColumns = blocks.rowsPerBlock * tileColumns
   let maxStrips = (maxColumns + nr - 1) / nr
   let micro = kernel.microKernel
@@ -165,11 +146,11 @@ func winogradForward(
   let outputPlane = shape.outputHeight * shape.outputWidth
 
   parallelChunks(blocks.count, threads: threads) { _, range in
-    let v = FloatBuffer(count: positions * winogradStride(channels * maxStrips * nr))
-    // M: α² × MR rows of the block's tiles.
+    let v = FloatBuffer(count: 16 * winogradStride(channels * maxStrips * nr))
+    // M: 16 × MR rows of the block's tiles.
     let ldm = maxStrips * nr
     let mStride = winogradStride(mr * ldm)
-    let m = FloatBuffer(count: positions * mStride)
+    let m = FloatBuffer(count: 16 * mStride)
     let inputRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: false)
     let imageScratch = FloatBuffer(count: imageScratchCount)
     defer {
@@ -190,7 +171,7 @@ func winogradForward(
       for run in blocks.imageRuns(rows, tileRows: shape.tileRows) {
         let x = cache.image(run.image, scratch: imageScratch.base, image)
         for c in 0..<channels {
-          inputRows.loadInput(plane: x + c * plane, tileRows: run.tileRows)
+          inputRows.loadInput(plane: x + c * plane, tileRows: run.tileRows, shape: shape)
           for (i, local) in run.localRows.enumerated() {
             // The tile row, cut where it crosses from one strip into the next.
             var tx = 0
@@ -207,7 +188,7 @@ func winogradForward(
       }
       let tail = columns % nr
       if tail != 0 {
-        for xi in 0..<positions {
+        for xi in 0..<16 {
           for c in 0..<channels {
             (v.base + xi * vStride + ((strips - 1) * channels + c) * nr + tail).update(repeating: 0, count: nr - tail)
           }
@@ -216,7 +197,7 @@ func winogradForward(
 
       for panel in 0..<filters.panels {
         let k0 = panel * mr, panelRows = min(mr, outputs - k0)
-        for xi in 0..<positions {
+        for xi in 0..<16 {
           let a = filters.panel(xi, panel)
           let product = m.base + xi * mStride
           for s in 0..<strips {
@@ -249,14 +230,13 @@ func winogradWeightGradient(
   dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
 ) {
   let (channels, outputs, tileColumns) = (shape.inputChannels, shape.outputChannels, shape.tileColumns)
-  let positions = shape.algorithm.positions
-  // D and V together (α² · (K + C) · T floats) about 8 MB: the GEMMs' depth is T, and every
+  // D and V together (16 · (K + C) · T floats) about 8 MB: the GEMMs' depth is T, and every
   // block adds into the thread's whole dU.
   let blocks = WinogradBlocks(
-    shape, columns: max(64, min(4096, (1 << 21) / (positions * (channels + outputs)))), threads: threads)
+    shape, columns: max(64, min(4096, (1 << 21) / (16 * (channels + outputs)))), threads: threads)
   let chunks = max(1, min(threads, blocks.count))
   let ld = blocks.rowsPerBlock * tileColumns
-  let gradientCount = positions * outputs * channels
+  let gradientCount = 16 * outputs * channels
   let vStride = winogradStride(channels * ld), dStride = winogradStride(outputs * ld)
   let gradients = FloatBuffer(count: chunks * (gradientCount + outputs))
   defer { gradients.deallocate() }
@@ -267,8 +247,8 @@ func winogradWeightGradient(
   parallelChunks(blocks.count, threads: chunks) { chunk, range in
     let du = gradients.base + chunk * (gradientCount + outputs)
     let biasSums = du + gradientCount
-    let v = FloatBuffer(count: positions * vStride)
-    let d = FloatBuffer(count: positions * dStride)
+    let v = FloatBuffer(count: 16 * vStride)
+    let d = FloatBuffer(count: 16 * dStride)
     let inputRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: false)
     let gradientRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: true)
     let imageScratch = FloatBuffer(count: imageScratchCount)
@@ -286,7 +266,7 @@ func winogradWeightGradient(
         if dWeight != nil {
           let x = input + run.image * shape.imageSize
           for c in 0..<channels {
-            inputRows.loadInput(plane: x + c * plane, tileRows: run.tileRows)
+            inputRows.loadInput(plane: x + c * plane, tileRows: run.tileRows, shape: shape)
             for (i, local) in run.localRows.enumerated() {
               inputRows.transformInput(tileRow: i, tiles: tiles, into: v.base + c * ld + local * tileColumns, stride: vStride)
             }
@@ -294,7 +274,7 @@ func winogradWeightGradient(
         }
         let dy = cache.image(run.image, scratch: imageScratch.base, dOutputImage)
         for k in 0..<outputs {
-          gradientRows.loadOutputGradient(plane: dy + k * outputPlane, tileRows: run.tileRows)
+          gradientRows.loadOutputGradient(plane: dy + k * outputPlane, tileRows: run.tileRows, shape: shape)
           for (i, local) in run.localRows.enumerated() {
             gradientRows.transformOutputGradient(
               tileRow: i, tiles: tiles, into: d.base + k * ld + local * tileColumns, stride: dStride)
@@ -302,10 +282,10 @@ func winogradWeightGradient(
         }
       }
       if dBias != nil {
-        for k in 0..<outputs { biasSums[k] += sumFloats(d.base + shape.algorithm.sumPosition * dStride + k * ld, count: columns) }
+        for k in 0..<outputs { biasSums[k] += sumFloats(d.base + 5 * dStride + k * ld, count: columns) }
       }
       if dWeight != nil {
-        for xi in 0..<positions {
+        for xi in 0..<16 {
           gemm(
             kernel: kernel, m: outputs, a: d.base + xi * dStride, lda: ld,
             b: StridedMatrix(v.base + xi * vStride, rows: columns, columns: channels, leadingDimension: ld, transposed: true),
@@ -323,8 +303,7 @@ func winogradWeightGradient(
   if let dWeight {
     let pairs = outputs * channels
     parallelChunks(pairs, threads: pairs < 1 << 12 ? 1 : threads) { _, range in
-      ccnn_winograd_filter_gradients(
-        shape.algorithm.code, gradients.base, pairs, range.lowerBound, range.upperBound, dWeight)
+      ccnn_winograd_filter_gradients(gradients.base, pairs, range.lowerBound, range.upperBound, dWeight)
     }
   }
   if let dBias {
@@ -332,26 +311,26 @@ func winogradWeightGradient(
   }
 }
 
-/// `conv2DForward` by Winograd with `algorithm` (`plan.winograd`).
+/// `conv2DForward` by Winograd (`plan.usesWinograd`).
 func conv2DForwardWinograd(
-  plan: ConvolutionPlan, algorithm: WinogradAlgorithm, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-  bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, threads: Int
+  plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+  output: UnsafeMutablePointer<Float>, threads: Int
 ) {
-  let shape = plan.winogradShape(algorithm)
+  let shape = WinogradShape(plan.geometry, outputChannels: plan.outputChannels)
   let kernel = GEMMKernel.current
   let filters = WinogradFilters(
-    weight: weight, outputs: plan.outputChannels, inputs: plan.inputChannels, flipped: false, algorithm: algorithm,
-    mr: kernel.mr, threads: threads)
+    weight: weight, outputs: plan.outputChannels, inputs: plan.inputChannels, flipped: false, mr: kernel.mr,
+    threads: threads)
   defer { filters.storage.deallocate() }
   winogradForward(shape: shape, filters: filters, bias: bias, output: output, kernel: kernel, threads: threads) { n, _ in
     input + n * shape.imageSize
   }
 }
 
-/// `conv2DBackward` by Winograd with `algorithm` (`plan.winograd`): dInput as the forward pass
-/// over dY with the flipped filters, then dWeight and dBias.
+/// `conv2DBackward` by Winograd (`plan.usesWinograd`): dInput as the forward pass over dY with
+/// the flipped filters, then dWeight and dBias.
 func conv2DBackwardWinograd(
-  plan: ConvolutionPlan, algorithm: WinogradAlgorithm, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
   dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
   threads: Int, imageScratchCount: Int,
   dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
@@ -359,16 +338,17 @@ func conv2DBackwardWinograd(
   let kernel = GEMMKernel.current
   if let dInput {
     let filters = WinogradFilters(
-      weight: weight, outputs: plan.inputChannels, inputs: plan.outputChannels, flipped: true, algorithm: algorithm,
-      mr: kernel.mr, threads: threads)
+      weight: weight, outputs: plan.inputChannels, inputs: plan.outputChannels, flipped: true, mr: kernel.mr,
+      threads: threads)
     defer { filters.storage.deallocate() }
     winogradForward(
-      shape: plan.winogradTransposedShape(algorithm), filters: filters, bias: nil, output: dInput, kernel: kernel,
+      shape: plan.winogradTransposedShape, filters: filters, bias: nil, output: dInput, kernel: kernel,
       threads: threads, imageScratchCount: imageScratchCount, image: dOutputImage)
   }
   if dWeight != nil || dBias != nil {
     winogradWeightGradient(
-      shape: plan.winogradShape(algorithm), input: input, dWeight: dWeight, dBias: dBias, kernel: kernel,
-      threads: threads, imageScratchCount: imageScratchCount, dOutputImage: dOutputImage)
+      shape: WinogradShape(plan.geometry, outputChannels: plan.outputChannels), input: input, dWeight: dWeight,
+      dBias: dBias, kernel: kernel, threads: threads, imageScratchCount: imageScratchCount,
+      dOutputImage: dOutputImage)
   }
 }

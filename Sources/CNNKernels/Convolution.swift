@@ -33,9 +33,8 @@
 //
 // At most four output positions per image (OH·OW ≤ 4, one group) run as one GEMM per
 // position over the window's taps that fall inside the image, without the padding's
-// (Convolution+FewPositions.swift). Larger maps with 3×3 or 5×5 filters, stride 1 and enough
-// channels run as Winograd F(4×4, 3×3), F(2×2, 3×3) or F(2×2, 5×5), with 2.25× to 4× fewer
-// multiplications (Convolution+Winograd.swift).
+// (Convolution+FewPositions.swift). Larger maps with 3×3 filters, stride 1 and enough channels
+// run as Winograd F(2×2, 3×3), with 2.25× fewer multiplications (Convolution+Winograd.swift).
 
 /// Applies a 2-D convolution (with optional bias and channel groups) to an NCHW batch.
 ///
@@ -74,9 +73,9 @@ func conv2DForward(
       plan: plan, input: input, weight: weight, bias: bias, output: output,
       threads: schedule.blockThreads * schedule.gemmThreads)
   }
-  if let algorithm = plan.winograd {
+  if plan.usesWinograd {
     return conv2DForwardWinograd(
-      plan: plan, algorithm: algorithm, input: input, weight: weight, bias: bias, output: output,
+      plan: plan, input: input, weight: weight, bias: bias, output: output,
       threads: schedule.blockThreads * schedule.gemmThreads)
   }
   let nb = schedule.imagesPerBlock

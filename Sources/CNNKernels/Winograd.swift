@@ -1,78 +1,38 @@
-// Winograd's minimal filtering F(m×m, r×r): a stride-1 r×r convolution computed on m×m
-// output tiles with α² multiplications per tile and channel pair (α = m + r − 1) instead of
-// m²r² (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
+// Winograd's minimal filtering F(2×2, 3×3): a 3×3, stride-1 convolution computed on 2×2
+// output tiles with 16 multiplications per tile and channel pair instead of 36 (Lavin and
+// Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
 //
-//   F(2×2, 3×3)   α = 4    16 instead of  36   (2.25× fewer)
-//   F(4×4, 3×3)   α = 6    36 instead of 144   (4×)
-//   F(2×2, 5×5)   α = 6    36 instead of 100   (2.8×)
-//
-// For one input channel's α×α input tile d (rows m·ty − PT …, columns m·tx − PL …) and one
-// filter g (r×r), the m×m output tile is
+// For one input channel's 4×4 input tile d (rows 2ty − PT …, columns 2tx − PL …) and one
+// filter g (3×3), the 2×2 output tile is
 //
 //   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
-//
-// with Aᵀ (m × α), G (α × r) and Bᵀ (α × α) built by Cook–Toom from the points 0, 1, −1 (and
-// 2, −2 when α = 6) and ∞ (their values are in CCNNKernels/winograd.c). For F(2×2, 3×3):
 //
 //        ⎡1  0  −1  0⎤        ⎡ 1    0    0 ⎤
 //   Bᵀ = ⎢0  1   1  0⎥    G = ⎢1/2  1/2  1/2⎥    Aᵀ = ⎡1  1   1   0⎤
 //        ⎢0 −1   1  0⎥        ⎢1/2 −1/2  1/2⎥         ⎣0  1  −1  −1⎦
 //        ⎣0  1   0 −1⎦        ⎣ 0    0    1 ⎦
 //
-// Summed over the input channels, the α² positions ξ of the products are α² GEMMs:
+// Summed over the input channels, the 16 positions ξ of the 4×4 products are 16 GEMMs:
 //
 //   U[ξ] (K × C) = the transformed filters      V[ξ] (C × T) = the transformed input tiles
-//   M[ξ] (K × T) = U[ξ] · V[ξ]                  Y = Aᵀ M A per tile, K × T tiles of m×m
+//   M[ξ] (K × T) = U[ξ] · V[ξ]                  Y = Aᵀ M A per tile, K × T tiles of 2×2
 //
 // and the gradients follow from the same transforms, since each step is linear:
 //
 //   dX: a stride-1 convolution of dY with the flipped filters (the same algorithm)
 //   dU[ξ] (K × C) = Σ over tiles of (A dY Aᵀ)[ξ] · V[ξ]ᵀ,   dW = Gᵀ dU G per (k, c)
-//   dBias[k] = Σ over tiles of (A dY Aᵀ)[1, 1] (Aᵀ's column for the point 1 is all ones, so
-//              that entry is the tile's sum)
+//   dBias[k] = Σ over tiles of (A dY Aᵀ)[1, 1] (that entry is the tile's sum)
 //
-// The tiles of one output map form TH × TW tile rows and columns (TH = ⌈OH/m⌉, TW = ⌈OW/m⌉);
+// The tiles of one output map form TH × TW tile rows and columns (TH = ⌈OH/2⌉, TW = ⌈OW/2⌉);
 // tiles past the map's last row or column read zeros and their extra outputs are dropped.
-// The 6×6 tiles round more than F(2×2, 3×3) (their transforms scale by up to 8 and 1/24): in
-// WinogradTests, up to 8e-6 of the largest value against 2e-6, far below what training notices.
-// This file holds the shapes and the transforms; Convolution+Winograd.swift the passes.
+// This file holds the shape and the three transforms; Convolution+Winograd.swift the passes.
 
 import CCNNKernels
 
-/// One of the Winograd algorithms CNNKit runs: F(m×m, r×r).
-enum WinogradAlgorithm: CaseIterable, CustomStringConvertible {
-  case f2x2k3x3
-  case f4x4k3x3
-  case f2x2k5x5
-
-  /// m: the output tile's side.
-  var m: Int { self == .f4x4k3x3 ? 4 : 2 }
-  /// r: the filter's side.
-  var r: Int { self == .f2x2k5x5 ? 5 : 3 }
-  /// α = m + r − 1: the input tile's side.
-  var alpha: Int { m + r - 1 }
-  /// α²: the products per tile, and the GEMMs per pass.
-  var positions: Int { alpha * alpha }
-  /// ξ of the tile's sum in `A dY Aᵀ` (the point 1 is the second).
-  var sumPosition: Int { alpha + 1 }
-
-  /// The algorithm's number in CCNNKernels.
-  var code: Int32 {
-    switch self {
-    case .f2x2k3x3: Int32(CCNN_WINOGRAD_F2X2_3X3)
-    case .f4x4k3x3: Int32(CCNN_WINOGRAD_F4X4_3X3)
-    case .f2x2k5x5: Int32(CCNN_WINOGRAD_F2X2_5X5)
-    }
-  }
-
-  var description: String { "F(\(m)x\(m), \(r)x\(r))" }
-}
-
-/// The shape of one Winograd convolution: input `[N, C, H, W]` → output `[N, K, OH, OW]`, r×r
-/// filters, stride 1, with `padTop` rows and `padLeft` columns of zeros before the input (the
-/// bottom and right padding only decide OH and OW).
+/// The shape of one Winograd convolution: input `[N, C, H, W]` → output `[N, K, OH, OW]`,
+/// 3×3 filters, stride 1, with `padTop` rows and `padLeft` columns of zeros before the input
+/// (the bottom and right padding only decide OH and OW).
 struct WinogradShape: Equatable {
-  let algorithm: WinogradAlgorithm
   let batch: Int
   let inputChannels: Int
   let height: Int
@@ -83,10 +43,8 @@ struct WinogradShape: Equatable {
   let padTop: Int
   let padLeft: Int
 
-  /// The shape of a stride-1 `geometry` (r×r kernel) with `outputChannels` filters.
-  init(_ geometry: ConvGeometry, outputChannels: Int, algorithm: WinogradAlgorithm) {
-    precondition(geometry.kernelHeight == algorithm.r && geometry.kernelWidth == algorithm.r)
-    self.algorithm = algorithm
+  /// The shape of a 3×3, stride-1 `geometry` with `outputChannels` filters.
+  init(_ geometry: ConvGeometry, outputChannels: Int) {
     batch = geometry.batch
     inputChannels = geometry.inputChannels
     height = geometry.inputHeight
@@ -98,20 +56,20 @@ struct WinogradShape: Equatable {
     padLeft = geometry.padLeft
   }
 
-  /// m, the output tile's side.
-  var m: Int { algorithm.m }
-  /// TH = ⌈OH / m⌉: tile rows per image.
-  var tileRows: Int { (outputHeight + m - 1) / m }
-  /// TW = ⌈OW / m⌉: tiles per tile row.
-  var tileColumns: Int { (outputWidth + m - 1) / m }
-  /// Floats of one padded row the transforms read: `m · TW + r − 1`, at least `W + PL + PR`
-  /// (input column `x` is at `x + padLeft`; everything else is zero) and at least OW.
-  var paddedRowLength: Int { m * tileColumns + algorithm.r - 1 }
+  /// TH = ⌈OH / 2⌉: tile rows per image.
+  var tileRows: Int { (outputHeight + 1) / 2 }
+  /// TW = ⌈OW / 2⌉: tiles per tile row.
+  var tileColumns: Int { (outputWidth + 1) / 2 }
+  /// Floats of one padded input row the input transform reads: `2 · TW + 2`, at least
+  /// `W + PL + PR` (input column `x` is at `x + padLeft`; everything else is zero).
+  var paddedRowLength: Int { 2 * tileColumns + 2 }
   /// Floats of a `[C, H, W]` image.
   var imageSize: Int { inputChannels * height * width }
+  /// Floats of a `[K, OH, OW]` output image.
+  var outputImageSize: Int { outputChannels * outputHeight * outputWidth }
 }
 
-/// The α² filter transforms `U[ξ] = G g Gᵀ`, packed as the GEMM micro-kernel's A panels:
+/// The 16 filter transforms `U[ξ] = G g Gᵀ`, packed as the GEMM micro-kernel's A panels:
 /// for each ξ, ⌈K / MR⌉ panels of `C × MR` floats, `panel[c·MR + r] = U[ξ][panel·MR + r, c]`
 /// (zero past K). Built once per call; the caller deallocates `storage`.
 struct WinogradFilters {
@@ -122,25 +80,22 @@ struct WinogradFilters {
   /// ⌈K / MR⌉.
   let panels: Int
 
-  /// Transforms `weight` `[K, C, r, r]`, or with `flipped`, the filters of the transposed
-  /// convolution that gives dX: `g[c][k][i][j] = weight[k][c][r − 1 − i][r − 1 − j]` (then the
+  /// Transforms `weight` `[K, C, 3, 3]`, or with `flipped`, the filters of the transposed
+  /// convolution that gives dX: `g[c][k][i][j] = weight[k][c][2 − i][2 − j]` (then the
   /// outputs are the C channels and the inputs the K). The outputs are split over `threads`.
-  init(
-    weight: UnsafePointer<Float>, outputs: Int, inputs: Int, flipped: Bool, algorithm: WinogradAlgorithm, mr: Int,
-    threads: Int
-  ) {
+  init(weight: UnsafePointer<Float>, outputs: Int, inputs: Int, flipped: Bool, mr: Int, threads: Int) {
     self.outputs = outputs
     self.inputs = inputs
     self.mr = mr
     panels = (outputs + mr - 1) / mr
-    let count = algorithm.positions * panels * inputs * mr
+    let count = 16 * panels * inputs * mr
     storage = FloatBuffer(count: count)
     let u = storage.base
     if outputs % mr != 0 { u.initialize(repeating: 0, count: count) }  // the last panel's missing rows
-    let work = outputs * inputs * algorithm.positions * algorithm.r * algorithm.r
+    let work = outputs * inputs * 9 * 16
     parallelChunks(outputs, threads: work < 1 << 18 ? 1 : threads) { _, range in
       ccnn_winograd_filters(
-        algorithm.code, weight, outputs, inputs, flipped ? 1 : 0, mr, range.lowerBound, range.upperBound, u)
+        weight, outputs, inputs, flipped ? 1 : 0, mr, range.lowerBound, range.upperBound, u)
     }
   }
 
@@ -156,14 +111,12 @@ struct WinogradRows {
   /// Rows of `length` floats: zero outside the map's columns, which no load writes.
   let buffer: FloatBuffer
   let length: Int
-  let shape: WinogradShape
 
-  /// Room for `tileRows` tile rows: `m · tileRows + r − 1` input rows (tile rows overlap by
-  /// r − 1), or `m · tileRows` output-gradient rows.
+  /// Room for `tileRows` tile rows: `2 · tileRows + 2` input rows (tile rows overlap by two),
+  /// or `2 · tileRows` output-gradient rows.
   init(_ shape: WinogradShape, tileRows: Int, gradient: Bool) {
-    self.shape = shape
     length = shape.paddedRowLength
-    let count = (shape.m * tileRows + (gradient ? 0 : shape.algorithm.r - 1)) * length
+    let count = (2 * tileRows + (gradient ? 0 : 2)) * length
     buffer = FloatBuffer(count: count)
     buffer.base.initialize(repeating: 0, count: count)
   }
@@ -171,10 +124,10 @@ struct WinogradRows {
   func deallocate() { buffer.deallocate() }
 
   /// Loads the input rows of tile rows `tileRows` of one channel `plane` (`[H, W]`): rows
-  /// `m·ty − PT ..< m·ty − PT + α` for each, zero outside the image, column x at `x + PL`.
-  func loadInput(plane: UnsafePointer<Float>, tileRows: Range<Int>) {
-    let top = shape.m * tileRows.lowerBound - shape.padTop
-    for i in 0..<(shape.m * tileRows.count + shape.algorithm.r - 1) {
+  /// `2ty − PT ..< 2ty − PT + 4` for each, zero outside the image, column x at `x + PL`.
+  func loadInput(plane: UnsafePointer<Float>, tileRows: Range<Int>, shape: WinogradShape) {
+    let top = 2 * tileRows.lowerBound - shape.padTop
+    for i in 0..<(2 * tileRows.count + 2) {
       let destination = buffer.base + i * length + shape.padLeft
       let y = top + i
       if y >= 0 && y < shape.height {
@@ -186,19 +139,23 @@ struct WinogradRows {
   }
 
   /// `V = Bᵀ d B` for the tiles `tiles` of the loaded tile row `tileRow` (counted from the
-  /// first loaded): tile tx's entry ξ into `out[ξ · stride + tx − tiles.lowerBound]`.
+  /// first loaded): tile tx's entry ξ into `out[ξ · stride + tx − tiles.lowerBound]`
+  /// (arithmetic in CCNNKernels/winograd.c).
+  ///
+  ///   vertical   t0 = d0 − d2,  t1 = d1 + d2,  t2 = d2 − d1,  t3 = d1 − d3   (input rows)
+  ///   across     v[i][0] = t_i[2tx] − t_i[2tx+2],  v[i][1] = t_i[2tx+1] + t_i[2tx+2],
+  ///              v[i][2] = t_i[2tx+2] − t_i[2tx+1],  v[i][3] = t_i[2tx+1] − t_i[2tx+3]
   func transformInput(tileRow: Int, tiles: Range<Int>, into out: UnsafeMutablePointer<Float>, stride: Int) {
     ccnn_winograd_input_tiles(
-      shape.algorithm.code, buffer.base + shape.m * (tileRow * length + tiles.lowerBound), length, tiles.count, out,
-      stride)
+      buffer.base + 2 * tileRow * length + 2 * tiles.lowerBound, length, tiles.count, out, stride)
   }
 
   /// Loads the rows of tile rows `tileRows` of one output-gradient channel `plane`
-  /// (`[OH, OW]`): rows `m·ty ..< m·ty + m` for each, zero past the map.
-  func loadOutputGradient(plane: UnsafePointer<Float>, tileRows: Range<Int>) {
+  /// (`[OH, OW]`): rows `2ty` and `2ty + 1` for each, zero past the map.
+  func loadOutputGradient(plane: UnsafePointer<Float>, tileRows: Range<Int>, shape: WinogradShape) {
     let width = shape.outputWidth
-    for i in 0..<(shape.m * tileRows.count) {
-      let y = shape.m * tileRows.lowerBound + i
+    for i in 0..<(2 * tileRows.count) {
+      let y = 2 * tileRows.lowerBound + i
       let destination = buffer.base + i * length
       if y < shape.outputHeight {
         destination.update(from: plane + y * width, count: width)
@@ -208,27 +165,35 @@ struct WinogradRows {
     }
   }
 
-  /// `A dY Aᵀ` (the gradient of the α² products) for the tiles `tiles` of the loaded tile
-  /// row `tileRow`: tile tx's entry ξ into `out[ξ · stride + tx − tiles.lowerBound]`.
+  /// `A dY Aᵀ` (the gradient of the 16 products) for the tiles `tiles` of the loaded tile
+  /// row `tileRow`: tile tx's entry ξ into `out[ξ · stride + tx − tiles.lowerBound]`
+  /// (arithmetic in C). With `y_a` the tile's row a:
+  ///
+  ///   vertical   u0 = y0,  u1 = y0 + y1,  u2 = y0 − y1,  u3 = −y1
+  ///   across     w[i][0] = u_i[2tx],  w[i][1] = u_i[2tx] + u_i[2tx+1],
+  ///              w[i][2] = u_i[2tx] − u_i[2tx+1],  w[i][3] = −u_i[2tx+1]
   func transformOutputGradient(
     tileRow: Int, tiles: Range<Int>, into out: UnsafeMutablePointer<Float>, stride: Int
   ) {
     ccnn_winograd_gradient_tiles(
-      shape.algorithm.code, buffer.base + shape.m * (tileRow * length + tiles.lowerBound), length, tiles.count, out,
-      stride)
+      buffer.base + 2 * tileRow * length + 2 * tiles.lowerBound, length, tiles.count, out, stride)
   }
 }
 
-/// `Y = Aᵀ M A + bias` for the tiles `0 ..< TW` of tile row `ty` of one output channel: tile
-/// tx's α² products at `m[ξ · mStride + tx]`, its m×m outputs into `output` (`[OH, OW]`, the
-/// channel's plane) at the rows and columns that exist.
+/// `Y = Aᵀ M A + bias` for the tiles `0 ..< TW` of one tile row of one output channel: tile
+/// tx's 16 products at `m[ξ · mStride + tx]`, its 2×2 outputs into `output` (`[OH, OW]`, the
+/// channel's plane) at rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1 that exist (arithmetic in C).
+///
+///   s_j = m[0][j] + m[1][j] + m[2][j],  t_j = m[1][j] − m[2][j] − m[3][j]   (down the rows)
+///   Y = ⎡s0 + s1 + s2   s1 − s2 − s3⎤
+///       ⎣t0 + t1 + t2   t1 − t2 − t3⎦
+///
 func winogradOutputTransform(
   _ m: UnsafePointer<Float>, mStride: Int, bias: Float, ty: Int, shape: WinogradShape,
   output: UnsafeMutablePointer<Float>
 ) {
   let width = shape.outputWidth
-  let top = shape.m * ty
-  ccnn_winograd_output_tiles(
-    shape.algorithm.code, m, mStride, shape.tileColumns, min(shape.m, shape.outputHeight - top), bias,
-    output + top * width, width)
+  let row0 = output + 2 * ty * width
+  let row1 = 2 * ty + 1 < shape.outputHeight ? row0 + width : nil
+  ccnn_winograd_output_tiles(m, mStride, shape.tileColumns, min(shape.tileColumns, width / 2), bias, row0, row1)
 }

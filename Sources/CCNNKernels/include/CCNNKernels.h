@@ -75,40 +75,32 @@ void ccnn_bn_input_gradient(
   const float *x, const float *dy, const float *_Nullable r, float *dx, long batch, long stride, long length, float m,
   const float *scale, const float *sum, const float *mean, const float *inverse, const float *sum_normalized);
 
-/// The Winograd algorithms the transforms below implement: F(m×m, r×r) takes α×α input tiles
-/// (α = m + r − 1) to m×m output tiles of an r×r filter.
-enum {
-  CCNN_WINOGRAD_F2X2_3X3 = 0,
-  CCNN_WINOGRAD_F4X4_3X3 = 1,
-  CCNN_WINOGRAD_F2X2_5X5 = 2,
-};
-
-/// Filter transform `u = G g Gᵀ` for the filters of outputs `o0 ..< o1` of `weight`
-/// `[outputs, inputs, r, r]` (with `flipped`, of the transposed convolution:
-/// `g[o][i][t] = weight[i][o][r² − 1 − t]`, weight being `[inputs, outputs, r, r]`), packed as
-/// GEMM A panels of `mr` rows: entry ξ (of α²) of filter (o, i) at
+/// Winograd F(2×2, 3×3) filter transform `u = G g Gᵀ` for the filters of outputs `o0 ..< o1`
+/// of `weight` `[outputs, inputs, 3, 3]` (with `flipped`, of the transposed convolution:
+/// `g[o][i][t] = weight[i][o][8 − t]`, weight being `[inputs, outputs, 3, 3]`), packed as
+/// GEMM A panels of `mr` rows: entry ξ of filter (o, i) at
 /// `u[((ξ·P + o / mr)·inputs + i)·mr + o % mr]`, P = ⌈outputs / mr⌉.
 void ccnn_winograd_filters(
-  int algorithm, const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u);
+  const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u);
 
 /// The filter gradient `dg += Gᵀ du G` for filters `p0 ..< p1` of `pairs`: entry ξ of filter
-/// p's `du` at `du[ξ·pairs + p]`, its r×r `dg` at `dg[p·r² ..< (p + 1)·r²]`.
-void ccnn_winograd_filter_gradients(int algorithm, const float *du, long pairs, long p0, long p1, float *dg);
+/// p's `du` at `du[ξ·pairs + p]`, its 3×3 `dg` at `dg[p·9 ..< p·9 + 9]`.
+void ccnn_winograd_filter_gradients(const float *du, long pairs, long p0, long p1, float *dg);
 
-/// Input transform of one tile row (`CNNKernels/Winograd.swift`): for each tile x < `tiles`,
-/// the α×α input `d[i][j] = rows[i·len + m·x + j]` becomes `Bᵀ d B`, entry ξ = iα + j stored at
-/// `out[ξ·stride + x]`.
-void ccnn_winograd_input_tiles(int algorithm, const float *rows, long len, long tiles, float *out, long stride);
+/// Winograd F(2×2, 3×3) input transform of one tile row (`CNNKernels/Winograd.swift`): for
+/// each tile x < `tiles`, the 4×4 input `d[i][j] = rows[i·len + 2x + j]` becomes
+/// `Bᵀ d B`, entry ξ = 4i + j stored at `out[ξ·stride + x]`.
+void ccnn_winograd_input_tiles(const float *rows, long len, long tiles, float *out, long stride);
 
-/// The output-gradient transform: each tile's m×m `dY[p][q] = rows[p·len + m·x + q]` becomes
+/// The output-gradient transform: each tile's 2×2 `dY[a][b] = rows[a·len + 2x + b]` becomes
 /// `A dY Aᵀ`, entry ξ at `out[ξ·stride + x]`.
-void ccnn_winograd_gradient_tiles(int algorithm, const float *rows, long len, long tiles, float *out, long stride);
+void ccnn_winograd_gradient_tiles(const float *rows, long len, long tiles, float *out, long stride);
 
-/// The output transform: each tile's products `mm[ξ·stride + x]` become `Y = Aᵀ M A + bias`,
-/// written to `out[p·width + m·x + q]` for the first `rows` rows p (1 … m) and the columns
-/// m·x + q < width.
+/// The output transform: each tile's products `m[ξ·stride + x]` become `Y = Aᵀ M A + bias`,
+/// written to `row0[2x], row0[2x + 1]` and `row1[2x], row1[2x + 1]`; tiles from `pairs` on
+/// write their first column only, and a null `row1` means there is no second row.
 void ccnn_winograd_output_tiles(
-  int algorithm, const float *mm, long stride, long tiles, long rows, float bias, float *out, long width);
+  const float *m, long stride, long tiles, long pairs, float bias, float *row0, float *_Nullable row1);
 
 #pragma clang assume_nonnull end
 
