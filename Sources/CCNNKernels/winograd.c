@@ -98,6 +98,44 @@ INLINE void output_tiles(
   }
 }
 
+// The transforms over `tile_rows` consecutive tile rows of `tiles` tiles each (see the header):
+// the loops over tile rows run here rather than in Swift, so that maps of 2 or 4 tiles per row
+// do not pay a call per row.
+INLINE void input_rows(
+  const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
+  long nr, long strip) {
+  for (long r = 0; r < tile_rows; r++) {
+    const float *restrict row = rows + 2 * r * len;
+    long q = first + r * tiles;
+    if (nr <= 0) {
+      input_tiles(row, len, tiles, out + q, stride);
+      continue;
+    }
+    for (long x = 0; x < tiles;) {
+      const long lane = q % nr;
+      const long run = nr - lane < tiles - x ? nr - lane : tiles - x;
+      input_tiles(row + 2 * x, len, run, out + (q / nr) * strip + lane, stride);
+      x += run;
+      q += run;
+    }
+  }
+}
+
+INLINE void gradient_rows(
+  const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride) {
+  for (long r = 0; r < tile_rows; r++) gradient_tiles(rows + 2 * r * len, len, tiles, out + r * tiles, stride);
+}
+
+INLINE void output_rows(
+  const float *restrict m, long stride, long tile_rows, long tiles, long height, float bias, float *restrict out,
+  long width) {
+  const long pairs = width / 2 < tiles ? width / 2 : tiles;
+  for (long r = 0; r < tile_rows; r++) {
+    float *restrict row0 = out + 2 * r * width;
+    output_tiles(m + r * tiles, stride, tiles, pairs, bias, row0, 2 * r + 1 < height ? row0 + width : 0);
+  }
+}
+
 // U = G g Gᵀ for the filters of outputs o0 ..< o1 (see ccnn_winograd_filters).
 INLINE void filters(
   const float *restrict weight, long outputs, long inputs, int flipped, long mr, long o0, long o1,
@@ -179,11 +217,30 @@ INLINE void filter_gradients(const float *restrict du, long pairs, long p0, long
 #define DISPATCH(name, args) name args;
 #endif
 
-VARIANTS(input_tiles, (const float *rows, long len, long tiles, float *out, long stride), (rows, len, tiles, out, stride))
-VARIANTS(gradient_tiles, (const float *rows, long len, long tiles, float *out, long stride), (rows, len, tiles, out, stride))
 VARIANTS(
-  output_tiles, (const float *m, long stride, long tiles, long pairs, float bias, float *row0, float *row1),
-  (m, stride, tiles, pairs, bias, row0, row1))
+  input_rows,
+  (const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr, long strip),
+  (rows, len, tile_rows, tiles, out, stride, first, nr, strip))
+VARIANTS(
+  gradient_rows, (const float *rows, long len, long tile_rows, long tiles, float *out, long stride),
+  (rows, len, tile_rows, tiles, out, stride))
+VARIANTS(
+  output_rows,
+  (const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width),
+  (m, stride, tile_rows, tiles, height, bias, out, width))
+void ccnn_winograd_input_rows(
+  const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr, long strip) {
+  DISPATCH(input_rows, (rows, len, tile_rows, tiles, out, stride, first, nr, strip))
+}
+
+void ccnn_winograd_gradient_rows(const float *rows, long len, long tile_rows, long tiles, float *out, long stride) {
+  DISPATCH(gradient_rows, (rows, len, tile_rows, tiles, out, stride))
+}
+
+void ccnn_winograd_output_rows(
+  const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width) {
+  DISPATCH(output_rows, (m, stride, tile_rows, tiles, height, bias, out, width))
+}
 
 VARIANTS(
   filters, (const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u),
@@ -197,17 +254,4 @@ void ccnn_winograd_filters(
 
 void ccnn_winograd_filter_gradients(const float *du, long pairs, long p0, long p1, float *dg) {
   DISPATCH(filter_gradients, (du, pairs, p0, p1, dg))
-}
-
-void ccnn_winograd_input_tiles(const float *rows, long len, long tiles, float *out, long stride) {
-  DISPATCH(input_tiles, (rows, len, tiles, out, stride))
-}
-
-void ccnn_winograd_gradient_tiles(const float *rows, long len, long tiles, float *out, long stride) {
-  DISPATCH(gradient_tiles, (rows, len, tiles, out, stride))
-}
-
-void ccnn_winograd_output_tiles(
-  const float *m, long stride, long tiles, long pairs, float bias, float *row0, float *_Nullable row1) {
-  DISPATCH(output_tiles, (m, stride, tiles, pairs, bias, row0, row1))
 }

@@ -172,18 +172,9 @@ func winogradForward(
         let x = cache.image(run.image, scratch: imageScratch.base, image)
         for c in 0..<channels {
           inputRows.loadInput(plane: x + c * plane, tileRows: run.tileRows, shape: shape)
-          for (i, local) in run.localRows.enumerated() {
-            // The tile row, cut where it crosses from one strip into the next.
-            var tx = 0
-            while tx < tileColumns {
-              let q = local * tileColumns + tx
-              let count = min(nr - q % nr, tileColumns - tx)
-              inputRows.transformInput(
-                tileRow: i, tiles: tx..<(tx + count), into: v.base + (q / nr) * stripSize + c * nr + q % nr,
-                stride: vStride)
-              tx += count
-            }
-          }
+          inputRows.transformInput(
+            tileRows: run.tileRows.count, first: run.localRows.lowerBound * tileColumns, into: v.base + c * nr,
+            stride: vStride, nr: nr, strip: stripSize)
         }
       }
       let tail = columns % nr
@@ -206,13 +197,13 @@ func winogradForward(
               min(nr, columns - s * nr), 1, 0)
           }
         }
+        let runs = blocks.imageRuns(rows, tileRows: shape.tileRows)
         for r in 0..<panelRows {
           let k = k0 + r
-          for (local, row) in rows.enumerated() {
-            let n = row / shape.tileRows, ty = row % shape.tileRows
+          for run in runs {
             winogradOutputTransform(
-              m.base + r * ldm + local * tileColumns, mStride: mStride, bias: bias?[k] ?? 0, ty: ty, shape: shape,
-              output: output + (n * outputs + k) * outputPlane)
+              m.base + r * ldm + run.localRows.lowerBound * tileColumns, mStride: mStride, bias: bias?[k] ?? 0,
+              tileRows: run.tileRows, shape: shape, output: output + (run.image * outputs + k) * outputPlane)
           }
         }
       }
@@ -261,24 +252,20 @@ func winogradWeightGradient(
     for block in range {
       let rows = blocks.rows(ofBlock: block)
       let columns = rows.count * tileColumns
-      let tiles = 0..<tileColumns
       for run in blocks.imageRuns(rows, tileRows: shape.tileRows) {
+        let first = run.localRows.lowerBound * tileColumns
         if dWeight != nil {
           let x = input + run.image * shape.imageSize
           for c in 0..<channels {
             inputRows.loadInput(plane: x + c * plane, tileRows: run.tileRows, shape: shape)
-            for (i, local) in run.localRows.enumerated() {
-              inputRows.transformInput(tileRow: i, tiles: tiles, into: v.base + c * ld + local * tileColumns, stride: vStride)
-            }
+            inputRows.transformInput(tileRows: run.tileRows.count, first: first, into: v.base + c * ld, stride: vStride)
           }
         }
         let dy = cache.image(run.image, scratch: imageScratch.base, dOutputImage)
         for k in 0..<outputs {
           gradientRows.loadOutputGradient(plane: dy + k * outputPlane, tileRows: run.tileRows, shape: shape)
-          for (i, local) in run.localRows.enumerated() {
-            gradientRows.transformOutputGradient(
-              tileRow: i, tiles: tiles, into: d.base + k * ld + local * tileColumns, stride: dStride)
-          }
+          gradientRows.transformOutputGradient(
+            tileRows: run.tileRows.count, into: d.base + k * ld + first, stride: dStride)
         }
       }
       if dBias != nil {

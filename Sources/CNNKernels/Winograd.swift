@@ -111,11 +111,14 @@ struct WinogradRows {
   /// Rows of `length` floats: zero outside the map's columns, which no load writes.
   let buffer: FloatBuffer
   let length: Int
+  /// TW, the tiles of each tile row.
+  let tileColumns: Int
 
   /// Room for `tileRows` tile rows: `2 · tileRows + 2` input rows (tile rows overlap by two),
   /// or `2 · tileRows` output-gradient rows.
   init(_ shape: WinogradShape, tileRows: Int, gradient: Bool) {
     length = shape.paddedRowLength
+    tileColumns = shape.tileColumns
     let count = (2 * tileRows + (gradient ? 0 : 2)) * length
     buffer = FloatBuffer(count: count)
     buffer.base.initialize(repeating: 0, count: count)
@@ -138,16 +141,18 @@ struct WinogradRows {
     }
   }
 
-  /// `V = Bᵀ d B` for the tiles `tiles` of the loaded tile row `tileRow` (counted from the
-  /// first loaded): tile tx's entry ξ into `out[ξ · stride + tx − tiles.lowerBound]`
-  /// (arithmetic in CCNNKernels/winograd.c).
+  /// `V = Bᵀ d B` for every tile of the loaded tile rows (arithmetic in
+  /// CCNNKernels/winograd.c): tile tx of the i-th loaded row is the block's tile
+  /// `q = first + i·TW + tx`, and its entry ξ goes to `out[ξ · stride + q]`, or with `nr`, to
+  /// `out[ξ · stride + (q / nr) · strip + q % nr]` (the GEMM's B strips).
   ///
   ///   vertical   t0 = d0 − d2,  t1 = d1 + d2,  t2 = d2 − d1,  t3 = d1 − d3   (input rows)
   ///   across     v[i][0] = t_i[2tx] − t_i[2tx+2],  v[i][1] = t_i[2tx+1] + t_i[2tx+2],
   ///              v[i][2] = t_i[2tx+2] − t_i[2tx+1],  v[i][3] = t_i[2tx+1] − t_i[2tx+3]
-  func transformInput(tileRow: Int, tiles: Range<Int>, into out: UnsafeMutablePointer<Float>, stride: Int) {
-    ccnn_winograd_input_tiles(
-      buffer.base + 2 * tileRow * length + 2 * tiles.lowerBound, length, tiles.count, out, stride)
+  func transformInput(
+    tileRows: Int, first: Int, into out: UnsafeMutablePointer<Float>, stride: Int, nr: Int = 0, strip: Int = 0
+  ) {
+    ccnn_winograd_input_rows(buffer.base, length, tileRows, tileColumns, out, stride, first, nr, strip)
   }
 
   /// Loads the rows of tile rows `tileRows` of one output-gradient channel `plane`
@@ -165,35 +170,32 @@ struct WinogradRows {
     }
   }
 
-  /// `A dY Aᵀ` (the gradient of the 16 products) for the tiles `tiles` of the loaded tile
-  /// row `tileRow`: tile tx's entry ξ into `out[ξ · stride + tx − tiles.lowerBound]`
-  /// (arithmetic in C). With `y_a` the tile's row a:
+  /// `A dY Aᵀ` (the gradient of the 16 products) for every tile of the loaded tile rows:
+  /// tile tx of the i-th loaded row's entry ξ into `out[ξ · stride + i·TW + tx]` (arithmetic in
+  /// C). With `y_a` the tile's row a:
   ///
   ///   vertical   u0 = y0,  u1 = y0 + y1,  u2 = y0 − y1,  u3 = −y1
   ///   across     w[i][0] = u_i[2tx],  w[i][1] = u_i[2tx] + u_i[2tx+1],
   ///              w[i][2] = u_i[2tx] − u_i[2tx+1],  w[i][3] = −u_i[2tx+1]
-  func transformOutputGradient(
-    tileRow: Int, tiles: Range<Int>, into out: UnsafeMutablePointer<Float>, stride: Int
-  ) {
-    ccnn_winograd_gradient_tiles(
-      buffer.base + 2 * tileRow * length + 2 * tiles.lowerBound, length, tiles.count, out, stride)
+  func transformOutputGradient(tileRows: Int, into out: UnsafeMutablePointer<Float>, stride: Int) {
+    ccnn_winograd_gradient_rows(buffer.base, length, tileRows, tileColumns, out, stride)
   }
 }
 
-/// `Y = Aᵀ M A + bias` for the tiles `0 ..< TW` of one tile row of one output channel: tile
-/// tx's 16 products at `m[ξ · mStride + tx]`, its 2×2 outputs into `output` (`[OH, OW]`, the
-/// channel's plane) at rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1 that exist (arithmetic in C).
+/// `Y = Aᵀ M A + bias` for the tile rows `tileRows` of one output channel: tile tx of the i-th
+/// row's 16 products at `m[ξ · mStride + i·TW + tx]`, its 2×2 outputs into `output` (`[OH, OW]`,
+/// the channel's plane) at rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1 that exist (arithmetic
+/// in C).
 ///
 ///   s_j = m[0][j] + m[1][j] + m[2][j],  t_j = m[1][j] − m[2][j] − m[3][j]   (down the rows)
 ///   Y = ⎡s0 + s1 + s2   s1 − s2 − s3⎤
 ///       ⎣t0 + t1 + t2   t1 − t2 − t3⎦
-///
 func winogradOutputTransform(
-  _ m: UnsafePointer<Float>, mStride: Int, bias: Float, ty: Int, shape: WinogradShape,
+  _ m: UnsafePointer<Float>, mStride: Int, bias: Float, tileRows: Range<Int>, shape: WinogradShape,
   output: UnsafeMutablePointer<Float>
 ) {
   let width = shape.outputWidth
-  let row0 = output + 2 * ty * width
-  let row1 = 2 * ty + 1 < shape.outputHeight ? row0 + width : nil
-  ccnn_winograd_output_tiles(m, mStride, shape.tileColumns, min(shape.tileColumns, width / 2), bias, row0, row1)
+  let top = 2 * tileRows.lowerBound
+  ccnn_winograd_output_rows(
+    m, mStride, tileRows.count, shape.tileColumns, shape.outputHeight - top, bias, output + top * width, width)
 }

@@ -87,20 +87,24 @@ void ccnn_winograd_filters(
 /// p's `du` at `du[ξ·pairs + p]`, its 3×3 `dg` at `dg[p·9 ..< p·9 + 9]`.
 void ccnn_winograd_filter_gradients(const float *du, long pairs, long p0, long p1, float *dg);
 
-/// Winograd F(2×2, 3×3) input transform of one tile row (`CNNKernels/Winograd.swift`): for
-/// each tile x < `tiles`, the 4×4 input `d[i][j] = rows[i·len + 2x + j]` becomes
-/// `Bᵀ d B`, entry ξ = 4i + j stored at `out[ξ·stride + x]`.
-void ccnn_winograd_input_tiles(const float *rows, long len, long tiles, float *out, long stride);
+/// Winograd F(2×2, 3×3) input transform of `tile_rows` tile rows (`CNNKernels/Winograd.swift`):
+/// tile x of tile row r takes the 4×4 input `d[i][j] = rows[(2r + i)·len + 2x + j]` to
+/// `Bᵀ d B`, entry ξ = 4i + j stored at `out[ξ·stride + f(first + r·tiles + x)]`, where the
+/// tile's place q maps to `f(q) = (q / nr)·strip + q % nr` (the GEMM's NR-wide B strips), or to
+/// `f(q) = q` when `nr` is 0.
+void ccnn_winograd_input_rows(
+  const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr, long strip);
 
-/// The output-gradient transform: each tile's 2×2 `dY[a][b] = rows[a·len + 2x + b]` becomes
-/// `A dY Aᵀ`, entry ξ at `out[ξ·stride + x]`.
-void ccnn_winograd_gradient_tiles(const float *rows, long len, long tiles, float *out, long stride);
+/// The output-gradient transform of `tile_rows` tile rows: each tile's 2×2
+/// `dY[a][b] = rows[(2r + a)·len + 2x + b]` becomes `A dY Aᵀ`, entry ξ at
+/// `out[ξ·stride + r·tiles + x]`.
+void ccnn_winograd_gradient_rows(const float *rows, long len, long tile_rows, long tiles, float *out, long stride);
 
-/// The output transform: each tile's products `m[ξ·stride + x]` become `Y = Aᵀ M A + bias`,
-/// written to `row0[2x], row0[2x + 1]` and `row1[2x], row1[2x + 1]`; tiles from `pairs` on
-/// write their first column only, and a null `row1` means there is no second row.
-void ccnn_winograd_output_tiles(
-  const float *m, long stride, long tiles, long pairs, float bias, float *row0, float *_Nullable row1);
+/// The output transform of `tile_rows` tile rows: tile (r, x)'s products `m[ξ·stride + r·tiles
+/// + x]` become `Y = Aᵀ M A + bias`, written to `out[(2r + a)·width + 2x + b]` for the rows
+/// 2r + a < `height` and the columns 2x + b < `width`.
+void ccnn_winograd_output_rows(
+  const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
 
 #pragma clang assume_nonnull end
 
