@@ -44,6 +44,13 @@ struct ChannelBlocks {
     }
   }
 
+  /// The sum, in order, of the `plane` per-position values of the block's `i`-th channel.
+  func planeSum(_ values: UnsafePointer<Double>, channel i: Int) -> Double {
+    var sum = 0.0
+    for p in 0..<plane { sum += values[i * plane + p] }
+    return sum
+  }
+
   /// `values[c]` for each channel of `channels`, repeated for each of its positions.
   func expand(_ values: UnsafePointer<Float>, _ channels: Range<Int>, into out: UnsafeMutablePointer<Float>) {
     for (i, c) in channels.enumerated() { (out + i * plane).update(repeating: values[c], count: plane) }
@@ -74,13 +81,8 @@ public func batchNormMoments(
         ccnn_bn_moments(
           input + range.lowerBound * plane, batch, channels * plane, length, centers == nil ? nil : center, sum, square)
         for (i, c) in range.enumerated() {
-          var (s, q) = (0.0, 0.0)
-          for p in 0..<blocks.plane {
-            s += sum[i * blocks.plane + p]
-            q += square[i * blocks.plane + p]
-          }
-          if centers == nil { sums[c] = s }
-          squares[c] = q
+          if centers == nil { sums[c] = blocks.planeSum(sum, channel: i) }
+          squares[c] = blocks.planeSum(square, channel: i)
         }
       }
     }
@@ -136,13 +138,8 @@ public func batchNormGradientSums(
           input + offset, dOutput + offset, reluOutput.map { $0 + offset }, batch, channels * plane, length,
           coefficients, coefficients + length, work, work + length)
         for (i, c) in range.enumerated() {
-          var (s, n) = (0.0, 0.0)
-          for p in 0..<blocks.plane {
-            s += work[i * blocks.plane + p]
-            n += work[length + i * blocks.plane + p]
-          }
-          sums[c] = s
-          normalizedSums[c] = n
+          sums[c] = blocks.planeSum(work, channel: i)
+          normalizedSums[c] = blocks.planeSum(work + length, channel: i)
         }
       }
     }
