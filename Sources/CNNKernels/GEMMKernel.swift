@@ -105,14 +105,17 @@ public enum GEMMKernel: String, Sendable, CaseIterable, CustomStringConvertible 
     }
   }
 
-  /// Rows of the packed A block, MC (a multiple of `mr`); sized for L2.
-  var mc: Int { mr * (self == .avx512 ? 12 : 24) }
+  /// Rows of the packed A block, MC (a multiple of `mr`); sized for L2 (`CNN_GEMM_MC` in the
+  /// environment overrides it).
+  var mc: Int { GEMMBlocking.rows.map { roundUp($0, to: mr) } ?? mr * (self == .avx512 ? 12 : 24) }
 
-  /// Depth of the packed blocks, KC; long, to touch each C tile rarely.
-  var kc: Int { 384 }
+  /// Depth of the packed blocks, KC; long, to touch each C tile rarely (`CNN_GEMM_KC`
+  /// overrides it).
+  var kc: Int { GEMMBlocking.depth ?? 384 }
 
-  /// Columns of the packed B panel, NC (a multiple of `nr`); sized for L3.
-  var nc: Int { 4096 }
+  /// Columns of the packed B panel, NC (a multiple of `nr`); sized for L3 (`CNN_GEMM_NC`
+  /// overrides it).
+  var nc: Int { GEMMBlocking.columns.map { roundUp($0, to: nr) } ?? 4096 }
 
   /// The C (or Swift) function for one tile.
   var microKernel: GEMMMicroKernel {
@@ -125,5 +128,18 @@ public enum GEMMKernel: String, Sendable, CaseIterable, CustomStringConvertible 
     #endif
     case .portable: return portableMicroKernel
     }
+  }
+}
+
+/// Block sizes given in the environment (read once), to measure others than the defaults:
+/// `CNN_GEMM_MC=84 CNN_GEMM_KC=512 cnn benchmark --only sgemm`.
+enum GEMMBlocking {
+  static let rows = value("CNN_GEMM_MC")
+  static let depth = value("CNN_GEMM_KC")
+  static let columns = value("CNN_GEMM_NC")
+
+  private static func value(_ name: String) -> Int? {
+    guard let text = getenv(name), let value = Int(String(cString: text)), value > 0 else { return nil }
+    return value
   }
 }
