@@ -56,29 +56,31 @@ import Testing
   /// image by image, or for batches of small maps in blocks of images; otherwise the step runs
   /// the three layers); 9×9 images give odd 7×7 convolution outputs, whose last row and column
   /// no window covers; two groups split the channels; batches of 6 and 7 run in blocks of
-  /// images, and 4×4 images give 2×2 convolution outputs (one GEMM per output position).
+  /// images, and 4×4 images give 2×2 convolution outputs (one GEMM per output position);
+  /// 16 channels into 32 over a batch of six 16×16 images (294 tiles) run as Winograd.
   @Test(arguments: [
-    (2, 2, Padding.valid, 8, 1, 2), (2, 2, Padding.valid, 9, 2, 2), (3, 2, Padding.same, 8, 1, 2),
-    (2, 2, Padding.valid, 8, 1, 6), (2, 2, Padding.valid, 9, 2, 7), (2, 2, Padding.valid, 4, 1, 5),
+    (2, 2, Padding.valid, 8, 1, 2, 2), (2, 2, Padding.valid, 9, 2, 2, 2), (3, 2, Padding.same, 8, 1, 2, 2),
+    (2, 2, Padding.valid, 8, 1, 6, 2), (2, 2, Padding.valid, 9, 2, 7, 2), (2, 2, Padding.valid, 4, 1, 5, 2),
+    (2, 2, Padding.valid, 16, 1, 6, 16),
   ])
   func swappedOrderGivesIdenticalResults(
-    kernel: Int, step: Int, padding: Padding, side: Int, groups: Int, batch: Int
+    kernel: Int, step: Int, padding: Padding, side: Int, groups: Int, batch: Int, channels: Int
   ) throws {
     var g = SeededGenerator(seed: 7)
     let conv = Conv2D(
-      inputChannels: 2, outputChannels: 4, kernelSize: 3, padding: side == 8 ? .same : .valid, groups: groups,
-      using: &g)
+      inputChannels: channels, outputChannels: 2 * channels, kernelSize: 3, padding: side == 8 ? .same : .valid,
+      groups: groups, using: &g)
     let pool = MaxPool2D(kernelSize: Size2D(kernel), stride: Size2D(step), padding: padding)
-    let convolved = try conv.outputShape(for: [batch, 2, side, side])
+    let convolved = try conv.outputShape(for: [batch, channels, side, side])
     let pooled = try pool.outputShape(for: convolved)
     let linear = Linear(inputFeatures: pooled.scalarCount / batch, outputFeatures: 4, using: &g)
     let layers: [any Layer] = [conv, ReLU(), pool, Flatten(), linear]
     let network = Sequential(layers)
     #expect(network.plan.count == 3)
     let fused = try #require(network.plan.first as? Conv2DMaxPoolReLU)
-    #expect(fused.runsFused(input: [batch, 2, side, side]) == (kernel == 2))
+    #expect(fused.runsFused(input: [batch, channels, side, side]) == (kernel == 2))
 
-    var x = Tensor.randomNormal([batch, 2, side, side], using: &g)
+    var x = Tensor.randomNormal([batch, channels, side, side], using: &g)
     for i in stride(from: 0, to: x.scalarCount, by: 5) { x[offset: i] = 0 }  // exact zeros
     for i in stride(from: 1, to: x.scalarCount, by: 7) { x[offset: i] = x[offset: i - 1] }  // ties
     for i in 0..<32 { x[offset: i] = -abs(x[offset: i]) - 1 }  // all-negative windows
