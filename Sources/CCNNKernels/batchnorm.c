@@ -4,7 +4,7 @@
 // so any plane size vectorizes along j, even 1×1 planes, and each element's order of additions
 // is fixed. Per-channel coefficients come expanded to one per element. Compiled for AVX-512,
 // AVX2 and the baseline; FP contraction is off, so every variant rounds alike.
-#include "CCNNKernels.h"
+#include "dispatch.h"
 
 #pragma clang fp contract(off)
 
@@ -83,30 +83,6 @@ INLINE void input_gradient(
   }
 }
 
-#if defined(__x86_64__)
-#define VARIANTS(name, params, args)                                                         \
-  __attribute__((target("avx512f,fma"))) static void name##_avx512 params { name args; }     \
-  __attribute__((target("avx2,fma"))) static void name##_avx2 params { name args; }          \
-  static void name##_baseline params { name args; }
-#define DISPATCH(name, args)                                                                 \
-  switch (isa()) {                                                                           \
-  case CCNN_ISA_AVX512: name##_avx512 args; break;                                           \
-  case CCNN_ISA_AVX2: name##_avx2 args; break;                                               \
-  default: name##_baseline args; break;                                                      \
-  }
-static int isa(void) {
-  static int chosen = -1;
-  int value = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
-  if (value < 0) {
-    value = ccnn_best_isa();
-    __atomic_store_n(&chosen, value, __ATOMIC_RELAXED);
-  }
-  return value;
-}
-#else
-#define VARIANTS(name, params, args)
-#define DISPATCH(name, args) name args;
-#endif
 
 VARIANTS(
   moments, (const float *x, long batch, long stride, long length, const double *center, double *sum, double *squares),

@@ -14,3 +14,13 @@ int ccnn_best_isa(void) {
 #endif
   return CCNN_ISA_PORTABLE;
 }
+
+int ccnn_isa(void) {
+  static int chosen = -1;  // a benign race: every thread computes the same value
+  int value = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
+  if (value < 0) {
+    value = ccnn_best_isa();
+    __atomic_store_n(&chosen, value, __ATOMIC_RELAXED);
+  }
+  return value;
+}

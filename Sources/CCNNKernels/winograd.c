@@ -1,7 +1,7 @@
 // The tile transforms of Winograd F(2×2, 3×3) (see CNNKernels/Winograd.swift for the
 // algorithm): plain loops over the tiles of one tile row, which clang vectorizes; each is
 // compiled for AVX-512, AVX2 and the baseline, and the widest the CPU runs is called.
-#include "CCNNKernels.h"
+#include "dispatch.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -192,30 +192,6 @@ INLINE void filter_gradients(const float *restrict du, long pairs, long p0, long
   }
 }
 
-#if defined(__x86_64__)
-#define VARIANTS(name, params, args)                                                         \
-  __attribute__((target("avx512f,fma"))) static void name##_avx512 params { name args; }     \
-  __attribute__((target("avx2,fma"))) static void name##_avx2 params { name args; }          \
-  static void name##_baseline params { name args; }                                          \
-  static int name##_isa(void) {                                                              \
-    static int isa = -1;                                                                     \
-    int chosen = __atomic_load_n(&isa, __ATOMIC_RELAXED);                                    \
-    if (chosen < 0) {                                                                        \
-      chosen = ccnn_best_isa();                                                              \
-      __atomic_store_n(&isa, chosen, __ATOMIC_RELAXED);                                      \
-    }                                                                                        \
-    return chosen;                                                                           \
-  }
-#define DISPATCH(name, args)                                                                 \
-  switch (name##_isa()) {                                                                    \
-  case CCNN_ISA_AVX512: name##_avx512 args; break;                                           \
-  case CCNN_ISA_AVX2: name##_avx2 args; break;                                               \
-  default: name##_baseline args; break;                                                      \
-  }
-#else
-#define VARIANTS(name, params, args)
-#define DISPATCH(name, args) name args;
-#endif
 
 VARIANTS(
   input_rows,

@@ -65,8 +65,6 @@ struct WinogradShape: Equatable {
   var paddedRowLength: Int { 2 * tileColumns + 2 }
   /// Floats of a `[C, H, W]` image.
   var imageSize: Int { inputChannels * height * width }
-  /// Floats of a `[K, OH, OW]` output image.
-  var outputImageSize: Int { outputChannels * outputHeight * outputWidth }
 }
 
 /// The 16 filter transforms `U[ξ] = G g Gᵀ`, packed as the GEMM micro-kernel's A panels:

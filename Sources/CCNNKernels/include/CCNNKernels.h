@@ -20,6 +20,9 @@ enum {
 /// Checks CPUID via `__builtin_cpu_supports`; always `CCNN_ISA_PORTABLE` off x86_64.
 int ccnn_best_isa(void);
 
+/// `ccnn_best_isa()`, worked out on the first call and remembered.
+int ccnn_isa(void);
+
 /// Makes the C allocator keep large freed blocks for reuse instead of unmapping them
 /// (glibc's `mallopt`; a no-op elsewhere). Returns 1 when glibc accepted every setting, 0
 /// when it refused one or the C library is not glibc.
