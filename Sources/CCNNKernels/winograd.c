@@ -1,9 +1,10 @@
 // The tile transforms of Winograd F(2×2, 3×3) (see CNNKernels/Winograd.swift for the
-// algorithm): plain loops over the tiles of one tile row, which clang vectorizes; each is
+// algorithm): plain loops over tiles, which clang vectorizes; each is
 // compiled for AVX-512, AVX2 and the baseline, and the widest the CPU runs is called.
 #include "dispatch.h"
 
 #define INLINE static inline __attribute__((always_inline))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 // V = Bᵀ d B for each tile x: d is rows[i·len + 2x + j] (i, j < 4); v[4i + j] goes to
 // out[(4i + j)·stride + x].
@@ -30,77 +31,17 @@ INLINE void input_tiles(const float *restrict rows, long len, long tiles, float 
   }
 }
 
-// A dY Aᵀ for each tile x: dY is rows[a·len + 2x + b] (a, b < 2); w[4i + j] goes to
-// out[(4i + j)·stride + x].
-INLINE void gradient_tiles(const float *restrict rows, long len, long tiles, float *restrict out, long stride) {
-  const float *restrict y0 = rows, *restrict y1 = rows + len;
-  for (long x = 0; x < tiles; x++) {
-    const long c = 2 * x;
-    // A dY: u0 = y0, u1 = y0 + y1, u2 = y0 − y1, u3 = −y1 (rows), for both columns.
-    float u[4][2];
-    for (int b = 0; b < 2; b++) {
-      const float a0 = y0[c + b], a1 = y1[c + b];
-      u[0][b] = a0;
-      u[1][b] = a0 + a1;
-      u[2][b] = a0 - a1;
-      u[3][b] = -a1;
-    }
-    for (int i = 0; i < 4; i++) {
-      out[(4 * i + 0) * stride + x] = u[i][0];
-      out[(4 * i + 1) * stride + x] = u[i][0] + u[i][1];
-      out[(4 * i + 2) * stride + x] = u[i][0] - u[i][1];
-      out[(4 * i + 3) * stride + x] = -u[i][1];
-    }
-  }
-}
-
-// Y = Aᵀ M A + bias for one tile: the products m[ξ·stride] (ξ = 4i + j).
-#define OUTPUT_TILE(m, stride, bias)                                                         \
-  float s[4], t[4];                                                                          \
-  for (int j = 0; j < 4; j++) {                                                              \
-    const float m0 = (m)[j * (stride)], m1 = (m)[(4 + j) * (stride)];                        \
-    const float m2 = (m)[(8 + j) * (stride)], m3 = (m)[(12 + j) * (stride)];                 \
-    s[j] = m0 + m1 + m2;                                                                     \
-    t[j] = m1 - m2 - m3;                                                                     \
-  }                                                                                          \
-  const float y00 = s[0] + s[1] + s[2] + (bias), y01 = s[1] - s[2] - s[3] + (bias);          \
-  const float y10 = t[0] + t[1] + t[2] + (bias), y11 = t[1] - t[2] - t[3] + (bias);
-
-// Tile x's outputs go to row0[2x], row0[2x + 1], row1[2x], row1[2x + 1]; tiles from `pairs`
-// on (at most one, when OW is odd) have only their first column, and without row1 only the
-// first row exists.
-INLINE void output_tiles(
-  const float *restrict m, long stride, long tiles, long pairs, float bias, float *restrict row0,
-  float *restrict row1) {
-  if (row1) {
-    for (long x = 0; x < pairs; x++) {
-      OUTPUT_TILE(m + x, stride, bias)
-      row0[2 * x] = y00;
-      row0[2 * x + 1] = y01;
-      row1[2 * x] = y10;
-      row1[2 * x + 1] = y11;
-    }
-  } else {
-    for (long x = 0; x < pairs; x++) {
-      OUTPUT_TILE(m + x, stride, bias)
-      (void)y10;
-      (void)y11;
-      row0[2 * x] = y00;
-      row0[2 * x + 1] = y01;
-    }
-  }
-  for (long x = pairs; x < tiles; x++) {
-    OUTPUT_TILE(m + x, stride, bias)
-    (void)y01;
-    (void)y11;
-    row0[2 * x] = y00;
-    if (row1) row1[2 * x] = y10;
-  }
-}
-
-// The transforms over `tile_rows` consecutive tile rows of `tiles` tiles each (see the header):
-// the loops over tile rows run here rather than in Swift, so that maps of 2 or 4 tiles per row
+// The transforms over `tile_rows` consecutive tile rows of `tiles` tiles each (see the header).
+// The loops over tile rows run here rather than in Swift, so that maps of 2 or 4 tiles per row
 // do not pay a call per row.
+//
+// The input transform goes along each row: its tiles overlap, and neither reading them
+// through offsets (gathers) nor first splitting the rows by column parity made it faster (its
+// time goes to writing into the GEMM's strips). The output-gradient and output transforms,
+// whose tiles do not overlap, take the tiles of all the rows in one loop (q = r·tiles + x), in
+// chunks of whole rows of at most `CHUNK` tiles, each tile's 2×2 block split into four arrays:
+// a loop over one row of 2 to 14 tiles never fills a 16-lane vector, and ran scalar.
+
 INLINE void input_rows(
   const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
   long nr, long strip) {
@@ -121,18 +62,85 @@ INLINE void input_rows(
   }
 }
 
+#define CHUNK 256
+
+// The chunks: `chunk_rows` whole rows from r0 when a row has at most CHUNK tiles, else pieces
+// of one row; tile (r0 + r, x0 + x) is the chunk's tile r·cols + x, and a chunk's tiles are
+// consecutive in q.
+#define FOR_CHUNKS(tile_rows, tiles)                                                          \
+  const long rows_per_chunk = (tiles) <= CHUNK ? CHUNK / (tiles) : 1;                         \
+  for (long r0 = 0; r0 < (tile_rows); r0 += rows_per_chunk)                                   \
+    for (long x0 = 0, chunk_rows = MIN(rows_per_chunk, (tile_rows) - r0); x0 < (tiles); x0 += CHUNK)
+
 INLINE void gradient_rows(
   const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride) {
-  for (long r = 0; r < tile_rows; r++) gradient_tiles(rows + 2 * r * len, len, tiles, out + r * tiles, stride);
+  float y00[CHUNK], y01[CHUNK], y10[CHUNK], y11[CHUNK];
+  FOR_CHUNKS(tile_rows, tiles) {
+    const long cols = MIN(CHUNK, tiles - x0);
+    for (long r = 0; r < chunk_rows; r++) {
+      const float *restrict top = rows + 2 * (r0 + r) * len + 2 * x0, *restrict bottom = top + len;
+      for (long x = 0; x < cols; x++) {
+        y00[r * cols + x] = top[2 * x];
+        y01[r * cols + x] = top[2 * x + 1];
+        y10[r * cols + x] = bottom[2 * x];
+        y11[r * cols + x] = bottom[2 * x + 1];
+      }
+    }
+    float *restrict o = out + r0 * tiles + x0;
+    const long count = chunk_rows * cols;
+    for (long q = 0; q < count; q++) {
+      // A dY: u0 = y0, u1 = y0 + y1, u2 = y0 − y1, u3 = −y1 (rows), then the same along each row.
+      const float u[4][2] = {
+        {y00[q], y01[q]}, {y00[q] + y10[q], y01[q] + y11[q]}, {y00[q] - y10[q], y01[q] - y11[q]}, {-y10[q], -y11[q]}};
+      for (int i = 0; i < 4; i++) {
+        o[(4 * i + 0) * stride + q] = u[i][0];
+        o[(4 * i + 1) * stride + q] = u[i][0] + u[i][1];
+        o[(4 * i + 2) * stride + q] = u[i][0] - u[i][1];
+        o[(4 * i + 3) * stride + q] = -u[i][1];
+      }
+    }
+  }
 }
 
+// Tile x's outputs go to columns 2x and 2x + 1 of rows 2r and 2r + 1; tiles from `pairs` on
+// (at most one, when OW is odd) have only their first column, and the last tile row has only
+// its first row when OH is odd.
 INLINE void output_rows(
   const float *restrict m, long stride, long tile_rows, long tiles, long height, float bias, float *restrict out,
   long width) {
-  const long pairs = width / 2 < tiles ? width / 2 : tiles;
-  for (long r = 0; r < tile_rows; r++) {
-    float *restrict row0 = out + 2 * r * width;
-    output_tiles(m + r * tiles, stride, tiles, pairs, bias, row0, 2 * r + 1 < height ? row0 + width : 0);
+  const long pairs = MIN(width / 2, tiles);
+  float y00[CHUNK], y01[CHUNK], y10[CHUNK], y11[CHUNK];
+  FOR_CHUNKS(tile_rows, tiles) {
+    const long cols = MIN(CHUNK, tiles - x0);
+    const long count = chunk_rows * cols;
+    const float *restrict mc = m + r0 * tiles + x0;
+    for (long q = 0; q < count; q++) {
+      // s_j = m0j + m1j + m2j and t_j = m1j − m2j − m3j down the rows, then the same across.
+      float s[4], t[4];
+      for (int j = 0; j < 4; j++) {
+        const float m0 = mc[j * stride + q], m1 = mc[(4 + j) * stride + q];
+        const float m2 = mc[(8 + j) * stride + q], m3 = mc[(12 + j) * stride + q];
+        s[j] = m0 + m1 + m2;
+        t[j] = m1 - m2 - m3;
+      }
+      y00[q] = s[0] + s[1] + s[2] + bias;
+      y01[q] = s[1] - s[2] - s[3] + bias;
+      y10[q] = t[0] + t[1] + t[2] + bias;
+      y11[q] = t[1] - t[2] - t[3] + bias;
+    }
+    const long chunk_pairs = MIN(cols, pairs - x0 > 0 ? pairs - x0 : 0);
+    for (long r = 0; r < chunk_rows; r++) {
+      const long row = 2 * (r0 + r);
+      for (int a = 0; a < 2 && row + a < height; a++) {
+        float *restrict line = out + (row + a) * width + 2 * x0;
+        const float *restrict left = (a ? y10 : y00) + r * cols, *restrict right = (a ? y11 : y01) + r * cols;
+        for (long x = 0; x < chunk_pairs; x++) {
+          line[2 * x] = left[x];
+          line[2 * x + 1] = right[x];
+        }
+        if (chunk_pairs < cols) line[2 * chunk_pairs] = left[chunk_pairs];
+      }
+    }
   }
 }
 

@@ -9,8 +9,8 @@ private typealias S = ConvTestSupport
 /// dInput, dWeight and dBias, for every micro-kernel the CPU runs and 1 to 3 threads.
 @Suite struct WinogradTests {
   /// Odd maps (partial tiles), valid and asymmetric padding, maps of 1, 2 and 3 tile rows,
-  /// tile rows longer than 8 tiles and than a strip, channels not a multiple of MR or NR, and
-  /// several filter panels.
+  /// tile rows longer than 8 tiles, than a strip and than the output transforms' 256-tile
+  /// chunks (an odd 521-wide map), channels not a multiple of MR or NR, and several filter panels.
   static let cases: [ConvCase] = [
     ConvCase(geometry: S.geometry(n: 2, c: 16, h: 8, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
     ConvCase(
@@ -20,6 +20,7 @@ private typealias S = ConvTestSupport
     ConvCase(geometry: S.geometry(n: 2, c: 24, h: 20, w: 75, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 40),
     ConvCase(geometry: S.geometry(n: 4, c: 16, h: 13, w: 13, kh: 3, kw: 3, pad: (0, 2, 2, 1)), outputChannels: 20),
     ConvCase(geometry: S.geometry(n: 2, c: 64, h: 16, w: 16, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 64),
+    ConvCase(geometry: S.geometry(n: 1, c: 16, h: 5, w: 521, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 17),
   ]
 
   static let kernels = GEMMKernel.allCases.filter(\.isSupported)
