@@ -13,7 +13,7 @@ struct PoolCase: CustomStringConvertible, Sendable {
 
 /// Windows: 2x2 s2 (even and odd sizes, narrow and wide: the fast special case), overlapping
 /// 3x3 s2, padded (symmetric and asymmetric), non-square windows, strides 1-3 (the vector paths),
-/// a window as large as the input, and interiors that are not a multiple of four wide.
+/// a window as large as the input, and interiors that are not a multiple of four or eight wide.
 private let poolGeometries: [ConvGeometry] = [
   S.geometry(n: 2, c: 3, h: 8, w: 6, kh: 2, kw: 2, sh: 2, sw: 2),
   S.geometry(n: 1, c: 2, h: 7, w: 9, kh: 2, kw: 2, sh: 2, sw: 2),
@@ -29,6 +29,13 @@ private let poolGeometries: [ConvGeometry] = [
   S.geometry(n: 2, c: 2, h: 7, w: 32, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)),
   S.geometry(n: 1, c: 3, h: 16, w: 16, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)),
   S.geometry(n: 1, c: 2, h: 5, w: 11, kh: 3, kw: 3, sh: 1, sw: 1, pad: (1, 1, 1, 1)),
+  // Groups of eight: cifar-cnn's 3x3 stride-2 "same" pool over 32 columns (two groups of
+  // eight, the second overlapping), stride 1 over 27 columns (three and a ragged fourth), and
+  // a 19-column row whose last group of eight would read past the row (a group of four
+  // overlapping the eight instead).
+  S.geometry(n: 1, c: 2, h: 6, w: 32, kh: 3, kw: 3, sh: 2, sw: 2, pad: (0, 1, 0, 1)),
+  S.geometry(n: 1, c: 2, h: 5, w: 27, kh: 3, kw: 3, sh: 1, sw: 1),
+  S.geometry(n: 2, c: 1, h: 5, w: 19, kh: 3, kw: 3, sh: 2, sw: 2),
   // Tiny planes (GoogLeNet's 3×3 stride-1 pools on CIFAR-sized input), pooled four planes at
   // a time with the leftover planes one by one: 9, 10 and 6 planes.
   S.geometry(n: 3, c: 3, h: 2, w: 2, kh: 3, kw: 3, sh: 1, sw: 1, pad: (1, 1, 1, 1)),
