@@ -122,6 +122,12 @@ private let convCases: [ConvCase] = [
     bias: false),
   ConvCase(geometry: S.geometry(n: 2, c: 2, h: 3, w: 2, kh: 2, kw: 2), outputChannels: 3),
   ConvCase(geometry: S.geometry(n: 2, c: 3, h: 1, w: 5, kh: 1, kw: 3, pad: (0, 0, 0, 0)), outputChannels: 2),
+  // Batches past 32 at few positions (past the few-rows GEMM), with filters and channels not
+  // multiples of MR or NR.
+  ConvCase(geometry: S.geometry(n: 37, c: 5, h: 1, w: 1, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 35),
+  ConvCase(geometry: S.geometry(n: 34, c: 9, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 33),
+  ConvCase(
+    geometry: S.geometry(n: 33, c: 4, h: 2, w: 3, kh: 3, kw: 3, sh: 3, sw: 3, pad: (1, 0, 2, 0)), outputChannels: 40),
 ]
 
 @Suite struct ConvolutionTests {
