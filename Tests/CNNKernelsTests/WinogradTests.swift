@@ -10,7 +10,9 @@ private typealias S = ConvTestSupport
 @Suite struct WinogradTests {
   /// Odd maps (partial tiles), valid and asymmetric padding, maps of 1, 2 and 3 tile rows,
   /// tile rows longer than 8 tiles, than a strip and than the output transforms' 256-tile
-  /// chunks (an odd 521-wide map), channels not a multiple of MR or NR, and several filter panels.
+  /// chunks (an odd 521-wide map), rows of 2 to 7 tiles (loaded whole with AVX-512; rows of 3 or
+  /// fewer two tile rows at a time, with an odd number of tile rows), channels not a multiple of
+  /// MR or NR, and several filter panels.
   static let cases: [ConvCase] = [
     ConvCase(geometry: S.geometry(n: 2, c: 16, h: 8, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
     ConvCase(
@@ -21,6 +23,7 @@ private typealias S = ConvTestSupport
     ConvCase(geometry: S.geometry(n: 4, c: 16, h: 13, w: 13, kh: 3, kw: 3, pad: (0, 2, 2, 1)), outputChannels: 20),
     ConvCase(geometry: S.geometry(n: 2, c: 64, h: 16, w: 16, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 64),
     ConvCase(geometry: S.geometry(n: 1, c: 16, h: 5, w: 521, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 17),
+    ConvCase(geometry: S.geometry(n: 3, c: 16, h: 5, w: 5, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
   ]
 
   static let kernels = GEMMKernel.allCases.filter(\.isSupported)
