@@ -77,7 +77,7 @@ public func pool2DBackwardNaive(
 
 /// The pooled value of window `(oh, ow)` of plane `plane`, and for max/min the winner's
 /// offset `h*W + w` within the plane (0 for average).
-private func naiveWindow(
+func naiveWindow(
   _ input: UnsafePointer<Float>, plane: Int, oh: Int, ow: Int, geometry g: ConvGeometry, mode: PoolingMode
 ) -> (value: Float, winner: Int) {
   let height = g.inputHeight, width = g.inputWidth

@@ -8,7 +8,7 @@
 //   y[p+l, o]   = the first preferred of x[p+l, t] over t in taps(o), lane l = 0…3
 //   index[p+l, o] = that t
 //
-// The same values are compared in the same order as in `extremumPlaneForward`, so the
+// The same values are compared in the same order as in `extremumPlanesForward`, so the
 // outputs and winners are identical; the planes left over (fewer than four) run there.
 
 /// Each output position's window taps inside the plane, flattened: the taps of output `o`
@@ -72,9 +72,5 @@ func extremumSmallPlanesForward<Order: PoolingOrder>(
       }
     }
   }
-  for plane in plane..<planes.upperBound {
-    extremumPlaneForward(
-      input + plane * inputPlane, output + plane * outputPlane, argIndex.map { $0 + plane * outputPlane },
-      geometry: g, order: Order.self)
-  }
+  extremumPlanesForward(input, output, argIndex, planes: plane..<planes.upperBound, geometry: g, isMax: Order.isMax)
 }

@@ -11,8 +11,12 @@
 // argIndex records the winner's offset within its image plane, h*W + w; backward routes each
 // output gradient there, adding where overlapping windows share a winner.
 //
-// The fast versions split the N*C planes over threads and special-case the common 2x2
-// window with stride 2 and no padding.
+// The fast versions split the N*C planes over threads. Max and min forward run in C
+// (CCNNKernels/pooling.c: eight outputs of a row at a time), or four planes at a time for
+// planes too narrow for that (Pooling+SmallPlanes.swift); average and the backward passes
+// special-case the common 2x2 window with stride 2 and no padding.
+
+import CCNNKernels
 
 /// How a pooling window reduces its values to one.
 public enum PoolingMode: String, Sendable, CaseIterable {
@@ -47,7 +51,7 @@ public func pool2DForward(
   checkPoolingGeometry(g, caller: "pool2DForward")
   let inputPlane = g.inputPlaneSize, outputPlane = g.outputPlaneSize
   let twoByTwo = g.isTwoByTwoStrideTwo
-  if mode != .average && !twoByTwo && poolsAsSmallPlanes(g) {
+  if mode != .average && poolsAsSmallPlanes(g) {
     let taps = WindowTaps(g)
     parallelChunks(g.batch * g.inputChannels, threads: threads) { _, planes in
       if mode == .max {
@@ -59,17 +63,16 @@ public func pool2DForward(
     return
   }
   parallelChunks(g.batch * g.inputChannels, threads: threads) { _, planes in
+    guard mode == .average else {
+      extremumPlanesForward(input, output, argIndex, planes: planes, geometry: g, isMax: mode == .max)
+      return
+    }
     for plane in planes {
-      let x = input + plane * inputPlane
-      let y = output + plane * outputPlane
-      let index = argIndex.map { $0 + plane * outputPlane }
-      switch (mode, twoByTwo) {
-      case (.average, true): averagePlaneForward2x2(x, y, geometry: g)
-      case (.average, false): averagePlaneForward(x, y, geometry: g)
-      case (.max, true): extremumPlaneForward2x2(x, y, index, geometry: g, order: MaxOrder.self)
-      case (.max, false): extremumPlaneForward(x, y, index, geometry: g, order: MaxOrder.self)
-      case (.min, true): extremumPlaneForward2x2(x, y, index, geometry: g, order: MinOrder.self)
-      case (.min, false): extremumPlaneForward(x, y, index, geometry: g, order: MinOrder.self)
+      let x = input + plane * inputPlane, y = output + plane * outputPlane
+      if twoByTwo {
+        averagePlaneForward2x2(x, y, geometry: g)
+      } else {
+        averagePlaneForward(x, y, geometry: g)
       }
     }
   }
@@ -128,12 +131,16 @@ public func pool2DBackward(
 /// The order max or min pooling picks its winner by. A candidate wins over the best so far
 /// when it is strictly better, or when it is the first NaN (so NaNs propagate).
 protocol PoolingOrder {
+  /// Whether this is max pooling's order (the C kernel's `is_max`).
+  static var isMax: Bool { get }
   static func prefers(_ candidate: Float, over best: Float) -> Bool
   static func prefers(_ candidate: SIMD4<Float>, over best: SIMD4<Float>) -> SIMDMask<SIMD4<Int32>>
 }
 
 /// Max pooling's order: larger wins.
 enum MaxOrder: PoolingOrder {
+  static var isMax: Bool { true }
+
   @inline(__always)
   static func prefers(_ candidate: Float, over best: Float) -> Bool {
     candidate > best || (candidate != candidate && best == best)
@@ -147,6 +154,8 @@ enum MaxOrder: PoolingOrder {
 
 /// Min pooling's order: smaller wins.
 enum MinOrder: PoolingOrder {
+  static var isMax: Bool { false }
+
   @inline(__always)
   static func prefers(_ candidate: Float, over best: Float) -> Bool {
     candidate < best || (candidate != candidate && best == best)
@@ -164,68 +173,22 @@ func poolingPrefers(_ candidate: Float, over best: Float, max isMax: Bool) -> Bo
   isMax ? MaxOrder.prefers(candidate, over: best) : MinOrder.prefers(candidate, over: best)
 }
 
-/// Any window and padding: one plane `x` (`H x W`) -> `y` (`OH x OW`), and the winners'
-/// offsets into `index` when given. Each window is scanned over its positions inside the
-/// plane, row by row, keeping the first winner; where whole windows lie inside the plane
-/// horizontally, four neighbouring outputs are scanned at once with vector selects (the same
-/// scan, lane by lane).
-func extremumPlaneForward<Order: PoolingOrder>(
-  _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>?,
-  geometry g: ConvGeometry, order: Order.Type
+/// Any window and padding: max (`isMax`) or min pooling of the planes `planes` of `input`
+/// into `output`, and the winners' offsets into `argIndex` when given (the C kernel
+/// `ccnn_extremum_pool`, eight neighbouring outputs at a time).
+func extremumPlanesForward(
+  _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ argIndex: UnsafeMutablePointer<Int32>?,
+  planes: Range<Int>, geometry g: ConvGeometry, isMax: Bool
 ) {
-  let height = g.inputHeight, width = g.inputWidth
-  let outputWidth = g.outputWidth
-  let stride = g.strideWidth
-  let interior = interiorOutputColumns(g)
-  let lanes = SIMD4<Int32>(0, 1, 2, 3) &* Int32(truncatingIfNeeded: stride)
-  for oh in 0..<g.outputHeight {
-    let top = oh * g.strideHeight - g.padTop
-    let rows = Swift.max(top, 0)..<Swift.min(top + g.kernelHeight, height)
-    let out = y + oh * outputWidth
-    let outIndex = index.map { $0 + oh * outputWidth }
-
-    /// One output by scalar scan (near the edges, and interiors narrower than four).
-    func scalar(_ ow: Int) {
-      let left = ow * stride - g.padLeft
-      let columns = Swift.max(left, 0)..<Swift.min(left + g.kernelWidth, width)
-      var bestOffset = rows.lowerBound * width + columns.lowerBound
-      var best = x[bestOffset]
-      for h in rows {
-        let row = h * width
-        for w in columns {
-          let value = x[row + w]
-          let wins = Order.prefers(value, over: best)
-          best = wins ? value : best
-          bestOffset = wins ? row + w : bestOffset
-        }
-      }
-      out[ow] = best
-      outIndex?[ow] = Int32(truncatingIfNeeded: bestOffset)
-    }
-
-    for ow in 0..<interior.lowerBound { scalar(ow) }
-    let covered = inGroupsOfFour(interior) { ow in
-      let left = ow * stride - g.padLeft
-      let eight = readsEight(left: left, g)
-      var best = candidates(x + rows.lowerBound * width + left, stride: stride, eight: eight)
-      var bestOffset = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: rows.lowerBound * width + left)) &+ lanes
-      for h in rows {
-        let row = x + h * width + left
-        for kw in 0..<g.kernelWidth {
-          let value = candidates(row + kw, stride: stride, eight: eight)
-          let wins = Order.prefers(value, over: best)
-          best.replace(with: value, where: wins)
-          let offset = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: h * width + left + kw)) &+ lanes
-          bestOffset.replace(with: offset, where: wins)
-        }
-      }
-      UnsafeMutableRawPointer(out + ow).storeBytes(of: best, as: SIMD4<Float>.self)
-      if let outIndex {
-        UnsafeMutableRawPointer(outIndex + ow).storeBytes(of: bestOffset, as: SIMD4<Int32>.self)
-      }
-    }
-    for ow in covered..<outputWidth { scalar(ow) }
-  }
+  guard !planes.isEmpty else { return }
+  var shape = ccnn_pool_geometry(
+    height: g.inputHeight, width: g.inputWidth, out_height: g.outputHeight, out_width: g.outputWidth,
+    kernel_height: g.kernelHeight, kernel_width: g.kernelWidth, stride_height: g.strideHeight,
+    stride_width: g.strideWidth, pad_top: g.padTop, pad_left: g.padLeft)
+  let first = planes.lowerBound
+  ccnn_extremum_pool(
+    input + first * g.inputPlaneSize, planes.count, &shape, isMax ? 1 : 0, output + first * g.outputPlaneSize,
+    argIndex.map { $0 + first * g.outputPlaneSize })
 }
 
 /// The outputs `ow` whose window lies inside the plane horizontally:
@@ -273,70 +236,6 @@ func candidates(_ p: UnsafePointer<Float>, stride: Int, eight: Bool) -> SIMD4<Fl
 /// `left + KW − 1`, and its load reaches seven floats further.
 @inline(__always)
 func readsEight(left: Int, _ g: ConvGeometry) -> Bool { left + g.kernelWidth - 1 + 8 <= g.inputWidth }
-
-/// 2x2 window, stride 2, no padding, four outputs at a time: the even and odd columns of two
-/// input rows are the four candidates, compared in scan order (top-left, top-right,
-/// bottom-left, bottom-right) with vector selects.
-private func extremumPlaneForward2x2<Order: PoolingOrder>(
-  _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>?,
-  geometry g: ConvGeometry, order: Order.Type
-) {
-  let width = g.inputWidth
-  let outputWidth = g.outputWidth
-  let step = SIMD4<Int32>(0, 2, 4, 6)
-  let right = SIMD4<Int32>(repeating: 1)
-  let below = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: width))
-  let belowRight = below &+ right
-  for oh in 0..<g.outputHeight {
-    let top = x + 2 * oh * width
-    let bottom = top + width
-    let out = y + oh * outputWidth
-    let base = 2 * oh * width
-    var ow = 0
-    while ow + 4 <= outputWidth {
-      let upper = UnsafeRawPointer(top + 2 * ow).loadUnaligned(as: SIMD8<Float>.self)
-      let lower = UnsafeRawPointer(bottom + 2 * ow).loadUnaligned(as: SIMD8<Float>.self)
-      var best = upper.evenHalf
-      var offset = SIMD4<Int32>()
-      let b = upper.oddHalf, c = lower.evenHalf, d = lower.oddHalf
-      var wins = Order.prefers(b, over: best)
-      best.replace(with: b, where: wins)
-      offset.replace(with: right, where: wins)
-      wins = Order.prefers(c, over: best)
-      best.replace(with: c, where: wins)
-      offset.replace(with: below, where: wins)
-      wins = Order.prefers(d, over: best)
-      best.replace(with: d, where: wins)
-      offset.replace(with: belowRight, where: wins)
-      UnsafeMutableRawPointer(out + ow).storeBytes(of: best, as: SIMD4<Float>.self)
-      if let index {
-        let start = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: base + 2 * ow)) &+ step
-        UnsafeMutableRawPointer(index + oh * outputWidth + ow).storeBytes(of: start &+ offset, as: SIMD4<Int32>.self)
-      }
-      ow += 4
-    }
-    while ow < outputWidth {
-      let w = 2 * ow
-      var best = top[w]
-      var offset = 0
-      if Order.prefers(top[w + 1], over: best) {
-        best = top[w + 1]
-        offset = 1
-      }
-      if Order.prefers(bottom[w], over: best) {
-        best = bottom[w]
-        offset = width
-      }
-      if Order.prefers(bottom[w + 1], over: best) {
-        best = bottom[w + 1]
-        offset = width + 1
-      }
-      out[ow] = best
-      index?[oh * outputWidth + ow] = Int32(truncatingIfNeeded: base + w + offset)
-      ow += 1
-    }
-  }
-}
 
 /// 2x2 window, stride 2, no padding: the windows tile the plane, so each input position is
 /// written once (no zeroing pass): the gradient where `index` points, zero elsewhere. Rows and

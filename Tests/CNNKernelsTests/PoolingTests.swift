@@ -196,18 +196,73 @@ private let poolCases: [PoolCase] = PoolingMode.allCases.flatMap { mode in
     }
   }
 
+  /// The C kernel's paths (groups of eight over 32 and 28 columns, overlapping at the row's
+  /// end; groups of four over an interior of 7; strides 1, 2 and 3; scalar edges on both
+  /// sides) on NaNs, infinities and ties: the naive scan's values and winners exactly, with
+  /// and without argIndex.
+  @Test(arguments: [
+    S.geometry(n: 1, c: 3, h: 7, w: 32, kh: 3, kw: 3, sh: 2, sw: 2, pad: (0, 1, 0, 1)),
+    S.geometry(n: 2, c: 2, h: 6, w: 28, kh: 2, kw: 2, sh: 2, sw: 2),
+    S.geometry(n: 1, c: 2, h: 16, w: 16, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)),
+    S.geometry(n: 1, c: 2, h: 6, w: 29, kh: 3, kw: 3, sh: 1, sw: 1, pad: (1, 1, 1, 1)),
+    S.geometry(n: 1, c: 2, h: 7, w: 40, kh: 4, kw: 3, sh: 2, sw: 3, pad: (2, 1, 2, 1)),
+  ])
+  func specialValuesMatchNaiveWinners(_ g: ConvGeometry) {
+    var rng = S.Generator(seed: S.seed("\(g)"))
+    let special: [Float] = [-.infinity, .infinity, .nan, -1, 0, 1]
+    let inputCount = g.batch * g.inputChannels * g.inputPlaneSize
+    let outputCount = g.batch * g.inputChannels * g.outputPlaneSize
+    let inputs = [
+      (0..<inputCount).map { _ in special[Int.random(in: 0..<special.count, using: &rng)] },
+      // Mostly -inf and a few finite values: windows whose every position ties at -inf.
+      (0..<inputCount).map { _ in Int.random(in: 0..<8, using: &rng) == 0 ? 1 : -Float.infinity },
+      [Float](repeating: -.infinity, count: inputCount),
+      [Float](repeating: .infinity, count: inputCount),
+    ]
+    func same(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
+    for mode in [PoolingMode.max, .min] {
+      for x in inputs {
+        var expected = [Float](repeating: 0, count: outputCount)
+        var winners = [Int32](repeating: 0, count: outputCount)
+        x.withUnsafeBufferPointer { xp in
+          for plane in 0..<(g.batch * g.inputChannels) {
+            for oh in 0..<g.outputHeight {
+              for ow in 0..<g.outputWidth {
+                let o = (plane * g.outputHeight + oh) * g.outputWidth + ow
+                let (value, winner) = naiveWindow(xp.baseAddress!, plane: plane, oh: oh, ow: ow, geometry: g, mode: mode)
+                expected[o] = value
+                winners[o] = Int32(winner)
+              }
+            }
+          }
+        }
+        var out = [Float](repeating: 7, count: outputCount)
+        var index = [Int32](repeating: -1, count: outputCount)
+        pool2DForward(input: x, output: &out, geometry: g, mode: mode, argIndex: &index, threads: 2)
+        #expect(zip(out, expected).allSatisfy(same), "\(mode) values")
+        #expect(index == winners, "\(mode) winners")
+        var bare = [Float](repeating: 7, count: outputCount)
+        pool2DForward(input: x, output: &bare, geometry: g, mode: mode, argIndex: nil, threads: 1)
+        #expect(zip(bare, expected).allSatisfy(same), "\(mode) values without argIndex")
+      }
+    }
+  }
+
   @Test func forwardWithoutArgIndex() {
-    let g = poolGeometries[2]
-    var rng = S.Generator(seed: 5)
-    let x = S.random(g.batch * g.inputChannels * g.inputPlaneSize, using: &rng)
-    for mode in PoolingMode.allCases {
-      let count = g.batch * g.inputChannels * g.outputPlaneSize
-      var a = [Float](repeating: .nan, count: count)
-      var b = [Float](repeating: .nan, count: count)
-      var index = [Int32](repeating: 0, count: count)
-      pool2DForward(input: x, output: &a, geometry: g, mode: mode, argIndex: nil)
-      pool2DForward(input: x, output: &b, geometry: g, mode: mode, argIndex: &index)
-      #expect(a == b, "\(mode)")
+    for g in poolGeometries {
+      var rng = S.Generator(seed: S.seed("\(g)"))
+      let x = (0..<(g.batch * g.inputChannels * g.inputPlaneSize)).map { _ in
+        Float(Int.random(in: -2..<3, using: &rng))
+      }
+      for mode in PoolingMode.allCases {
+        let count = g.batch * g.inputChannels * g.outputPlaneSize
+        var a = [Float](repeating: .nan, count: count)
+        var b = [Float](repeating: .nan, count: count)
+        var index = [Int32](repeating: 0, count: count)
+        pool2DForward(input: x, output: &a, geometry: g, mode: mode, argIndex: nil)
+        pool2DForward(input: x, output: &b, geometry: g, mode: mode, argIndex: &index)
+        #expect(a == b, "\(mode) \(g)")
+      }
     }
   }
 }

@@ -7,6 +7,8 @@
 #ifndef CCNNKERNELS_H
 #define CCNNKERNELS_H
 
+#include <stdint.h>
+
 #pragma clang assume_nonnull begin
 
 /// Instruction sets the GEMM micro-kernels can use, best last.
@@ -108,6 +110,21 @@ void ccnn_winograd_gradient_rows(const float *rows, long len, long tile_rows, lo
 /// 2r + a < `height` and the columns 2x + b < `width`.
 void ccnn_winograd_output_rows(
   const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
+
+/// The shape of a pooling call: each plane is `height × width` in, `out_height × out_width`
+/// out; output (oh, ow)'s window covers rows `oh·stride_height − pad_top + 0 ..< kernel_height`
+/// and columns `ow·stride_width − pad_left + 0 ..< kernel_width`, those inside the plane.
+typedef struct {
+  long height, width, out_height, out_width;
+  long kernel_height, kernel_width, stride_height, stride_width, pad_top, pad_left;
+} ccnn_pool_geometry;
+
+/// Max (`is_max` 1) or min (0) pooling of `planes` consecutive planes of `x` into `y`: each
+/// output is the best of its window's positions inside the plane, scanned row by row, the
+/// first one winning ties and the first NaN winning outright. With `index`, each winner's
+/// offset `h·width + w` in its plane goes to the output's place there.
+void ccnn_extremum_pool(
+  const float *x, long planes, const ccnn_pool_geometry *g, int is_max, float *y, int32_t *_Nullable index);
 
 #pragma clang assume_nonnull end
 
