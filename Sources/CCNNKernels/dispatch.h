@@ -5,6 +5,8 @@
 //
 //   VARIANTS(name, (parameters), (arguments))   defines name_avx512, name_avx2, name_baseline
 //   DISPATCH(name, (arguments))                  calls the one for this CPU
+//   DISPATCH_ISA(name, isa, (arguments))         calls the one for `isa` (a CCNN_ISA_* value
+//                                                the CPU runs; tests check every variant)
 #ifndef CCNN_DISPATCH_H
 #define CCNN_DISPATCH_H
 
@@ -15,14 +17,16 @@
   __attribute__((target("avx512f,fma"))) static void name##_avx512 params { name args; }     \
   __attribute__((target("avx2,fma"))) static void name##_avx2 params { name args; }          \
   static void name##_baseline params { name args; }
-#define DISPATCH(name, args)                                                                 \
-  switch (ccnn_isa()) {                                                                      \
+#define DISPATCH_ISA(name, isa, args)                                                        \
+  switch (isa) {                                                                             \
   case CCNN_ISA_AVX512: name##_avx512 args; break;                                           \
   case CCNN_ISA_AVX2: name##_avx2 args; break;                                               \
   default: name##_baseline args; break;                                                      \
   }
+#define DISPATCH(name, args) DISPATCH_ISA(name, ccnn_isa(), args)
 #else
 #define VARIANTS(name, params, args)
+#define DISPATCH_ISA(name, isa, args) name args;
 #define DISPATCH(name, args) name args;
 #endif
 

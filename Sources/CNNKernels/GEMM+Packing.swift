@@ -6,6 +6,8 @@
 //   B[k0 + r, j0 + s·NR + t] at `strip[r·NR + t]` (columns past nc are zero).
 // Zero padding lets the kernels always run full MR × NR tiles; only the store is partial.
 
+import CCNNKernels
+
 /// Packs `op(A)[i0 ..< i0 + mc, p0 ..< p0 + kc]` into `panel` as MR-row strips.
 ///
 /// `op(A)[i, p]` is `a[i·lda + p]`, or `a[p·lda + i]` when `transposed`.
@@ -39,7 +41,7 @@ func packA(
 extension StridedMatrix {
   /// Packs `B[k0 ..< k0 + kc, j0 ..< j0 + nc]` into `nr`-column strips (see
   /// `GEMMRightOperand.pack`). Row-major B copies contiguous runs of `nr` floats;
-  /// transposed B's columns are contiguous runs, transposed into the strips 4×4 at a time.
+  /// transposed B's columns are contiguous runs, transposed into the strips 8×8 at a time.
   public func pack(
     into panel: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int, nr: Int
   ) {
@@ -83,37 +85,12 @@ extension StridedMatrix {
 
 /// Writes `runs` contiguous source runs of `length` floats, `runStride` apart, as the first
 /// `runs` columns of a `length × width` strip, and zeros in the columns after them:
-/// `strip[p·width + i] = source[i·runStride + p]`. Four runs × four values at a time are
-/// transposed in registers; the runs past a multiple of four go one by one.
+/// `strip[p·width + i] = source[i·runStride + p]`. In C (`ccnn_pack_runs_as_columns`, eight
+/// runs × eight values transposed in registers at a time, the widest vectors the CPU has).
+@inline(__always)
 private func packRunsAsColumns(
   _ source: UnsafePointer<Float>, runStride: Int, runs: Int, length: Int,
   into strip: UnsafeMutablePointer<Float>, width: Int
 ) {
-  var i = 0
-  while i + 4 <= runs {
-    let s0 = source + i * runStride
-    let (s1, s2, s3) = (s0 + runStride, s0 + 2 * runStride, s0 + 3 * runStride)
-    var p = 0
-    while p + 4 <= length {
-      transpose4x4(load4(s0 + p), load4(s1 + p), load4(s2 + p), load4(s3 + p), into: strip + p * width + i, stride: width)
-      p += 4
-    }
-    while p < length {
-      store4(SIMD4(s0[p], s1[p], s2[p], s3[p]), strip + p * width + i)
-      p += 1
-    }
-    i += 4
-  }
-  while i < runs {
-    let run = source + i * runStride
-    var dst = strip + i
-    for p in 0..<length {
-      dst.pointee = run[p]
-      dst += width
-    }
-    i += 1
-  }
-  if runs < width {
-    for p in 0..<length { (strip + p * width + runs).update(repeating: 0, count: width - runs) }
-  }
+  ccnn_pack_runs_as_columns(source, runStride, runs, length, strip, width)
 }

@@ -1,3 +1,4 @@
+import CCNNKernels
 import Testing
 
 @testable import CNNKernels
@@ -244,6 +245,18 @@ private let poolCases: [PoolCase] = PoolingMode.allCases.flatMap { mode in
         var bare = [Float](repeating: 7, count: outputCount)
         pool2DForward(input: x, output: &bare, geometry: g, mode: mode, argIndex: nil, threads: 1)
         #expect(zip(bare, expected).allSatisfy(same), "\(mode) values without argIndex")
+        // Each instruction-set variant of the C kernel this CPU runs, not only the widest.
+        var shape = ccnn_pool_geometry(
+          height: g.inputHeight, width: g.inputWidth, out_height: g.outputHeight, out_width: g.outputWidth,
+          kernel_height: g.kernelHeight, kernel_width: g.kernelWidth, stride_height: g.strideHeight,
+          stride_width: g.strideWidth, pad_top: g.padTop, pad_left: g.padLeft)
+        for isa in Int32(CCNN_ISA_PORTABLE)...ccnn_isa() {
+          var variant = [Float](repeating: 7, count: outputCount)
+          var variantIndex = [Int32](repeating: -1, count: outputCount)
+          ccnn_extremum_pool_isa(isa, x, g.batch * g.inputChannels, &shape, mode == .max ? 1 : 0, &variant, &variantIndex)
+          #expect(zip(variant, expected).allSatisfy(same), "\(mode) values, ISA \(isa)")
+          #expect(variantIndex == winners, "\(mode) winners, ISA \(isa)")
+        }
       }
     }
   }

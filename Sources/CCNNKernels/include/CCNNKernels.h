@@ -111,6 +111,17 @@ void ccnn_winograd_gradient_rows(const float *rows, long len, long tile_rows, lo
 void ccnn_winograd_output_rows(
   const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
 
+/// Packs `runs` contiguous runs of `length` floats, `run_stride` apart in `source`, as the
+/// first `runs` columns of a `length × width` strip, zeros in the columns after them:
+/// `strip[p·width + i] = source[i·run_stride + p]` (`runs ≤ width`). The GEMM packing of a
+/// row-major A into MR-wide strips and of a transposed B into NR-wide ones.
+void ccnn_pack_runs_as_columns(const float *source, long run_stride, long runs, long length, float *strip, long width);
+
+/// `ccnn_pack_runs_as_columns` compiled for `isa` (a `CCNN_ISA_*` value; one the CPU does not
+/// run falls back to `ccnn_isa()`), so that tests can check every variant.
+void ccnn_pack_runs_as_columns_isa(
+  int isa, const float *source, long run_stride, long runs, long length, float *strip, long width);
+
 /// The shape of a pooling call: each plane is `height × width` in, `out_height × out_width`
 /// out; output (oh, ow)'s window covers rows `oh·stride_height − pad_top + 0 ..< kernel_height`
 /// and columns `ow·stride_width − pad_left + 0 ..< kernel_width`, those inside the plane.
@@ -125,6 +136,10 @@ typedef struct {
 /// offset `h·width + w` in its plane goes to the output's place there.
 void ccnn_extremum_pool(
   const float *x, long planes, const ccnn_pool_geometry *g, int is_max, float *y, int32_t *_Nullable index);
+
+/// `ccnn_extremum_pool` compiled for `isa` (as `ccnn_pack_runs_as_columns_isa`).
+void ccnn_extremum_pool_isa(
+  int isa, const float *x, long planes, const ccnn_pool_geometry *g, int is_max, float *y, int32_t *_Nullable index);
 
 #pragma clang assume_nonnull end
 

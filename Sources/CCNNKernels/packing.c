@@ -1,0 +1,133 @@
+// Packing contiguous runs of floats as the columns of a GEMM panel strip (the transposing
+// case of CNNKernels/GEMM+Packing.swift: rows of a row-major A into MR-wide strips, columns
+// of a transposed B into NR-wide strips), compiled for AVX-512, AVX2 and the baseline.
+//
+// Eight runs × eight values at a time are transposed in registers (unpack, two-float
+// shuffles, then half swaps: the classic 8×8 transpose in 24 shuffles), then four runs × four
+// values, then pairs of runs zipped; a last single run and the values past a multiple of four
+// go one by one. Every float is copied, never computed, so the strip is the same whichever
+// way it was written.
+#include "dispatch.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+typedef float f8 __attribute__((ext_vector_type(8)));
+typedef float f4 __attribute__((ext_vector_type(4)));
+typedef float f2 __attribute__((ext_vector_type(2)));
+
+// Loads through pointers rather than returning vectors, so that the baseline copy (no AVX)
+// passes no eight-float vector by value.
+INLINE void load8(const float *p, f8 *v) { __builtin_memcpy(v, p, sizeof *v); }
+
+INLINE f4 load4(const float *p) {
+  f4 v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Rows r[0..<8] (eight values of eight runs) → column q stored at `dst + q·stride`.
+INLINE void transpose8x8(const f8 r[8], float *dst, long stride) {
+  f8 t[8], u[8];
+  for (int k = 0; k < 4; k++) {
+    t[2 * k] = __builtin_shufflevector(r[2 * k], r[2 * k + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[2 * k + 1] = __builtin_shufflevector(r[2 * k], r[2 * k + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  // u[0..<4] hold rows 0–3, u[4..<8] rows 4–7; u[q] and u[q + 4] carry columns q and q + 4.
+  for (int h = 0; h < 2; h++) {
+    const f8 *s = t + 4 * h;
+    u[4 * h + 0] = __builtin_shufflevector(s[0], s[2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[4 * h + 1] = __builtin_shufflevector(s[0], s[2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[4 * h + 2] = __builtin_shufflevector(s[1], s[3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[4 * h + 3] = __builtin_shufflevector(s[1], s[3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int q = 0; q < 4; q++) {
+    const f8 low = __builtin_shufflevector(u[q], u[q + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    const f8 high = __builtin_shufflevector(u[q], u[q + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    __builtin_memcpy(dst + q * stride, &low, sizeof low);
+    __builtin_memcpy(dst + (q + 4) * stride, &high, sizeof high);
+  }
+}
+
+// Rows a, b, c, d (four values of four runs) → column q stored at `dst + q·stride`.
+INLINE void transpose4x4(f4 a, f4 b, f4 c, f4 d, float *dst, long stride) {
+  const f4 ab0 = __builtin_shufflevector(a, b, 0, 4, 1, 5), ab1 = __builtin_shufflevector(a, b, 2, 6, 3, 7);
+  const f4 cd0 = __builtin_shufflevector(c, d, 0, 4, 1, 5), cd1 = __builtin_shufflevector(c, d, 2, 6, 3, 7);
+  const f4 col[4] = {
+    __builtin_shufflevector(ab0, cd0, 0, 1, 4, 5), __builtin_shufflevector(ab0, cd0, 2, 3, 6, 7),
+    __builtin_shufflevector(ab1, cd1, 0, 1, 4, 5), __builtin_shufflevector(ab1, cd1, 2, 3, 6, 7)};
+  for (int q = 0; q < 4; q++) __builtin_memcpy(dst + q * stride, &col[q], sizeof col[q]);
+}
+
+INLINE void pack_runs_as_columns(
+  const float *restrict source, long run_stride, long runs, long length, float *restrict strip, long width) {
+  long i = 0;
+  for (; i + 8 <= runs; i += 8) {
+    const float *s = source + i * run_stride;
+    long p = 0;
+    for (; p + 8 <= length; p += 8) {
+      f8 r[8];
+      for (int k = 0; k < 8; k++) load8(s + k * run_stride + p, &r[k]);
+      transpose8x8(r, strip + p * width + i, width);
+    }
+    for (; p + 4 <= length; p += 4) {
+      transpose4x4(load4(s + p), load4(s + run_stride + p), load4(s + 2 * run_stride + p), load4(s + 3 * run_stride + p),
+        strip + p * width + i, width);
+      transpose4x4(load4(s + 4 * run_stride + p), load4(s + 5 * run_stride + p), load4(s + 6 * run_stride + p),
+        load4(s + 7 * run_stride + p), strip + p * width + i + 4, width);
+    }
+    for (; p < length; p++) {
+      for (int k = 0; k < 8; k++) strip[p * width + i + k] = s[k * run_stride + p];
+    }
+  }
+  for (; i + 4 <= runs; i += 4) {
+    const float *s = source + i * run_stride;
+    long p = 0;
+    for (; p + 4 <= length; p += 4) {
+      transpose4x4(load4(s + p), load4(s + run_stride + p), load4(s + 2 * run_stride + p), load4(s + 3 * run_stride + p),
+        strip + p * width + i, width);
+    }
+    for (; p < length; p++) {
+      for (int k = 0; k < 4; k++) strip[p * width + i + k] = s[k * run_stride + p];
+    }
+  }
+  for (; i + 2 <= runs; i += 2) {
+    const float *s = source + i * run_stride;
+    long p = 0;
+    for (; p + 4 <= length; p += 4) {
+      const f4 a = load4(s + p), b = load4(s + run_stride + p);
+      const f2 pairs[4] = {
+        __builtin_shufflevector(a, b, 0, 4), __builtin_shufflevector(a, b, 1, 5),
+        __builtin_shufflevector(a, b, 2, 6), __builtin_shufflevector(a, b, 3, 7)};
+      for (int q = 0; q < 4; q++) __builtin_memcpy(strip + (p + q) * width + i, &pairs[q], sizeof pairs[q]);
+    }
+    for (; p < length; p++) {
+      strip[p * width + i] = s[p];
+      strip[p * width + i + 1] = s[run_stride + p];
+    }
+  }
+  for (; i < runs; i++) {
+    const float *s = source + i * run_stride;
+    for (long p = 0; p < length; p++) strip[p * width + i] = s[p];
+  }
+  if (runs < width) {
+    for (long p = 0; p < length; p++) {
+      for (long j = runs; j < width; j++) strip[p * width + j] = 0;
+    }
+  }
+}
+
+VARIANTS(
+  pack_runs_as_columns,
+  (const float *restrict source, long run_stride, long runs, long length, float *restrict strip, long width),
+  (source, run_stride, runs, length, strip, width))
+
+void ccnn_pack_runs_as_columns(
+  const float *source, long run_stride, long runs, long length, float *strip, long width) {
+  DISPATCH(pack_runs_as_columns, (source, run_stride, runs, length, strip, width))
+}
+
+void ccnn_pack_runs_as_columns_isa(
+  int isa, const float *source, long run_stride, long runs, long length, float *strip, long width) {
+  if (isa > ccnn_isa()) isa = ccnn_isa();
+  DISPATCH_ISA(pack_runs_as_columns, isa, (source, run_stride, runs, length, strip, width))
+}

@@ -1,0 +1,42 @@
+// The C packer behind packA (row-major A) and StridedMatrix.pack (transposed B), against its
+// formula, for every instruction-set variant this CPU runs.
+import CCNNKernels
+import Testing
+
+@Suite("Packing runs as columns")
+struct PackingTests {
+  /// The variants this CPU runs: baseline, then AVX2 and AVX-512 where supported.
+  static let isas = Array(Int32(CCNN_ISA_PORTABLE)...ccnn_isa())
+
+  @Test(
+    "strip[p·width + i] = source[i·runStride + p], zeros past the runs: every run count and length tail",
+    arguments: isas)
+  func matchesFormula(isa: Int32) {
+    // Widths of the micro-kernels' strips (MR 6 and 14, NR 16 and 32) and an odd one; run
+    // counts cover the 8-, 4-, 2- and 1-run groups, lengths the 8-, 4- and 1-value tails.
+    for width in [6, 14, 16, 32, 19] {
+      for runs in 0...width {
+        for length in [0, 1, 3, 4, 7, 8, 9, 12, 13, 19, 24, 33] {
+          let runStride = length + 5
+          let source = (0..<(max(runs, 1) * runStride)).map { Float($0) * 0.5 - 7 }
+          var strip = [Float](repeating: .nan, count: length * width + 8)
+          source.withUnsafeBufferPointer { s in
+            strip.withUnsafeMutableBufferPointer { out in
+              ccnn_pack_runs_as_columns_isa(isa, s.baseAddress!, runStride, runs, length, out.baseAddress!, width)
+            }
+          }
+          var wrong: (p: Int, i: Int)?
+          for p in 0..<length {
+            for i in 0..<width {
+              let expected = i < runs ? source[i * runStride + p] : 0
+              if strip[p * width + i] != expected, wrong == nil { wrong = (p, i) }
+            }
+          }
+          #expect(wrong == nil, "isa \(isa) width \(width) runs \(runs) length \(length): first wrong \(wrong.map { "\($0)" } ?? "")")
+          let untouched = strip[(length * width)...].allSatisfy { $0.isNaN }
+          #expect(untouched, "isa \(isa) width \(width) runs \(runs) length \(length): wrote past the strip")
+        }
+      }
+    }
+  }
+}
