@@ -54,23 +54,37 @@ INLINE void candidates4(const float *p, long S, f4 *out) {
 #define BEATS(v, best, is_max) (((is_max) ? ~((v) <= (best)) : ~((v) >= (best))) & ((best) == (best)))
 
 // Outputs ow ..< ow + W (W = 8 or 4, all in the interior): the best of each window and, with
-// `index`, its offset in the plane.
+// `index`, its offset in the plane. The window's positions e = 0, 1, … (row by row) are taken
+// two at a time: the better of the pair (the second only if it beats the first) is then
+// matched against the best so far. Keeping the first NaN, else the first largest, of a run
+// of positions gives the same winner whether the run is scanned one by one or in pairs, and
+// the pairs halve the chain of dependent comparisons.
 #define GROUP(W, ow)                                                                           \
   do {                                                                                         \
     const long left = (ow) * S - PL;                                                           \
     i##W lanes;                                                                                \
     for (int l = 0; l < W; l++) lanes[l] = l * (int32_t)S;                                     \
-    f##W best, v;                                                                              \
+    f##W best, v, u;                                                                           \
     candidates##W(plane + h0 * width + left, S, &best);                                        \
     i##W winner = (int32_t)(h0 * width + left) + lanes;                                        \
-    for (long h = h0; h < h1; h++) {                                                           \
-      for (long k = h == h0 ? 1 : 0; k < KW; k++) {                                            \
-        const long at = h * width + left + k;                                                  \
-        candidates##W(plane + at, S, &v);                                                      \
-        const i##W wins = BEATS(v, best, is_max);                                              \
-        best = (f##W)(((i##W)v & wins) | ((i##W)best & ~wins));                                \
-        if (with_index) winner = (((int32_t)at + lanes) & wins) | (winner & ~wins);            \
+    long h = h0, k = 1;                                                                        \
+    if (k == KW) k = 0, h++;                                                                   \
+    while (h < h1) {                                                                           \
+      const long at = h * width + left + k;                                                    \
+      candidates##W(plane + at, S, &v);                                                        \
+      i##W place = (int32_t)at + lanes;                                                        \
+      if (++k == KW) k = 0, h++;                                                               \
+      if (h < h1) {                                                                            \
+        const long next = h * width + left + k;                                                \
+        candidates##W(plane + next, S, &u);                                                    \
+        const i##W second = BEATS(u, v, is_max);                                               \
+        v = (f##W)(((i##W)u & second) | ((i##W)v & ~second));                                 \
+        if (with_index) place = (((int32_t)next + lanes) & second) | (place & ~second);        \
+        if (++k == KW) k = 0, h++;                                                             \
       }                                                                                        \
+      const i##W wins = BEATS(v, best, is_max);                                                \
+      best = (f##W)(((i##W)v & wins) | ((i##W)best & ~wins));                                  \
+      if (with_index) winner = (place & wins) | (winner & ~wins);                              \
     }                                                                                          \
     __builtin_memcpy(out + (ow), &best, sizeof best);                                          \
     if (with_index) __builtin_memcpy(winners + (ow), &winner, sizeof winner);                  \
