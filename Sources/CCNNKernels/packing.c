@@ -1,6 +1,8 @@
 // Packing contiguous runs of floats as the columns of a GEMM panel strip (the transposing
 // case of CNNKernels/GEMM+Packing.swift: rows of a row-major A into MR-wide strips, columns
-// of a transposed B into NR-wide strips), compiled for AVX-512, AVX2 and the baseline.
+// of a transposed B into NR-wide strips; and the im2col matrix of Im2ColTransposedOperand,
+// whose columns start anywhere and whose rows are consecutive only along an output row),
+// compiled for AVX-512, AVX2 and the baseline.
 //
 // Eight runs × eight values at a time are transposed in registers (unpack, two-float
 // shuffles, then half swaps: the classic 8×8 transpose in 24 shuffles), then four runs × four
@@ -116,6 +118,64 @@ INLINE void pack_runs_as_columns(
   }
 }
 
+// strip[r·nr + t] = source[bases[t] + positions[r]]: 8 (then 4) columns × 8 (then 4) rows
+// transposed in registers where the rows' positions are consecutive, gathered elsewhere.
+INLINE void pack_gathered_columns(
+  const float *restrict source, const long *restrict bases, long width, const long *restrict positions, long kc,
+  float *restrict strip, long nr) {
+  long t = 0;
+  for (; t + 8 <= width; t += 8) {
+    long r = 0;
+    for (; r + 8 <= kc; r += 8) {
+      const long o = positions[r];
+      float *dst = strip + r * nr + t;
+      if (positions[r + 7] == o + 7) {
+        f8 rows[8];
+        for (int k = 0; k < 8; k++) load8(source + bases[t + k] + o, &rows[k]);
+        transpose8x8(rows, dst, nr);
+      } else {
+        for (int q = 0; q < 8; q++) {
+          for (int k = 0; k < 8; k++) dst[q * nr + k] = source[bases[t + k] + positions[r + q]];
+        }
+      }
+    }
+    for (; r < kc; r++) {
+      for (int k = 0; k < 8; k++) strip[r * nr + t + k] = source[bases[t + k] + positions[r]];
+    }
+  }
+  for (; t + 4 <= width; t += 4) {
+    const float *s0 = source + bases[t], *s1 = source + bases[t + 1];
+    const float *s2 = source + bases[t + 2], *s3 = source + bases[t + 3];
+    long r = 0;
+    for (; r + 4 <= kc; r += 4) {
+      const long o = positions[r];
+      float *dst = strip + r * nr + t;
+      if (positions[r + 3] == o + 3) {
+        transpose4x4(load4(s0 + o), load4(s1 + o), load4(s2 + o), load4(s3 + o), dst, nr);
+      } else {
+        for (int q = 0; q < 4; q++) {
+          const long oq = positions[r + q];
+          dst[q * nr] = s0[oq], dst[q * nr + 1] = s1[oq], dst[q * nr + 2] = s2[oq], dst[q * nr + 3] = s3[oq];
+        }
+      }
+    }
+    for (; r < kc; r++) {
+      const long o = positions[r];
+      float *dst = strip + r * nr + t;
+      dst[0] = s0[o], dst[1] = s1[o], dst[2] = s2[o], dst[3] = s3[o];
+    }
+  }
+  for (; t < width; t++) {
+    const float *s = source + bases[t];
+    for (long r = 0; r < kc; r++) strip[r * nr + t] = s[positions[r]];
+  }
+  if (width < nr) {
+    for (long r = 0; r < kc; r++) {
+      for (long j = width; j < nr; j++) strip[r * nr + j] = 0;
+    }
+  }
+}
+
 VARIANTS(
   pack_runs_as_columns,
   (const float *restrict source, long run_stride, long runs, long length, float *restrict strip, long width),
@@ -130,4 +190,21 @@ void ccnn_pack_runs_as_columns_isa(
   int isa, const float *source, long run_stride, long runs, long length, float *strip, long width) {
   if (isa > ccnn_isa()) isa = ccnn_isa();
   DISPATCH_ISA(pack_runs_as_columns, isa, (source, run_stride, runs, length, strip, width))
+}
+
+VARIANTS(
+  pack_gathered_columns,
+  (const float *restrict source, const long *restrict bases, long width, const long *restrict positions, long kc,
+    float *restrict strip, long nr),
+  (source, bases, width, positions, kc, strip, nr))
+
+void ccnn_pack_gathered_columns(
+  const float *source, const long *bases, long width, const long *positions, long kc, float *strip, long nr) {
+  DISPATCH(pack_gathered_columns, (source, bases, width, positions, kc, strip, nr))
+}
+
+void ccnn_pack_gathered_columns_isa(
+  int isa, const float *source, const long *bases, long width, const long *positions, long kc, float *strip, long nr) {
+  if (isa > ccnn_isa()) isa = ccnn_isa();
+  DISPATCH_ISA(pack_gathered_columns, isa, (source, bases, width, positions, kc, strip, nr))
 }

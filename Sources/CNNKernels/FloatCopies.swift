@@ -59,30 +59,3 @@ func fillZero(_ dst: UnsafeMutablePointer<Float>, count: Int) {
     i += 1
   }
 }
-
-/// Stores the transpose of the 4x4 block with rows `a`, `b`, `c`, `d`: column q goes to
-/// `dst + q*stride` (unpack and move-half shuffles).
-@inline(__always)
-func transpose4x4(
-  _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>,
-  into dst: UnsafeMutablePointer<Float>, stride: Int
-) {
-  let ab0 = SIMD4<Float>(a[0], b[0], a[1], b[1]), ab1 = SIMD4<Float>(a[2], b[2], a[3], b[3])
-  let cd0 = SIMD4<Float>(c[0], d[0], c[1], d[1]), cd1 = SIMD4<Float>(c[2], d[2], c[3], d[3])
-  store4(SIMD4<Float>(ab0[0], ab0[1], cd0[0], cd0[1]), dst)
-  store4(SIMD4<Float>(ab0[2], ab0[3], cd0[2], cd0[3]), dst + stride)
-  store4(SIMD4<Float>(ab1[0], ab1[1], cd1[0], cd1[1]), dst + 2 * stride)
-  store4(SIMD4<Float>(ab1[2], ab1[3], cd1[2], cd1[3]), dst + 3 * stride)
-}
-
-/// Loads 4 floats from `p` (any alignment).
-@inline(__always)
-func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
-  UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
-}
-
-/// Stores 4 floats at `p` (any alignment).
-@inline(__always)
-func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
-  UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
-}

@@ -22,6 +22,8 @@
 // col2im runs the same way backwards: rows of B are added into a source-shaped buffer (again
 // contiguously), which is then folded back into the image (`Im2ColLayout.gather`).
 
+import CCNNKernels
+
 /// One image's unrolled windows as the matrix B of shape `(C*KH*KW) x (OH*OW)`, packed
 /// straight from the input for `gemm` (implicit im2col).
 ///
@@ -186,9 +188,10 @@ public struct Im2ColOperand: GEMMRightOperand {
 /// one image; `(N*OH*OW) x (C*KH*KW)` for a batch operand), packed straight from the operand's source, for `conv2DBackward`'s
 /// `dW += dY * B^T` (the reduction runs over output positions).
 ///
-/// Packing it is a transpose: for 4 consecutive rows `(c, kh, kw)` of B, 4 consecutive output
-/// positions on one output row are 4 contiguous floats of the source, so the panel is built
-/// from 4x4 blocks transposed in registers; blocks that straddle two output rows are gathered.
+/// Packing it is a transpose: for 8 consecutive rows `(c, kh, kw)` of B, 8 consecutive output
+/// positions on one output row are 8 contiguous floats of the source, so the panel is built
+/// from 8x8 (then 4x4) blocks transposed in registers; blocks that straddle two output rows
+/// are gathered (`ccnn_pack_gathered_columns`).
 struct Im2ColTransposedOperand: GEMMRightOperand {
   let operand: Im2ColOperand
 
@@ -244,39 +247,7 @@ struct Im2ColTransposedOperand: GEMMRightOperand {
               c += 1
             }
           }
-          var t = 0
-          while t + 4 <= width {
-            let s0 = source + bases[t], s1 = source + bases[t + 1]
-            let s2 = source + bases[t + 2], s3 = source + bases[t + 3]
-            var r = 0
-            while r + 4 <= kc {
-              let o = positions[r]
-              let dst = strip + r * nr + t
-              if positions[r + 3] == o + 3 {
-                transpose4x4(load4(s0 + o), load4(s1 + o), load4(s2 + o), load4(s3 + o), into: dst, stride: nr)
-              } else {
-                for q in 0..<4 {
-                  let oq = positions[r + q]
-                  store4(SIMD4<Float>(s0[oq], s1[oq], s2[oq], s3[oq]), dst + q * nr)
-                }
-              }
-              r += 4
-            }
-            while r < kc {
-              let o = positions[r]
-              store4(SIMD4<Float>(s0[o], s1[o], s2[o], s3[o]), strip + r * nr + t)
-              r += 1
-            }
-            t += 4
-          }
-          while t < width {
-            let src = source + bases[t]
-            for r in 0..<kc { strip[r * nr + t] = src[positions[r]] }
-            t += 1
-          }
-          if width < nr {
-            for r in 0..<kc { fillZero(strip + r * nr + width, count: nr - width) }
-          }
+          ccnn_pack_gathered_columns(source, bases, width, positions, kc, strip, nr)
           strip += kc * nr
           col += nr
         }

@@ -39,4 +39,46 @@ struct PackingTests {
       }
     }
   }
+
+  @Test(
+    "strip[r·nr + t] = source[bases[t] + positions[r]]: runs of consecutive positions broken anywhere",
+    arguments: isas)
+  func gatheredMatchesFormula(isa: Int32) {
+    var rng = TestGenerator(state: 5)
+    let source = (0..<4096).map { Float($0) * 0.25 - 100 }
+    for nr in [16, 32] {
+      for width in [0, 1, 3, 4, 5, 8, 11, 12, 16, 25, 31, 32] where width <= nr {
+        for kc in [0, 1, 4, 7, 8, 9, 16, 23, 40] {
+          // Positions along output rows of 3, 7 or 24 columns (every break of a run of 4 or
+          // 8 falls somewhere), each row starting at an arbitrary offset.
+          for rowLength in [3, 7, 24] {
+            var positions = [Int]()
+            var start = 0
+            while positions.count < kc {
+              if positions.count % rowLength == 0 { start = Int.random(in: 0..<2000, using: &rng) }
+              positions.append(start + positions.count % rowLength)
+            }
+            let bases = (0..<max(width, 1)).map { _ in Int.random(in: 0..<2000, using: &rng) }
+            var strip = [Float](repeating: .nan, count: kc * nr + 8)
+            source.withUnsafeBufferPointer { s in
+              strip.withUnsafeMutableBufferPointer { out in
+                ccnn_pack_gathered_columns_isa(isa, s.baseAddress!, bases, width, positions, kc, out.baseAddress!, nr)
+              }
+            }
+            var wrong: (r: Int, t: Int)?
+            for r in 0..<kc {
+              for t in 0..<nr {
+                let expected = t < width ? source[bases[t] + positions[r]] : 0
+                if strip[r * nr + t] != expected, wrong == nil { wrong = (r, t) }
+              }
+            }
+            let label = "isa \(isa) nr \(nr) width \(width) kc \(kc) rows of \(rowLength)"
+            #expect(wrong == nil, "\(label): first wrong \(wrong.map { "\($0)" } ?? "")")
+            let untouched = strip[(kc * nr)...].allSatisfy { $0.isNaN }
+            #expect(untouched, "\(label): wrote past the strip")
+          }
+        }
+      }
+    }
+  }
 }

@@ -117,6 +117,17 @@ void ccnn_winograd_output_rows(
 /// row-major A into MR-wide strips and of a transposed B into NR-wide ones.
 void ccnn_pack_runs_as_columns(const float *source, long run_stride, long runs, long length, float *strip, long width);
 
+/// Packs `kc` rows × `width` columns gathered from `source` into one `kc × nr` strip, zeros in
+/// the columns after them: `strip[r·nr + t] = source[bases[t] + positions[r]]` (`width ≤ nr`).
+/// Rows whose positions are consecutive (eight or four at a time) are copied as vectors and
+/// transposed in registers: the im2col matrix of one image, packed for a weight gradient.
+void ccnn_pack_gathered_columns(
+  const float *source, const long *bases, long width, const long *positions, long kc, float *strip, long nr);
+
+/// `ccnn_pack_gathered_columns` compiled for `isa` (as `ccnn_pack_runs_as_columns_isa`).
+void ccnn_pack_gathered_columns_isa(
+  int isa, const float *source, const long *bases, long width, const long *positions, long kc, float *strip, long nr);
+
 /// `ccnn_pack_runs_as_columns` compiled for `isa` (a `CCNN_ISA_*` value; one the CPU does not
 /// run falls back to `ccnn_isa()`), so that tests can check every variant.
 void ccnn_pack_runs_as_columns_isa(
