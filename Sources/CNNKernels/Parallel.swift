@@ -1,4 +1,5 @@
 // Thread-level parallelism for the kernels: a fixed number of workers, one chunk each.
+import CCNNKernels
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -42,6 +43,11 @@ public enum ComputeThreads {
 /// Splits `0..<count` into at most `threads` contiguous ranges and runs `body` on each,
 /// in parallel, returning when all are done. Runs inline when one range suffices.
 ///
+/// The ranges go to a pool of worker threads that spin between parallel sections
+/// (`ccnn_parallel_run`); a call made while the pool is busy (from inside a range, or from
+/// another thread at the same time) uses Dispatch instead. Either way the ranges are the
+/// same, so the results do not depend on which thread ran which range.
+///
 /// - Parameters:
 ///   - count: The number of work items.
 ///   - threads: The most ranges to split into.
@@ -59,10 +65,28 @@ public func parallelChunks(
   withoutActuallyEscaping(body) { body in
     // The chunks write disjoint data; the caller guarantees `body` is safe to run concurrently.
     nonisolated(unsafe) let body = body
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+    nonisolated(unsafe) let run = { (chunk: Int) in
       let start = count * chunk / chunks
       let end = count * (chunk + 1) / chunks
       body(chunk, start..<end)
+    }
+    if !runOnWorkerPool(chunks, run) {
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in run(chunk) }
+    }
+  }
+}
+
+/// Runs `run(0) … run(chunks − 1)` on the worker pool; false, having run nothing, when the
+/// pool is busy.
+@usableFromInline
+func runOnWorkerPool(_ chunks: Int, _ run: (Int) -> Void) -> Bool {
+  withoutActuallyEscaping(run) { run in
+    var job = run
+    return withUnsafeMutablePointer(to: &job) { pointer in
+      ccnn_parallel_run(
+        chunks,
+        { context, chunk in context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(chunk) },
+        pointer) != 0
     }
   }
 }

@@ -1,0 +1,160 @@
+// A fork-join pool for the kernels' parallel loops (CNNKernels/Parallel.swift): worker threads
+// that wait for the next job by spinning for a while before they sleep, so that the hundreds
+// of short parallel sections of a training step (every convolution, normalization and
+// optimizer step) start on all cores at once. Dispatch's workers park between sections and
+// take tens of microseconds to wake, often after the caller has run every chunk itself.
+//
+// One job at a time: a caller that finds the pool busy (a parallel section inside a chunk,
+// or another thread's) gets 0 back and runs its chunks another way.
+//
+// The generation counter publishes jobs. The caller makes it odd while it writes a job's
+// parameters (after every worker still inside the previous job has left), then even again;
+// a worker takes part in generation g only if, once counted in `active`, it still reads g, so
+// it never sees a job half written, and the caller waits for `active` to drain before it
+// returns, so no worker touches the job after that.
+#include "CCNNKernels.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+// Spinning workers look for a new job this long after the last one before they sleep.
+#define SPIN_NANOSECONDS 2000000L
+#define MAX_WORKERS 255
+
+static struct {
+  pthread_mutex_t lock;  // guards starting workers and sleeping
+  pthread_cond_t wake;
+  atomic_int busy;  // 1 while a caller runs a job
+  atomic_long generation;  // odd while a job is being written
+  atomic_long next;  // the next chunk to take
+  atomic_long active;  // workers inside a job
+  atomic_int sleepers;
+  int workers;  // started (only grows, under `lock`)
+  long chunks;  // the job, written while `generation` is odd
+  ccnn_chunk_function function;
+  void *context;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+static long now_nanoseconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+// Takes chunks until none is left.
+static void run_chunks(void) {
+  const ccnn_chunk_function function = pool.function;
+  void *const context = pool.context;
+  const long chunks = pool.chunks;
+  for (;;) {
+    const long chunk = atomic_fetch_add(&pool.next, 1);
+    if (chunk >= chunks) break;
+    function(context, chunk);
+  }
+}
+
+// The first even generation other than `seen`: spins, then sleeps.
+static long wait_for_job(long seen) {
+  long start = 0;
+  for (unsigned spins = 0;; spins++) {
+    const long g = atomic_load(&pool.generation);
+    if (g != seen && (g & 1) == 0) return g;
+    cpu_relax();
+    if ((spins & 255) == 0) {
+      const long t = now_nanoseconds();
+      if (start == 0) start = t;
+      else if (t - start > SPIN_NANOSECONDS) break;
+    }
+  }
+  pthread_mutex_lock(&pool.lock);
+  atomic_fetch_add(&pool.sleepers, 1);
+  long g;
+  while ((g = atomic_load(&pool.generation)) == seen || (g & 1) != 0) pthread_cond_wait(&pool.wake, &pool.lock);
+  atomic_fetch_sub(&pool.sleepers, 1);
+  pthread_mutex_unlock(&pool.lock);
+  return g;
+}
+
+typedef struct {
+  long index;
+  long seen;
+} worker_start;
+
+static void *worker_main(void *argument) {
+  const worker_start start = *(worker_start *)argument;
+  free(argument);
+  long seen = start.seen;
+  for (;;) {
+    const long g = wait_for_job(seen);
+    seen = g;
+    atomic_fetch_add(&pool.active, 1);
+    // Still g once counted: the job is complete and stays so until `active` drains. Worker
+    // i is needed only when the job has more than i + 1 chunks (the caller takes one).
+    if (atomic_load(&pool.generation) == g && start.index + 1 < pool.chunks) run_chunks();
+    atomic_fetch_sub(&pool.active, 1);
+  }
+  return 0;
+}
+
+// Starts workers until there are `count` (at most MAX_WORKERS); returns how many there are.
+static int start_workers(long count, long seen) {
+  if (count > MAX_WORKERS) count = MAX_WORKERS;
+  pthread_mutex_lock(&pool.lock);
+  while (pool.workers < count) {
+    worker_start *start = malloc(sizeof *start);
+    if (!start) break;
+    start->index = pool.workers;
+    start->seen = seen;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+    const int failed = pthread_create(&thread, &attributes, worker_main, start);
+    pthread_attr_destroy(&attributes);
+    if (failed) {
+      free(start);
+      break;
+    }
+    pool.workers++;
+  }
+  const int workers = pool.workers;
+  pthread_mutex_unlock(&pool.lock);
+  return workers;
+}
+
+int ccnn_parallel_run(long chunks, ccnn_chunk_function function, void *context) {
+  if (chunks < 2) return 0;
+  int expected = 0;
+  if (!atomic_compare_exchange_strong(&pool.busy, &expected, 1)) return 0;
+  const long seen = atomic_load(&pool.generation);
+  if (start_workers(chunks - 1, seen) == 0) {
+    atomic_store(&pool.busy, 0);
+    return 0;
+  }
+  atomic_fetch_add(&pool.generation, 1);  // odd: writing
+  while (atomic_load(&pool.active) != 0) cpu_relax();
+  pool.function = function;
+  pool.context = context;
+  pool.chunks = chunks;
+  atomic_store(&pool.next, 0);
+  atomic_fetch_add(&pool.generation, 1);  // even: published
+  if (atomic_load(&pool.sleepers) > 0) {
+    pthread_mutex_lock(&pool.lock);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+  }
+  run_chunks();
+  while (atomic_load(&pool.active) != 0) cpu_relax();
+  atomic_store(&pool.busy, 0);
+  return 1;
+}
