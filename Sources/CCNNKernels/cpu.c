@@ -5,7 +5,9 @@ int ccnn_best_isa(void) {
 #if defined(__x86_64__)
   // __builtin_cpu_supports also checks (via XGETBV) that the OS saves the wide registers.
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) {
+  // AVX-512 with VL (128- and 256-bit masked stores): every AVX-512 CPU but the Xeon Phi;
+  // those fall back to AVX2.
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma")) {
     return CCNN_ISA_AVX512;
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
