@@ -180,7 +180,7 @@ private func conv2DBackwardImage(
   // Stride 1: dInput (Cg x H*W) = flipped W (Cg x Kg*KH*KW) * im2col(dOutput), no col2im.
   var foldInput = dx
   if let dx, let flipped = buffers.flippedWeight, let transposed = plan.transposedGeometry {
-    let b = Im2ColOperand(image: dy, geometry: transposed, workspace: buffers.outputWorkspace)
+    let b = Im2ColOperand(image: dy, geometry: transposed, workspace: buffers.outputWorkspace, threads: threads)
     gemm(
       m: cg, a: flipped + group * cg * transposed.windowSize, lda: transposed.windowSize, b: b,
       beta: 0, c: dx, ldc: plan.inputPlane, threads: threads)
@@ -188,7 +188,7 @@ private func conv2DBackwardImage(
   }
   if let dw {
     // dW (Kg x R) += dY (Kg x P) * B^T, B^T packed straight from the input (a transpose).
-    let operand = Im2ColOperand(image: x, geometry: plan.groupGeometry, workspace: buffers.workspace)
+    let operand = Im2ColOperand(image: x, geometry: plan.groupGeometry, workspace: buffers.workspace, threads: threads)
     gemm(m: kg, a: dy, lda: p, b: Im2ColTransposedOperand(operand: operand), beta: 1, c: dw, ldc: r, threads: threads)
   }
   guard let foldInput else { return }

@@ -117,7 +117,7 @@ func convolveImage(
       let b = StridedMatrix(x, rows: plan.groupChannels, columns: plan.outputPlane, leadingDimension: plan.inputPlane)
       gemm(m: plan.groupOutputChannels, a: w, lda: plan.window, b: b, c: y, ldc: plan.outputPlane, threads: threads)
     } else {
-      let b = Im2ColOperand(image: x, geometry: plan.groupGeometry, workspace: workspace)
+      let b = Im2ColOperand(image: x, geometry: plan.groupGeometry, workspace: workspace, threads: threads)
       gemm(m: plan.groupOutputChannels, a: w, lda: plan.window, b: b, c: y, ldc: plan.outputPlane, threads: threads)
     }
     if let bias {

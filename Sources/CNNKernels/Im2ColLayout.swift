@@ -42,12 +42,24 @@ struct Im2ColLayout {
 
   /// Writes the padded, phase-split copy of `image` (`[C, H, W]`) into `source`
   /// (`workspaceCount` floats): `source[c, ih + PT, (iw + PL) % SW, (iw + PL) / SW] =
-  /// image[c, ih, iw]`, and zero at every other position.
-  func scatter(_ image: UnsafePointer<Float>, into source: UnsafeMutablePointer<Float>) {
+  /// image[c, ih, iw]`, and zero at every other position. With `threads` above 1 the channels
+  /// are split among that many threads (one image at batch 1 would otherwise copy alone while
+  /// the GEMM's other threads wait).
+  func scatter(_ image: UnsafePointer<Float>, into source: UnsafeMutablePointer<Float>, threads: Int = 1) {
+    let channels = geometry.inputChannels
+    // Below about 32 K floats a copy is quicker than waking a thread.
+    let workers = min(threads, max(1, channels * channelStride / (1 << 15)))
+    parallelChunks(channels, threads: workers) { _, range in
+      scatter(image, into: source, channels: range)
+    }
+  }
+
+  /// `scatter` for the channels in `channels` alone.
+  private func scatter(_ image: UnsafePointer<Float>, into source: UnsafeMutablePointer<Float>, channels: Range<Int>) {
     let g = geometry
     let stride = g.strideWidth, width = g.inputWidth
-    var dst = source
-    for c in 0..<g.inputChannels {
+    var dst = source + channels.lowerBound * channelStride
+    for c in channels {
       for paddedRow in 0..<paddedHeight {
         let ih = paddedRow - g.padTop
         if ih < 0 || ih >= g.inputHeight {

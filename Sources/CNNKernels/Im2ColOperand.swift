@@ -57,8 +57,11 @@ public struct Im2ColOperand: GEMMRightOperand {
 
   /// Presents `image` (`[C, H, W]`, with C = `geometry.inputChannels`) as B, first writing
   /// its padded, phase-split copy into `workspace` when `workspaceCount(for:)` is not 0.
-  public init(image: UnsafePointer<Float>, geometry: ConvGeometry, workspace: UnsafeMutablePointer<Float>?) {
-    self.init(images: image, count: 1, imageStride: 0, geometry: geometry, workspace: workspace)
+  /// `threads` split the copy into the workspace (pass the GEMM's thread count).
+  public init(
+    image: UnsafePointer<Float>, geometry: ConvGeometry, workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
+  ) {
+    self.init(images: image, count: 1, imageStride: 0, geometry: geometry, workspace: workspace, threads: threads)
   }
 
   /// Floats of workspace the batch `init` needs for `count` images: `count` times
@@ -75,7 +78,7 @@ public struct Im2ColOperand: GEMMRightOperand {
   /// `workspace` (`workspaceCount(for:images:)` floats).
   public init(
     images: UnsafePointer<Float>, count: Int, imageStride: Int, geometry: ConvGeometry,
-    workspace: UnsafeMutablePointer<Float>?
+    workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
   ) {
     precondition(count >= 1, "Im2ColOperand: at least one image, got \(count)")
     self.geometry = geometry
@@ -91,7 +94,7 @@ public struct Im2ColOperand: GEMMRightOperand {
       preconditionFailure("Im2ColOperand: \(geometry) needs a workspace of \(count * layout.workspaceCount) floats")
     }
     for n in 0..<count {
-      layout.scatter(images + n * imageStride, into: workspace + n * layout.workspaceCount)
+      layout.scatter(images + n * imageStride, into: workspace + n * layout.workspaceCount, threads: threads)
     }
     source = UnsafePointer(workspace)
     self.imageStride = layout.workspaceCount
