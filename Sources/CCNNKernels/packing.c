@@ -60,6 +60,12 @@ INLINE void transpose4x4(f4 a, f4 b, f4 c, f4 d, float *dst, long stride) {
   for (int q = 0; q < 4; q++) __builtin_memcpy(dst + q * stride, &col[q], sizeof col[q]);
 }
 
+// Values p ..< p + 4 of the four runs from `s` (`run_stride` apart) → four strip rows.
+INLINE void transpose_four_runs(const float *s, long run_stride, long p, float *dst, long width) {
+  transpose4x4(load4(s + p), load4(s + run_stride + p), load4(s + 2 * run_stride + p), load4(s + 3 * run_stride + p),
+    dst, width);
+}
+
 INLINE void pack_runs_as_columns(
   const float *restrict source, long run_stride, long runs, long length, float *restrict strip, long width) {
   long i = 0;
@@ -72,10 +78,8 @@ INLINE void pack_runs_as_columns(
       transpose8x8(r, strip + p * width + i, width);
     }
     for (; p + 4 <= length; p += 4) {
-      transpose4x4(load4(s + p), load4(s + run_stride + p), load4(s + 2 * run_stride + p), load4(s + 3 * run_stride + p),
-        strip + p * width + i, width);
-      transpose4x4(load4(s + 4 * run_stride + p), load4(s + 5 * run_stride + p), load4(s + 6 * run_stride + p),
-        load4(s + 7 * run_stride + p), strip + p * width + i + 4, width);
+      transpose_four_runs(s, run_stride, p, strip + p * width + i, width);
+      transpose_four_runs(s + 4 * run_stride, run_stride, p, strip + p * width + i + 4, width);
     }
     for (; p < length; p++) {
       for (int k = 0; k < 8; k++) strip[p * width + i + k] = s[k * run_stride + p];
@@ -84,10 +88,7 @@ INLINE void pack_runs_as_columns(
   for (; i + 4 <= runs; i += 4) {
     const float *s = source + i * run_stride;
     long p = 0;
-    for (; p + 4 <= length; p += 4) {
-      transpose4x4(load4(s + p), load4(s + run_stride + p), load4(s + 2 * run_stride + p), load4(s + 3 * run_stride + p),
-        strip + p * width + i, width);
-    }
+    for (; p + 4 <= length; p += 4) transpose_four_runs(s, run_stride, p, strip + p * width + i, width);
     for (; p < length; p++) {
       for (int k = 0; k < 4; k++) strip[p * width + i + k] = s[k * run_stride + p];
     }
