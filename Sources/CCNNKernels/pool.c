@@ -5,22 +5,33 @@
 // take tens of microseconds to wake, often after the caller has run every chunk itself.
 //
 // One job at a time: a caller that finds the pool busy (a parallel section inside a chunk,
-// or another thread's) gets 0 back and runs its chunks another way.
+// or another thread's) gets 0 back and runs its chunks another way; so does one asking for
+// more chunks than the process has CPUs, where spinning threads would take turns with the
+// ones doing the work. Waiting threads spin with `pause` for 50 µs, then yield the CPU
+// between looks until 2 ms have passed, so that other processes' threads on the same cores
+// (MPI ranks, a parallel test run) still get to run.
 //
 // The generation counter publishes jobs. The caller makes it odd while it writes a job's
 // parameters (after every worker still inside the previous job has left), then even again;
 // a worker takes part in generation g only if, once counted in `active`, it still reads g, so
 // it never sees a job half written, and the caller waits for `active` to drain before it
 // returns, so no worker touches the job after that.
+#if defined(__linux__)
+#define _GNU_SOURCE  // sched_getaffinity and CPU_COUNT
+#endif
 #include "CCNNKernels.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
-// Spinning workers look for a new job this long after the last one before they sleep.
-#define SPIN_NANOSECONDS 2000000L
+// Waiting threads spin this long, then yield between looks until WAIT_NANOSECONDS; workers
+// then sleep until the next job.
+#define SPIN_NANOSECONDS 50000L
+#define WAIT_NANOSECONDS 2000000L
 #define MAX_WORKERS 255
 
 static struct {
@@ -63,18 +74,26 @@ static void run_chunks(void) {
   }
 }
 
-// The first even generation other than `seen`: spins, then sleeps.
+// One look of a waiting loop begun at `*start` (0: not yet read; the clock costs about as
+// much as a look): a `pause` for the first SPIN_NANOSECONDS, then a yield of the CPU.
+// Returns 0 once WAIT_NANOSECONDS have passed.
+static int keep_waiting(long *start) {
+  const long t = now_nanoseconds();
+  if (*start == 0) *start = t;
+  const long waited = t - *start;
+  if (waited > WAIT_NANOSECONDS) return 0;
+  if (waited > SPIN_NANOSECONDS) sched_yield();
+  else cpu_relax();
+  return 1;
+}
+
+// The first even generation other than `seen`: spins, yields, then sleeps.
 static long wait_for_job(long seen) {
   long start = 0;
-  for (unsigned spins = 0;; spins++) {
+  for (;;) {
     const long g = atomic_load(&pool.generation);
     if (g != seen && (g & 1) == 0) return g;
-    cpu_relax();
-    if ((spins & 255) == 0) {
-      const long t = now_nanoseconds();
-      if (start == 0) start = t;
-      else if (t - start > SPIN_NANOSECONDS) break;
-    }
+    if (!keep_waiting(&start)) break;
   }
   pthread_mutex_lock(&pool.lock);
   atomic_fetch_add(&pool.sleepers, 1);
@@ -132,8 +151,31 @@ static int start_workers(long count, long seen) {
   return workers;
 }
 
+// The CPUs this process may run on (its affinity mask on Linux), read once.
+static long available_cpus(void) {
+  static atomic_long cached;
+  long count = atomic_load(&cached);
+  if (count > 0) return count;
+#if defined(__linux__)
+  cpu_set_t set;
+  count = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+#endif
+  if (count <= 0) count = sysconf(_SC_NPROCESSORS_ONLN);
+  if (count <= 0) count = 1;
+  atomic_store(&cached, count);
+  return count;
+}
+
+// Waits for the workers inside the job to leave it: spins, then yields.
+static void wait_for_workers(void) {
+  long start = 0;
+  while (atomic_load(&pool.active) != 0) {
+    if (!keep_waiting(&start)) sched_yield();
+  }
+}
+
 int ccnn_parallel_run(long chunks, ccnn_chunk_function function, void *context) {
-  if (chunks < 2) return 0;
+  if (chunks < 2 || chunks > available_cpus()) return 0;
   int expected = 0;
   if (!atomic_compare_exchange_strong(&pool.busy, &expected, 1)) return 0;
   const long seen = atomic_load(&pool.generation);
@@ -142,7 +184,7 @@ int ccnn_parallel_run(long chunks, ccnn_chunk_function function, void *context) 
     return 0;
   }
   atomic_fetch_add(&pool.generation, 1);  // odd: writing
-  while (atomic_load(&pool.active) != 0) cpu_relax();
+  wait_for_workers();
   pool.function = function;
   pool.context = context;
   pool.chunks = chunks;
@@ -154,7 +196,7 @@ int ccnn_parallel_run(long chunks, ccnn_chunk_function function, void *context) 
     pthread_mutex_unlock(&pool.lock);
   }
   run_chunks();
-  while (atomic_load(&pool.active) != 0) cpu_relax();
+  wait_for_workers();
   atomic_store(&pool.busy, 0);
   return 1;
 }

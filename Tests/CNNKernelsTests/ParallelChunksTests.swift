@@ -102,4 +102,16 @@ struct ParallelChunksTests {
     #expect(answers.ranges == [0..<1, 1..<2], "both chunks of the outer job ran")
     #expect(answers.runs == [0, 0], "each nested job was refused and ran nothing")
   }
+
+  @Test func moreChunksThanCPUsAreLeftToDispatch() {
+    // Spinning threads beyond the CPUs would take turns with the working ones: the pool
+    // refuses, and parallelChunks still runs every range once (through Dispatch).
+    let chunks = ProcessInfo.processInfo.activeProcessorCount + 1
+    var job: (Int) -> Void = { _ in }
+    let taken = withUnsafeMutablePointer(to: &job) { pointer in
+      ccnn_parallel_run(chunks, { context, c in context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(c) }, pointer)
+    }
+    #expect(taken == 0)
+    checkOneCall(count: 100, threads: chunks, "\(chunks) chunks")
+  }
 }

@@ -34,10 +34,11 @@ int ccnn_reuse_large_allocations(void);
 typedef void (*ccnn_chunk_function)(void *_Nullable context, long chunk);
 
 /// Runs `function(context, c)` for every chunk `c` in `0 ..< chunks`, on the calling thread and
-/// the pool's worker threads (started on first use, up to `chunks − 1` of them, kept spinning
-/// for 2 ms after a job before they sleep), and returns 1 once all have returned. Returns 0
-/// without running anything when the pool is busy with another job (a nested or a concurrent
-/// call), when `chunks < 2`, or when no thread could be started: run the chunks another way.
+/// the pool's worker threads (started on first use, up to `chunks − 1` of them, spinning and
+/// then yielding for 2 ms after a job before they sleep), and returns 1 once all have returned.
+/// Returns 0 without running anything when the pool is busy with another job (a nested or a
+/// concurrent call), when `chunks < 2` or above the CPUs the process may use, or when no
+/// thread could be started: run the chunks another way.
 int ccnn_parallel_run(long chunks, ccnn_chunk_function function, void *_Nullable context);
 
 #if defined(__x86_64__)
