@@ -45,8 +45,9 @@ public enum ComputeThreads {
 ///
 /// The ranges go to a pool of worker threads that spin between parallel sections
 /// (`ccnn_parallel_run`); a call made while the pool is busy (from inside a range, or from
-/// another thread at the same time) uses Dispatch instead. Either way the ranges are the
-/// same, so the results do not depend on which thread ran which range.
+/// another thread at the same time), or one with more ranges than the process has CPUs, uses
+/// Dispatch instead. Either way the ranges are the same, so the results do not depend on
+/// which thread ran which range.
 ///
 /// - Parameters:
 ///   - count: The number of work items.
