@@ -5,8 +5,9 @@
 //
 //   VARIANTS(name, (parameters), (arguments))   defines name_avx512, name_avx2, name_baseline
 //   DISPATCH(name, (arguments))                  calls the one for this CPU
-//   DISPATCH_ISA(name, isa, (arguments))         calls the one for `isa` (a CCNN_ISA_* value
-//                                                the CPU runs; tests check every variant)
+//   DISPATCH_ISA(name, isa, (arguments))         calls the one for `isa` (a CCNN_ISA_* value;
+//                                                above what the CPU runs, the CPU's), so tests
+//                                                can check every variant
 #ifndef CCNN_DISPATCH_H
 #define CCNN_DISPATCH_H
 
@@ -18,7 +19,7 @@
   __attribute__((target("avx2,fma"))) static void name##_avx2 params { name args; }          \
   static void name##_baseline params { name args; }
 #define DISPATCH_ISA(name, isa, args)                                                        \
-  switch (isa) {                                                                             \
+  switch ((isa) < ccnn_isa() ? (isa) : ccnn_isa()) {                                         \
   case CCNN_ISA_AVX512: name##_avx512 args; break;                                           \
   case CCNN_ISA_AVX2: name##_avx2 args; break;                                               \
   default: name##_baseline args; break;                                                      \

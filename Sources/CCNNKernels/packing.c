@@ -189,7 +189,6 @@ void ccnn_pack_runs_as_columns(
 
 void ccnn_pack_runs_as_columns_isa(
   int isa, const float *source, long run_stride, long runs, long length, float *strip, long width) {
-  if (isa > ccnn_isa()) isa = ccnn_isa();
   DISPATCH_ISA(pack_runs_as_columns, isa, (source, run_stride, runs, length, strip, width))
 }
 
@@ -206,6 +205,5 @@ void ccnn_pack_gathered_columns(
 
 void ccnn_pack_gathered_columns_isa(
   int isa, const float *source, const long *bases, long width, const long *positions, long kc, float *strip, long nr) {
-  if (isa > ccnn_isa()) isa = ccnn_isa();
   DISPATCH_ISA(pack_gathered_columns, isa, (source, bases, width, positions, kc, strip, nr))
 }

@@ -42,7 +42,7 @@ static struct {
   atomic_long next;  // the next chunk to take
   atomic_long active;  // workers inside a job
   atomic_int sleepers;
-  int workers;  // started (only grows, under `lock`)
+  atomic_int workers;  // started (only grows, under `lock`)
   long chunks;  // the job, written while `generation` is odd
   ccnn_chunk_function function;
   void *context;
@@ -128,11 +128,13 @@ static void *worker_main(void *argument) {
 // Starts workers until there are `count` (at most MAX_WORKERS); returns how many there are.
 static int start_workers(long count, long seen) {
   if (count > MAX_WORKERS) count = MAX_WORKERS;
+  const int started = atomic_load(&pool.workers);
+  if (started >= count) return started;  // every job but the first: no lock
   pthread_mutex_lock(&pool.lock);
-  while (pool.workers < count) {
+  while (atomic_load(&pool.workers) < count) {
     worker_start *start = malloc(sizeof *start);
     if (!start) break;
-    start->index = pool.workers;
+    start->index = atomic_load(&pool.workers);
     start->seen = seen;
     pthread_attr_t attributes;
     pthread_attr_init(&attributes);
@@ -144,9 +146,9 @@ static int start_workers(long count, long seen) {
       free(start);
       break;
     }
-    pool.workers++;
+    atomic_fetch_add(&pool.workers, 1);
   }
-  const int workers = pool.workers;
+  const int workers = atomic_load(&pool.workers);
   pthread_mutex_unlock(&pool.lock);
   return workers;
 }

@@ -177,6 +177,5 @@ void ccnn_extremum_pool(
 
 void ccnn_extremum_pool_isa(
   int isa, const float *x, long planes, const ccnn_pool_geometry *g, int is_max, float *y, int32_t *index) {
-  if (isa > ccnn_isa()) isa = ccnn_isa();
   DISPATCH_ISA(extremum_pool, isa, (x, planes, g, is_max, y, index))
 }

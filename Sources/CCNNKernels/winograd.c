@@ -274,21 +274,12 @@ __attribute__((target("avx512f,avx512vl"))) static void input_rows_short_avx512(
       const long run = MIN(nr > 0 ? nr - lane : count, count - x);
       float *restrict destination = nr > 0 ? out + (q / nr) * strip + lane : out + q;
       const __mmask16 store = (__mmask16)((1u << run) - 1), lanes = (__mmask16)(store << x);
-      if (run <= 4) {
-        for (int xi = 0; xi < 16; xi++) {
-          const __m512 w = x == 0 ? v[xi] : _mm512_maskz_compress_ps(lanes, v[xi]);
-          _mm_mask_storeu_ps(destination + xi * stride, store, _mm512_castps512_ps128(w));
-        }
-      } else if (run <= 8) {
-        for (int xi = 0; xi < 16; xi++) {
-          const __m512 w = x == 0 ? v[xi] : _mm512_maskz_compress_ps(lanes, v[xi]);
-          _mm256_mask_storeu_ps(destination + xi * stride, store, _mm512_castps512_ps256(w));
-        }
-      } else {
-        for (int xi = 0; xi < 16; xi++) {
-          const __m512 w = x == 0 ? v[xi] : _mm512_maskz_compress_ps(lanes, v[xi]);
-          _mm512_mask_storeu_ps(destination + xi * stride, store, w);
-        }
+      for (int xi = 0; xi < 16; xi++) {
+        const __m512 w = x == 0 ? v[xi] : _mm512_maskz_compress_ps(lanes, v[xi]);
+        float *to = destination + xi * stride;
+        if (run <= 4) _mm_mask_storeu_ps(to, store, _mm512_castps512_ps128(w));
+        else if (run <= 8) _mm256_mask_storeu_ps(to, store, _mm512_castps512_ps256(w));
+        else _mm512_mask_storeu_ps(to, store, w);
       }
       x += run;
       q += run;
