@@ -1,10 +1,7 @@
 // The tile transforms of Winograd F(2×2, 3×3) (see CNNKernels/Winograd.swift for the
 // algorithm): plain loops over tiles, which clang vectorizes; each is
 // compiled for AVX-512, AVX2 and the baseline, and the widest the CPU runs is called.
-#include "dispatch.h"
-
-#define INLINE static inline __attribute__((always_inline))
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#include "winograd_chunks.h"
 
 // V = Bᵀ d B for each tile x: d is rows[i·len + 2x + j] (i, j < 4); v[4i + j] goes to
 // out[(4i + j)·stride + x].
@@ -61,16 +58,6 @@ INLINE void input_rows(
     }
   }
 }
-
-#define CHUNK 256
-
-// The chunks: `chunk_rows` whole rows from r0 when a row has at most CHUNK tiles, else pieces
-// of one row; tile (r0 + r, x0 + x) is the chunk's tile r·cols + x, and a chunk's tiles are
-// consecutive in q.
-#define FOR_CHUNKS(tile_rows, tiles)                                                          \
-  const long rows_per_chunk = (tiles) <= CHUNK ? CHUNK / (tiles) : 1;                         \
-  for (long r0 = 0; r0 < (tile_rows); r0 += rows_per_chunk)                                   \
-    for (long x0 = 0, chunk_rows = MIN(rows_per_chunk, (tile_rows) - r0); x0 < (tiles); x0 += CHUNK)
 
 INLINE void gradient_rows(
   const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride) {

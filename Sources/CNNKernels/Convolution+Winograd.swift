@@ -1,4 +1,5 @@
-// The passes of a convolution computed with Winograd F(2×2, 3×3) (transforms in Winograd.swift).
+// The passes of a convolution computed with Winograd F(2×2, 3×3) or F(2×2, 5×5) (transforms in
+// Winograd.swift). Below, 16 is the positions of a tile (36 for 5×5).
 //
 // The tile rows of the whole batch (N · TH of them, TW tiles each) are cut into blocks of a
 // few tile rows, sized so that a block's transformed input stays in L2; the threads take
@@ -8,13 +9,13 @@
 //             micro-kernel's B strips (NR tiles wide)
 //             for each MR-row panel of filters:  M[ξ] (MR × T) = U[ξ] · V[ξ], 16 times,
 //             then Y = Aᵀ M A (+ bias) for those MR channels, while M is still in L1
-//   dInput    the forward pass over dY, with the flipped filters (padding 2 − P)
+//   dInput    the forward pass over dY, with the flipped filters (padding r − 1 − P)
 //   dWeight   D[ξ] (K × T) = (A dY Aᵀ)[ξ],  V[ξ] (C × T) as forward, tile-major
 //             dU[ξ] (K × C) += D[ξ] · V[ξ]ᵀ (16 GEMMs), per thread; at the end the threads'
 //             dU are added in order and dW += Gᵀ dU G
-//   dBias     += the sum of D[5] (the tiles' sums) over the block
+//   dBias     += the sum of D[α + 1] (the tiles' sums) over the block
 //
-// 2.25× fewer multiplications than im2col + GEMM, for the price of the transforms, which
+// 2.25× (2.78×) fewer multiplications than im2col + GEMM, for the price of the transforms, which
 // read and write each value a few times; it wins when there are enough channels for the
 // GEMMs to dominate (`ConvolutionPlan.usesWinograd`).
 import CCNNKernels
@@ -44,27 +45,30 @@ extension ConvolutionPlan {
   /// 28², 14² and 7² maps (196, 49 and 16 tiles), against 0.92× without.
   static let winogradMinimumTiles = 256
 
-  /// Whether the shape suits Winograd F(2×2, 3×3): 3×3 filters, stride 1, one group, enough
-  /// channels, at least `winogradMinimumTiles` tiles, and more than `fewPositions` output
-  /// positions (fewer run at few positions, which skip the padding's taps and so multiply no
-  /// more than Winograd would).
+  /// Whether the shape suits Winograd F(2×2, 3×3) or F(2×2, 5×5): 3×3 or 5×5 filters, stride 1,
+  /// padding less than the filter (dInput's convolution pads by r − 1 − P), one group, enough channels, at least `winogradMinimumTiles` tiles, and more than
+  /// `fewPositions` output positions (fewer run at few positions, which skip the padding's taps
+  /// and so multiply no more than Winograd would).
   var suitsWinograd: Bool {
     let g = geometry
     let tiles = batch * ((g.outputHeight + 1) / 2) * ((g.outputWidth + 1) / 2)
-    return Self.winogradAllowed && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1
-      && g.strideWidth == 1 && groups == 1 && inputChannels >= Self.winogradMinimumChannels
+    let r = g.kernelHeight
+    return Self.winogradAllowed && (r == 3 || r == 5) && g.kernelWidth == r && g.strideHeight == 1
+      && g.strideWidth == 1 && max(g.padTop, g.padBottom, g.padLeft, g.padRight) < r
+      && groups == 1 && inputChannels >= Self.winogradMinimumChannels
       && outputChannels >= Self.winogradMinimumChannels && outputPlane > Self.fewPositions
       && tiles >= Self.winogradMinimumTiles
   }
 
   /// The shape of dInput as a Winograd convolution: dY `[N, K, OH, OW]` with the flipped
-  /// filters and padding `2 − P` gives `[N, C, H, W]`.
+  /// filters and padding `r − 1 − P` gives `[N, C, H, W]`.
   var winogradTransposedShape: WinogradShape {
     let g = geometry
+    let edge = g.kernelHeight - 1
     let transposed = ConvGeometry(
       batch: g.batch, inputChannels: outputChannels, inputHeight: g.outputHeight, inputWidth: g.outputWidth,
-      kernelHeight: 3, kernelWidth: 3, padTop: 2 - g.padTop, padBottom: 2 - g.padBottom,
-      padLeft: 2 - g.padLeft, padRight: 2 - g.padRight)
+      kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, padTop: edge - g.padTop,
+      padBottom: edge - g.padBottom, padLeft: edge - g.padLeft, padRight: edge - g.padRight)
     return WinogradShape(transposed, outputChannels: inputChannels)
   }
 }
@@ -113,7 +117,7 @@ struct WinogradBlocks {
   }
 }
 
-/// The distance between the 16 matrices of one transformed block: `floats` rounded up to a
+/// The distance between the 16 (36) matrices of one transformed block: `floats` rounded up to a
 /// cache line, plus one, so that a tile's 16 entries never share an L1 set (with a multiple
 /// of 4 KB between them, as `C · T` floats often is, they would all fall in the same set).
 func winogradStride(_ floats: Int) -> Int { roundUp(floats, to: 16) + 16 }
@@ -136,7 +140,7 @@ struct CachedImage {
   }
 }
 
-/// The forward pass: `output [N, K, OH, OW] = conv3x3(input) + bias`, image n's input
+/// The forward pass: `output [N, K, OH, OW] = conv(input) + bias`, image n's input
 /// `[C, H, W]` given by `image(n, scratch)` (`imageScratchCount` floats of scratch per thread).
 func winogradForward(
   shape: WinogradShape, filters: WinogradFilters, bias: UnsafePointer<Float>?,
@@ -144,10 +148,12 @@ func winogradForward(
   image: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
 ) {
   let (channels, outputs, tileColumns) = (shape.inputChannels, shape.outputChannels, shape.tileColumns)
-  let (mr, nr) = (kernel.mr, kernel.nr)
+  let (mr, nr, positions) = (kernel.mr, kernel.nr, shape.positions)
   precondition(filters.mr == mr, "Winograd filters packed for MR = \(filters.mr), kernel has \(mr)")
+  precondition(filters.kernelSize == shape.kernelSize, "Winograd filters for \(filters.kernelSize)×\(filters.kernelSize)")
   // V (16 · C · T floats) about 512 KB, so that it stays in L2 for the 16 · K/MR GEMMs.
-  let blocks = WinogradBlocks(shape, columns: max(nr, min(512, (1 << 17) / (16 * channels))), threads: threads)
+  let blocks = WinogradBlocks(
+    shape, columns: max(nr, min(512, (1 << 17) / (positions * channels))), threads: threads)
   let maxColumns = blocks.rowsPerBlock * tileColumns
   let maxStrips = (maxColumns + nr - 1) / nr
   let micro = kernel.microKernel
@@ -155,11 +161,11 @@ func winogradForward(
   let outputPlane = shape.outputHeight * shape.outputWidth
 
   parallelChunks(blocks.count, threads: threads) { _, range in
-    let v = FloatBuffer(count: 16 * winogradStride(channels * maxStrips * nr))
+    let v = FloatBuffer(count: positions * winogradStride(channels * maxStrips * nr))
     // M: 16 × MR rows of the block's tiles.
     let ldm = maxStrips * nr
     let mStride = winogradStride(mr * ldm)
-    let m = FloatBuffer(count: 16 * mStride)
+    let m = FloatBuffer(count: positions * mStride)
     let inputRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: false)
     let imageScratch = FloatBuffer(count: imageScratchCount)
     defer {
@@ -188,7 +194,7 @@ func winogradForward(
       }
       let tail = columns % nr
       if tail != 0 {
-        for xi in 0..<16 {
+        for xi in 0..<positions {
           for c in 0..<channels {
             (v.base + xi * vStride + ((strips - 1) * channels + c) * nr + tail).update(repeating: 0, count: nr - tail)
           }
@@ -197,7 +203,7 @@ func winogradForward(
 
       for panel in 0..<filters.panels {
         let k0 = panel * mr, panelRows = min(mr, outputs - k0)
-        for xi in 0..<16 {
+        for xi in 0..<positions {
           let a = filters.panel(xi, panel)
           let product = m.base + xi * mStride
           for s in 0..<strips {
@@ -220,7 +226,7 @@ func winogradForward(
   }
 }
 
-/// The weight and bias gradients: `dWeight [K, C, 3, 3] += Gᵀ dU G` and `dBias [K] +=` the
+/// The weight and bias gradients: `dWeight [K, C, r, r] += Gᵀ dU G` and `dBias [K] +=` the
 /// sums of dY, image n's dY `[K, OH, OW]` given by `dOutputImage(n, scratch)`. Each thread
 /// sums its blocks into its own dU; the threads' sums are added in order (deterministic for a
 /// given thread count).
@@ -230,13 +236,14 @@ func winogradWeightGradient(
   dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
 ) {
   let (channels, outputs, tileColumns) = (shape.inputChannels, shape.outputChannels, shape.tileColumns)
+  let positions = shape.positions
   // D and V together (16 · (K + C) · T floats) about 8 MB: the GEMMs' depth is T, and every
   // block adds into the thread's whole dU.
   let blocks = WinogradBlocks(
-    shape, columns: max(64, min(4096, (1 << 21) / (16 * (channels + outputs)))), threads: threads)
+    shape, columns: max(64, min(4096, (1 << 21) / (positions * (channels + outputs)))), threads: threads)
   let chunks = max(1, min(threads, blocks.count))
   let ld = blocks.rowsPerBlock * tileColumns
-  let gradientCount = 16 * outputs * channels
+  let gradientCount = positions * outputs * channels
   let vStride = winogradStride(channels * ld), dStride = winogradStride(outputs * ld)
   let gradients = FloatBuffer(count: chunks * (gradientCount + outputs))
   defer { gradients.deallocate() }
@@ -247,8 +254,8 @@ func winogradWeightGradient(
   parallelChunks(blocks.count, threads: chunks) { chunk, range in
     let du = gradients.base + chunk * (gradientCount + outputs)
     let biasSums = du + gradientCount
-    let v = FloatBuffer(count: 16 * vStride)
-    let d = FloatBuffer(count: 16 * dStride)
+    let v = FloatBuffer(count: positions * vStride)
+    let d = FloatBuffer(count: positions * dStride)
     let inputRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: false)
     let gradientRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: true)
     let imageScratch = FloatBuffer(count: imageScratchCount)
@@ -278,10 +285,11 @@ func winogradWeightGradient(
         }
       }
       if dBias != nil {
-        for k in 0..<outputs { biasSums[k] += sumFloats(d.base + 5 * dStride + k * ld, count: columns) }
+        let sums = d.base + shape.tileSumPosition * dStride
+        for k in 0..<outputs { biasSums[k] += sumFloats(sums + k * ld, count: columns) }
       }
       if dWeight != nil {
-        for xi in 0..<16 {
+        for xi in 0..<positions {
           gemm(
             kernel: kernel, m: outputs, a: d.base + xi * dStride, lda: ld,
             b: StridedMatrix(v.base + xi * vStride, rows: columns, columns: channels, leadingDimension: ld, transposed: true),
@@ -298,8 +306,9 @@ func winogradWeightGradient(
   }
   if let dWeight {
     let pairs = outputs * channels
+    let transform = shape.kernelSize == 3 ? ccnn_winograd_filter_gradients : ccnn_winograd5_filter_gradients
     parallelChunks(pairs, threads: pairs < 1 << 12 ? 1 : threads) { _, range in
-      ccnn_winograd_filter_gradients(gradients.base, pairs, range.lowerBound, range.upperBound, dWeight)
+      transform(gradients.base, pairs, range.lowerBound, range.upperBound, dWeight)
     }
   }
   if let dBias {
@@ -315,8 +324,8 @@ func conv2DForwardWinograd(
   let shape = WinogradShape(plan.geometry, outputChannels: plan.outputChannels)
   let kernel = GEMMKernel.current
   let filters = WinogradFilters(
-    weight: weight, outputs: plan.outputChannels, inputs: plan.inputChannels, flipped: false, mr: kernel.mr,
-    threads: threads)
+    weight: weight, kernelSize: shape.kernelSize, outputs: plan.outputChannels, inputs: plan.inputChannels,
+    flipped: false, mr: kernel.mr, threads: threads)
   defer { filters.storage.deallocate() }
   winogradForward(shape: shape, filters: filters, bias: bias, output: output, kernel: kernel, threads: threads) { n, _ in
     input + n * shape.imageSize
@@ -334,8 +343,8 @@ func conv2DBackwardWinograd(
   let kernel = GEMMKernel.current
   if let dInput {
     let filters = WinogradFilters(
-      weight: weight, outputs: plan.inputChannels, inputs: plan.outputChannels, flipped: true, mr: kernel.mr,
-      threads: threads)
+      weight: weight, kernelSize: plan.geometry.kernelHeight, outputs: plan.inputChannels,
+      inputs: plan.outputChannels, flipped: true, mr: kernel.mr, threads: threads)
     defer { filters.storage.deallocate() }
     winogradForward(
       shape: plan.winogradTransposedShape, filters: filters, bias: nil, output: dInput, kernel: kernel,

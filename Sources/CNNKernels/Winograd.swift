@@ -1,6 +1,8 @@
-// Winograd's minimal filtering F(2×2, 3×3): a 3×3, stride-1 convolution computed on 2×2
-// output tiles with 16 multiplications per tile and channel pair instead of 36 (Lavin and
-// Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
+// Winograd's minimal filtering F(2×2, 3×3) and F(2×2, 5×5): a 3×3 (5×5), stride-1
+// convolution computed on 2×2 output tiles with 16 (36) multiplications per tile and channel
+// pair instead of 36 (100) (Lavin and Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016). F(2×2, 3×3) is written out below; F(2×2, 5×5) is the same with 6×6 tiles
+// and the matrices in CCNNKernels/winograd5x5.c, so read 16 as 36 and 4 as 6 for it.
 //
 // For one input channel's 4×4 input tile d (rows 2ty − PT …, columns 2tx − PL …) and one
 // filter g (3×3), the 2×2 output tile is
@@ -30,9 +32,11 @@
 import CCNNKernels
 
 /// The shape of one Winograd convolution: input `[N, C, H, W]` → output `[N, K, OH, OW]`,
-/// 3×3 filters, stride 1, with `padTop` rows and `padLeft` columns of zeros before the input
-/// (the bottom and right padding only decide OH and OW).
+/// 3×3 or 5×5 filters, stride 1, with `padTop` rows and `padLeft` columns of zeros before the
+/// input (the bottom and right padding only decide OH and OW).
 struct WinogradShape: Equatable {
+  /// r, the filters' height and width: 3 or 5.
+  let kernelSize: Int
   let batch: Int
   let inputChannels: Int
   let height: Int
@@ -43,8 +47,12 @@ struct WinogradShape: Equatable {
   let padTop: Int
   let padLeft: Int
 
-  /// The shape of a 3×3, stride-1 `geometry` with `outputChannels` filters.
+  /// The shape of a 3×3 or 5×5, stride-1 `geometry` with `outputChannels` filters.
   init(_ geometry: ConvGeometry, outputChannels: Int) {
+    precondition(
+      geometry.kernelHeight == geometry.kernelWidth && [3, 5].contains(geometry.kernelHeight),
+      "Winograd takes 3×3 or 5×5 filters, got \(geometry.kernelHeight)×\(geometry.kernelWidth)")
+    kernelSize = geometry.kernelHeight
     batch = geometry.batch
     inputChannels = geometry.inputChannels
     height = geometry.inputHeight
@@ -56,44 +64,59 @@ struct WinogradShape: Equatable {
     padLeft = geometry.padLeft
   }
 
+  /// α = r + 1: the input tiles are α × α.
+  var tileSize: Int { kernelSize + 1 }
+  /// α²: the positions ξ of a tile, and so the GEMMs.
+  var positions: Int { tileSize * tileSize }
+  /// The position whose entry of `A dY Aᵀ` is the sum of the tile's dY (row and column 1 of
+  /// A are (1, 1)): ξ = α + 1.
+  var tileSumPosition: Int { tileSize + 1 }
   /// TH = ⌈OH / 2⌉: tile rows per image.
   var tileRows: Int { (outputHeight + 1) / 2 }
   /// TW = ⌈OW / 2⌉: tiles per tile row.
   var tileColumns: Int { (outputWidth + 1) / 2 }
-  /// Floats of one padded input row the input transform reads: `2 · TW + 2`, at least
+  /// Floats of one padded input row the input transform reads: `2 · TW + r − 1`, at least
   /// `W + PL + PR` (input column `x` is at `x + padLeft`; everything else is zero).
-  var paddedRowLength: Int { 2 * tileColumns + 2 }
+  var paddedRowLength: Int { 2 * tileColumns + kernelSize - 1 }
   /// Floats of a `[C, H, W]` image.
   var imageSize: Int { inputChannels * height * width }
 }
 
-/// The 16 filter transforms `U[ξ] = G g Gᵀ`, packed as the GEMM micro-kernel's A panels:
+/// The 16 (36) filter transforms `U[ξ] = G g Gᵀ`, packed as the GEMM micro-kernel's A panels:
 /// for each ξ, ⌈K / MR⌉ panels of `C × MR` floats, `panel[c·MR + r] = U[ξ][panel·MR + r, c]`
 /// (zero past K). Built once per call; the caller deallocates `storage`.
 struct WinogradFilters {
   let storage: FloatBuffer
+  /// r: 3 or 5.
+  let kernelSize: Int
   let outputs: Int
   let inputs: Int
   let mr: Int
   /// ⌈K / MR⌉.
   let panels: Int
 
-  /// Transforms `weight` `[K, C, 3, 3]`, or with `flipped`, the filters of the transposed
-  /// convolution that gives dX: `g[c][k][i][j] = weight[k][c][2 − i][2 − j]` (then the
+  /// Transforms `weight` `[K, C, r, r]`, or with `flipped`, the filters of the transposed
+  /// convolution that gives dX: `g[c][k][i][j] = weight[k][c][r − 1 − i][r − 1 − j]` (then the
   /// outputs are the C channels and the inputs the K). The outputs are split over `threads`.
-  init(weight: UnsafePointer<Float>, outputs: Int, inputs: Int, flipped: Bool, mr: Int, threads: Int) {
+  init(
+    weight: UnsafePointer<Float>, kernelSize: Int = 3, outputs: Int, inputs: Int, flipped: Bool, mr: Int,
+    threads: Int
+  ) {
+    precondition(kernelSize == 3 || kernelSize == 5, "Winograd takes 3×3 or 5×5 filters, got \(kernelSize)")
+    self.kernelSize = kernelSize
     self.outputs = outputs
     self.inputs = inputs
     self.mr = mr
     panels = (outputs + mr - 1) / mr
-    let count = 16 * panels * inputs * mr
+    let positions = (kernelSize + 1) * (kernelSize + 1)
+    let count = positions * panels * inputs * mr
     storage = FloatBuffer(count: count)
     let u = storage.base
     if outputs % mr != 0 { u.initialize(repeating: 0, count: count) }  // the last panel's missing rows
-    let work = outputs * inputs * 9 * 16
+    let work = outputs * inputs * kernelSize * kernelSize * positions
+    let transform = kernelSize == 3 ? ccnn_winograd_filters : ccnn_winograd5_filters
     parallelChunks(outputs, threads: work < 1 << 18 ? 1 : threads) { _, range in
-      ccnn_winograd_filters(
-        weight, outputs, inputs, flipped ? 1 : 0, mr, range.lowerBound, range.upperBound, u)
+      transform(weight, outputs, inputs, flipped ? 1 : 0, mr, range.lowerBound, range.upperBound, u)
     }
   }
 
@@ -109,15 +132,19 @@ struct WinogradRows {
   /// Rows of `length` floats: zero outside the map's columns, which no load writes.
   let buffer: FloatBuffer
   let length: Int
+  /// r: 3 or 5.
+  let kernelSize: Int
   /// TW, the tiles of each tile row.
   let tileColumns: Int
 
-  /// Room for `tileRows` tile rows: `2 · tileRows + 2` input rows (tile rows overlap by two),
-  /// or `2 · tileRows` output-gradient rows.
+  /// Room for `tileRows` tile rows: `2 · tileRows + r − 1` input rows (tile rows overlap by
+  /// r − 1), or `2 · tileRows` output-gradient rows.
   init(_ shape: WinogradShape, tileRows: Int, gradient: Bool) {
     length = shape.paddedRowLength
     tileColumns = shape.tileColumns
-    let count = (2 * tileRows + (gradient ? 0 : 2)) * length
+    kernelSize = shape.kernelSize
+    // With 32 floats after the rows: the AVX-512 5×5 input transform loads whole vectors.
+    let count = (2 * tileRows + (gradient ? 0 : kernelSize - 1)) * length + 32
     buffer = FloatBuffer(count: count)
     buffer.base.initialize(repeating: 0, count: count)
   }
@@ -125,10 +152,10 @@ struct WinogradRows {
   func deallocate() { buffer.deallocate() }
 
   /// Loads the input rows of tile rows `tileRows` of one channel `plane` (`[H, W]`): rows
-  /// `2ty − PT ..< 2ty − PT + 4` for each, zero outside the image, column x at `x + PL`.
+  /// `2ty − PT ..< 2ty − PT + r + 1` for each, zero outside the image, column x at `x + PL`.
   func loadInput(plane: UnsafePointer<Float>, tileRows: Range<Int>, shape: WinogradShape) {
     let top = 2 * tileRows.lowerBound - shape.padTop
-    for i in 0..<(2 * tileRows.count + 2) {
+    for i in 0..<(2 * tileRows.count + kernelSize - 1) {
       let destination = buffer.base + i * length + shape.padLeft
       let y = top + i
       if y >= 0 && y < shape.height {
@@ -150,7 +177,8 @@ struct WinogradRows {
   func transformInput(
     tileRows: Int, first: Int, into out: UnsafeMutablePointer<Float>, stride: Int, nr: Int = 0, strip: Int = 0
   ) {
-    ccnn_winograd_input_rows(buffer.base, length, tileRows, tileColumns, out, stride, first, nr, strip)
+    let transform = kernelSize == 3 ? ccnn_winograd_input_rows : ccnn_winograd5_input_rows
+    transform(buffer.base, length, tileRows, tileColumns, out, stride, first, nr, strip)
   }
 
   /// Loads the rows of tile rows `tileRows` of one output-gradient channel `plane`
@@ -176,7 +204,8 @@ struct WinogradRows {
   ///   across     w[i][0] = u_i[2tx],  w[i][1] = u_i[2tx] + u_i[2tx+1],
   ///              w[i][2] = u_i[2tx] − u_i[2tx+1],  w[i][3] = −u_i[2tx+1]
   func transformOutputGradient(tileRows: Int, into out: UnsafeMutablePointer<Float>, stride: Int) {
-    ccnn_winograd_gradient_rows(buffer.base, length, tileRows, tileColumns, out, stride)
+    let transform = kernelSize == 3 ? ccnn_winograd_gradient_rows : ccnn_winograd5_gradient_rows
+    transform(buffer.base, length, tileRows, tileColumns, out, stride)
   }
 }
 
@@ -194,6 +223,6 @@ func winogradOutputTransform(
 ) {
   let width = shape.outputWidth
   let top = 2 * tileRows.lowerBound
-  ccnn_winograd_output_rows(
-    m, mStride, tileRows.count, shape.tileColumns, shape.outputHeight - top, bias, output + top * width, width)
+  let transform = shape.kernelSize == 3 ? ccnn_winograd_output_rows : ccnn_winograd5_output_rows
+  transform(m, mStride, tileRows.count, shape.tileColumns, shape.outputHeight - top, bias, output + top * width, width)
 }

@@ -122,6 +122,24 @@ void ccnn_winograd_gradient_rows(const float *rows, long len, long tile_rows, lo
 void ccnn_winograd_output_rows(
   const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
 
+/// The transforms of Winograd F(2×2, 5×5) (`winograd5x5.c`), with the same arguments and
+/// layouts as the F(2×2, 3×3) ones above, for 6×6 tiles: 36 positions ξ = 6i + j, input tile
+/// rows `rows[(2r + i)·len + 2x + j]` for i, j < 6, 5×5 filters (25 taps, flipped:
+/// `weight[i][o][24 − t]`).
+void ccnn_winograd5_filters(
+  const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u);
+void ccnn_winograd5_filter_gradients(const float *du, long pairs, long p0, long p1, float *dg);
+void ccnn_winograd5_input_rows(
+  const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr, long strip);
+/// `ccnn_winograd5_input_rows` compiled for `isa` (as `ccnn_pack_runs_as_columns_isa`); the
+/// AVX-512 one reads up to 32 floats past the last of the `2·tile_rows + 4` rows.
+void ccnn_winograd5_input_rows_isa(
+  int isa, const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr,
+  long strip);
+void ccnn_winograd5_gradient_rows(const float *rows, long len, long tile_rows, long tiles, float *out, long stride);
+void ccnn_winograd5_output_rows(
+  const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
+
 /// Packs `runs` contiguous runs of `length` floats, `run_stride` apart in `source`, as the
 /// first `runs` columns of a `length × width` strip, zeros in the columns after them:
 /// `strip[p·width + i] = source[i·run_stride + p]` (`runs ≤ width`). The GEMM packing of a

@@ -1,0 +1,361 @@
+// The tile transforms of Winograd F(2×2, 5×5) (see CNNKernels/Winograd.swift for the
+// algorithm): 6×6 input tiles for 2×2 output tiles, at the points 0, 1, −1, 2, −2 and ∞.
+//
+//        ⎡4   0  −5   0  1  0⎤        ⎡ 1/4     0     0     0     0 ⎤
+//        ⎢0  −4  −4   1  1  0⎥        ⎢−1/6  −1/6  −1/6  −1/6  −1/6 ⎥
+//   Bᵀ = ⎢0   4  −4  −1  1  0⎥    G = ⎢−1/6   1/6  −1/6   1/6  −1/6 ⎥    Aᵀ = ⎡1  1   1  1   1  0⎤
+//        ⎢0  −2  −1   2  1  0⎥        ⎢1/24  1/12   1/6   1/3   2/3 ⎥         ⎣0  1  −1  2  −2  1⎦
+//        ⎢0   2  −1  −2  1  0⎥        ⎢1/24 −1/12   1/6  −1/3   2/3 ⎥
+//        ⎣0   4   0  −5  0  1⎦        ⎣  0     0     0     0     1  ⎦
+//
+// Each 2-D transform is the 1-D one down the columns, then along the rows. Plain loops over
+// tiles, which clang vectorizes, compiled for AVX-512, AVX2 and the baseline (dispatch.h).
+#include "winograd_chunks.h"
+
+// t = Bᵀ d for six values d.
+INLINE void bt6(const float d[6], float t[6]) {
+  t[0] = 4 * d[0] - 5 * d[2] + d[4];
+  t[1] = (d[3] + d[4]) - 4 * (d[1] + d[2]);
+  t[2] = (d[4] - d[3]) + 4 * (d[1] - d[2]);
+  t[3] = (d[4] - d[2]) + 2 * (d[3] - d[1]);
+  t[4] = (d[4] - d[2]) + 2 * (d[1] - d[3]);
+  t[5] = 4 * d[1] - 5 * d[3] + d[5];
+}
+
+// (A y)[k] for the two values y of an output-tile column (A is Aᵀ's transpose, 6 × 2).
+INLINE float a6(int k, float y0, float y1) {
+  switch (k) {
+  case 0: return y0;
+  case 1: return y0 + y1;
+  case 2: return y0 - y1;
+  case 3: return y0 + 2 * y1;
+  case 4: return y0 - 2 * y1;
+  default: return y1;
+  }
+}
+
+// (s, t) = Aᵀ m for six values m.
+INLINE void at6(const float m[6], float *s, float *t) {
+  *s = m[0] + m[1] + m[2] + m[3] + m[4];
+  *t = (m[1] - m[2]) + 2 * (m[3] - m[4]) + m[5];
+}
+
+// u = G g for five values g.
+INLINE void g6(const float g[5], float u[6]) {
+  const float even = g[0] + g[2] + g[4], odd = g[1] + g[3];
+  const float even4 = g[0] + 4 * g[2] + 16 * g[4], odd4 = 2 * g[1] + 8 * g[3];
+  u[0] = g[0] / 4;
+  u[1] = -(even + odd) / 6;
+  u[2] = -(even - odd) / 6;
+  u[3] = (even4 + odd4) / 24;
+  u[4] = (even4 - odd4) / 24;
+  u[5] = g[4];
+}
+
+// g = Gᵀ d for six values d.
+INLINE void gt6(const float d[6], float g[5]) {
+  const float s12 = d[1] + d[2], m12 = d[2] - d[1], s34 = d[3] + d[4], m34 = d[3] - d[4];
+  g[0] = d[0] / 4 - s12 / 6 + s34 / 24;
+  g[1] = m12 / 6 + m34 / 12;
+  g[2] = (s34 - s12) / 6;
+  g[3] = m12 / 6 + m34 / 3;
+  g[4] = 2 * s34 / 3 - s12 / 6 + d[5];
+}
+
+// V = Bᵀ d B for each tile x: d is rows[i·len + 2x + j] (i, j < 6); v[6i + j] goes to
+// out[(6i + j)·stride + x].
+INLINE void input_tiles(const float *restrict rows, long len, long tiles, float *restrict out, long stride) {
+  for (long x = 0; x < tiles; x++) {
+    const float *restrict d = rows + 2 * x;
+    float t[6][6];
+    for (int j = 0; j < 6; j++) {
+      const float column[6] = {d[j], d[len + j], d[2 * len + j], d[3 * len + j], d[4 * len + j], d[5 * len + j]};
+      float c[6];
+      bt6(column, c);
+      for (int i = 0; i < 6; i++) t[i][j] = c[i];
+    }
+    for (int i = 0; i < 6; i++) {
+      float v[6];
+      bt6(t[i], v);
+      for (int j = 0; j < 6; j++) out[(6 * i + j) * stride + x] = v[j];
+    }
+  }
+}
+
+// Tile rows r = 0 ..< tile_rows start at input row 2r; tiles go to the GEMM's strips as in
+// winograd.c.
+INLINE void input_rows(
+  const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
+  long nr, long strip) {
+  for (long r = 0; r < tile_rows; r++) {
+    const float *restrict row = rows + 2 * r * len;
+    long q = first + r * tiles;
+    if (nr <= 0) {
+      input_tiles(row, len, tiles, out + q, stride);
+      continue;
+    }
+    for (long x = 0; x < tiles;) {
+      const long lane = q % nr;
+      const long run = nr - lane < tiles - x ? nr - lane : tiles - x;
+      input_tiles(row + 2 * x, len, run, out + (q / nr) * strip + lane, stride);
+      x += run;
+      q += run;
+    }
+  }
+}
+
+// A dY Aᵀ for each 2×2 tile of dY, the tiles of several rows in one loop (winograd_chunks.h).
+INLINE void gradient_rows(
+  const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride) {
+  float y00[CHUNK], y01[CHUNK], y10[CHUNK], y11[CHUNK];
+  FOR_CHUNKS(tile_rows, tiles) {
+    const long cols = MIN(CHUNK, tiles - x0);
+    for (long r = 0; r < chunk_rows; r++) {
+      const float *restrict top = rows + 2 * (r0 + r) * len + 2 * x0, *restrict bottom = top + len;
+      for (long x = 0; x < cols; x++) {
+        y00[r * cols + x] = top[2 * x];
+        y01[r * cols + x] = top[2 * x + 1];
+        y10[r * cols + x] = bottom[2 * x];
+        y11[r * cols + x] = bottom[2 * x + 1];
+      }
+    }
+    float *restrict o = out + r0 * tiles + x0;
+    const long count = chunk_rows * cols;
+    // Entry (i, j) = (A (A[i]·(y00, y10), A[i]·(y01, y11)))[j]: one loop per entry, which clang
+    // vectorizes (one loop storing all 36 did not).
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 6; i++) {
+#pragma clang loop unroll(full)
+      for (int j = 0; j < 6; j++) {
+        float *restrict entry = o + (6 * i + j) * stride;
+        for (long q = 0; q < count; q++) entry[q] = a6(j, a6(i, y00[q], y10[q]), a6(i, y01[q], y11[q]));
+      }
+    }
+  }
+}
+
+// Y = Aᵀ M A + bias for each tile; outputs written as in winograd.c's output_rows.
+INLINE void output_rows(
+  const float *restrict m, long stride, long tile_rows, long tiles, long height, float bias, float *restrict out,
+  long width) {
+  const long pairs = MIN(width / 2, tiles);
+  float y00[CHUNK], y01[CHUNK], y10[CHUNK], y11[CHUNK];
+  FOR_CHUNKS(tile_rows, tiles) {
+    const long cols = MIN(CHUNK, tiles - x0);
+    const long count = chunk_rows * cols;
+    const float *restrict mc = m + r0 * tiles + x0;
+    for (long q = 0; q < count; q++) {
+      float s[6], t[6];
+      for (int j = 0; j < 6; j++) {
+        const float column[6] = {
+          mc[j * stride + q], mc[(6 + j) * stride + q], mc[(12 + j) * stride + q], mc[(18 + j) * stride + q],
+          mc[(24 + j) * stride + q], mc[(30 + j) * stride + q]};
+        at6(column, &s[j], &t[j]);
+      }
+      float a, b;
+      at6(s, &a, &b);
+      y00[q] = a + bias;
+      y01[q] = b + bias;
+      at6(t, &a, &b);
+      y10[q] = a + bias;
+      y11[q] = b + bias;
+    }
+    const long chunk_pairs = MIN(cols, pairs - x0 > 0 ? pairs - x0 : 0);
+    for (long r = 0; r < chunk_rows; r++) {
+      const long row = 2 * (r0 + r);
+      for (int a = 0; a < 2 && row + a < height; a++) {
+        float *restrict line = out + (row + a) * width + 2 * x0;
+        const float *restrict left = (a ? y10 : y00) + r * cols, *restrict right = (a ? y11 : y01) + r * cols;
+        for (long x = 0; x < chunk_pairs; x++) {
+          line[2 * x] = left[x];
+          line[2 * x + 1] = right[x];
+        }
+        if (chunk_pairs < cols) line[2 * chunk_pairs] = left[chunk_pairs];
+      }
+    }
+  }
+}
+
+// U = G g Gᵀ for the filters of outputs o0 ..< o1, packed as in winograd.c.
+INLINE void filters(
+  const float *restrict weight, long outputs, long inputs, int flipped, long mr, long o0, long o1,
+  float *restrict u) {
+  const long panels = (outputs + mr - 1) / mr;
+  const long panel_size = inputs * mr;
+  for (long o = o0; o < o1; o++) {
+    float *restrict base = u + (o / mr) * panel_size + o % mr;
+    for (long i = 0; i < inputs; i++) {
+      float g[25];
+      if (flipped) {
+        const float *f = weight + (i * outputs + o) * 25;
+        for (int tap = 0; tap < 25; tap++) g[tap] = f[24 - tap];
+      } else {
+        const float *f = weight + (o * inputs + i) * 25;
+        for (int tap = 0; tap < 25; tap++) g[tap] = f[tap];
+      }
+      // G g (6 × 5), column by column, then (G g) Gᵀ (6 × 6), row by row.
+      float t[6][5];
+      for (int j = 0; j < 5; j++) {
+        const float column[5] = {g[j], g[5 + j], g[10 + j], g[15 + j], g[20 + j]};
+        float c[6];
+        g6(column, c);
+        for (int r = 0; r < 6; r++) t[r][j] = c[r];
+      }
+      for (int r = 0; r < 6; r++) {
+        float row[6];
+        g6(t[r], row);
+        for (int j = 0; j < 6; j++) base[((6 * r + j) * panels) * panel_size + i * mr] = row[j];
+      }
+    }
+  }
+}
+
+// dg += Gᵀ du G for the filters p0 ..< p1.
+INLINE void filter_gradients(const float *restrict du, long pairs, long p0, long p1, float *restrict dg) {
+  for (long p = p0; p < p1; p++) {
+    float t[5][6];
+    for (int j = 0; j < 6; j++) {
+      float column[6], c[5];
+      for (int i = 0; i < 6; i++) column[i] = du[(6 * i + j) * pairs + p];
+      gt6(column, c);
+      for (int k = 0; k < 5; k++) t[k][j] = c[k];
+    }
+    for (int k = 0; k < 5; k++) {
+      float row[5];
+      gt6(t[k], row);
+      for (int j = 0; j < 5; j++) dg[p * 25 + 5 * k + j] += row[j];
+    }
+  }
+}
+
+VARIANTS(
+  input_rows,
+  (const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr, long strip),
+  (rows, len, tile_rows, tiles, out, stride, first, nr, strip))
+VARIANTS(
+  gradient_rows, (const float *rows, long len, long tile_rows, long tiles, float *out, long stride),
+  (rows, len, tile_rows, tiles, out, stride))
+VARIANTS(
+  output_rows,
+  (const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width),
+  (m, stride, tile_rows, tiles, height, bias, out, width))
+VARIANTS(
+  filters, (const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u),
+  (weight, outputs, inputs, flipped, mr, o0, o1, u))
+VARIANTS(filter_gradients, (const float *du, long pairs, long p0, long p1, float *dg), (du, pairs, p0, p1, dg))
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512vl"), always_inline)) static inline
+
+// bt6 on vectors of tiles.
+AVX512 void bt6_512(const __m512 d[6], __m512 t[6]) {
+  const __m512 four = _mm512_set1_ps(4), five = _mm512_set1_ps(5), two = _mm512_set1_ps(2);
+  t[0] = _mm512_add_ps(_mm512_fmsub_ps(four, d[0], _mm512_mul_ps(five, d[2])), d[4]);
+  t[1] = _mm512_fnmadd_ps(four, _mm512_add_ps(d[1], d[2]), _mm512_add_ps(d[3], d[4]));
+  t[2] = _mm512_fmadd_ps(four, _mm512_sub_ps(d[1], d[2]), _mm512_sub_ps(d[4], d[3]));
+  t[3] = _mm512_fmadd_ps(two, _mm512_sub_ps(d[3], d[1]), _mm512_sub_ps(d[4], d[2]));
+  t[4] = _mm512_fmadd_ps(two, _mm512_sub_ps(d[1], d[3]), _mm512_sub_ps(d[4], d[2]));
+  t[5] = _mm512_add_ps(_mm512_fmsub_ps(four, d[1], _mm512_mul_ps(five, d[3])), d[5]);
+}
+
+// The input transform with AVX-512, 16 tiles to a vector: a tile row's tiles 16 at a time, or
+// when a row has at most 8 tiles, two tile rows to a vector (the second's tiles from lane T).
+// Column 2x + j of input row i of every tile is picked from two loaded vectors by a permute, so
+// that short rows (7 tiles on a 14-wide map) fill the vector instead of running one tile at a
+// time; the clang-vectorized loop above ran scalar on them, and took 14 % of an mnist-cnn
+// step. Reads up to 32 floats past the last row's start plus `len` (the caller's slack).
+__attribute__((target("avx512f,avx512vl"))) static void input_rows_vector_avx512(
+  const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
+  long nr, long strip) {
+  const int pairs = tiles <= 8;
+  // pick[p] lane l: column 2l + p of the span (one tile row), or of the first row's span for
+  // l < T and of the second's (16 floats on) after it.
+  __m512i pick[2];
+  for (int p = 0; p < 2; p++) {
+    int index[16];
+    for (int l = 0; l < 16; l++) {
+      index[l] = pairs ? (l < tiles ? 2 * l + p : (l < 2 * tiles ? 16 + 2 * (l - tiles) + p : 0)) : (2 * l + p) & 31;
+    }
+    pick[p] = _mm512_loadu_si512(index);
+  }
+  for (long r = 0; r < tile_rows;) {
+    const long together = pairs && r + 1 < tile_rows ? 2 : 1;
+    for (long x0 = 0; x0 < tiles; x0 += 16) {
+      const long count = pairs ? together * tiles : MIN(16, tiles - x0);
+      __m512 d[6][6];
+      for (int i = 0; i < 6; i++) {
+        const float *a = rows + (2 * r + i) * len + 2 * x0;
+        const float *b = pairs ? a + 2 * len : a + 16;
+        for (int s = 0; s < 3; s++) {
+          const __m512 low = _mm512_loadu_ps(a + 2 * s), high = _mm512_loadu_ps(b + 2 * s);
+          d[i][2 * s] = _mm512_permutex2var_ps(low, pick[0], high);
+          d[i][2 * s + 1] = _mm512_permutex2var_ps(low, pick[1], high);
+        }
+      }
+      // Bᵀ d down each column j, then along each row i: the order of bt6 in input_tiles.
+      __m512 t[6][6], v[36];
+      for (int j = 0; j < 6; j++) {
+        const __m512 column[6] = {d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]};
+        __m512 c[6];
+        bt6_512(column, c);
+        for (int i = 0; i < 6; i++) t[i][j] = c[i];
+      }
+      for (int i = 0; i < 6; i++) bt6_512(t[i], v + 6 * i);
+      // Lanes 0 ..< count are the tiles q, q + 1, …; runs that stay in one strip are moved down
+      // to lane 0 and stored.
+      long q = first + r * tiles + x0;
+      for (long x = 0; x < count;) {
+        const long lane = nr > 0 ? q % nr : 0;
+        const long run = MIN(nr > 0 ? nr - lane : count, count - x);
+        float *restrict destination = nr > 0 ? out + (q / nr) * strip + lane : out + q;
+        const __mmask16 store = (__mmask16)((1u << run) - 1), lanes = (__mmask16)(store << x);
+        for (int xi = 0; xi < 36; xi++) {
+          const __m512 w = x == 0 ? v[xi] : _mm512_maskz_compress_ps(lanes, v[xi]);
+          _mm512_mask_storeu_ps(destination + xi * stride, store, w);
+        }
+        x += run;
+        q += run;
+      }
+      if (pairs) break;
+    }
+    r += together;
+  }
+}
+#endif
+
+void ccnn_winograd5_input_rows_isa(
+  int isa, const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr,
+  long strip) {
+#if defined(__x86_64__)
+  if (isa >= CCNN_ISA_AVX512 && ccnn_isa() == CCNN_ISA_AVX512) {
+    input_rows_vector_avx512(rows, len, tile_rows, tiles, out, stride, first, nr, strip);
+    return;
+  }
+#endif
+  DISPATCH_ISA(input_rows, isa, (rows, len, tile_rows, tiles, out, stride, first, nr, strip))
+}
+
+void ccnn_winograd5_input_rows(
+  const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr, long strip) {
+  ccnn_winograd5_input_rows_isa(ccnn_isa(), rows, len, tile_rows, tiles, out, stride, first, nr, strip);
+}
+
+void ccnn_winograd5_gradient_rows(const float *rows, long len, long tile_rows, long tiles, float *out, long stride) {
+  DISPATCH(gradient_rows, (rows, len, tile_rows, tiles, out, stride))
+}
+
+void ccnn_winograd5_output_rows(
+  const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width) {
+  DISPATCH(output_rows, (m, stride, tile_rows, tiles, height, bias, out, width))
+}
+
+void ccnn_winograd5_filters(
+  const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u) {
+  DISPATCH(filters, (weight, outputs, inputs, flipped, mr, o0, o1, u))
+}
+
+void ccnn_winograd5_filter_gradients(const float *du, long pairs, long p0, long p1, float *dg) {
+  DISPATCH(filter_gradients, (du, pairs, p0, p1, dg))
+}
