@@ -47,30 +47,51 @@
     _mm_prefetch((const char *)(c + (i) * ldc + 31), _MM_HINT_T0); \
   }
 
+// The kernel for the rows listed by FOR: the same steps for each row of C as the full 14-row
+// tile, so a row's result does not depend on which kernel computed it.
+#define KERNEL(name, FOR)                                                                 \
+  TARGET static void name(                                                                \
+    long kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc, \
+    long m, long n, float alpha, float beta) {                                            \
+    FOR(DECLARE)                                                                          \
+    FOR(PREFETCH_C)                                                                       \
+    _Pragma("clang loop unroll_count(4)")                                                 \
+    for (long p = 0; p < kc; p++) {                                                       \
+      const __m512 b0 = _mm512_loadu_ps(b);                                               \
+      const __m512 b1 = _mm512_loadu_ps(b + 16);                                          \
+      FOR(UPDATE)                                                                         \
+      a += MR;                                                                            \
+      b += NR;                                                                            \
+    }                                                                                     \
+    /* Column masks for a partial tile (n < 32); all ones for a full one. */             \
+    const __mmask16 mask0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);    \
+    const __mmask16 mask1 = n >= 32 ? (__mmask16)0xFFFF                                   \
+                          : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1);   \
+    const __m512 va = _mm512_set1_ps(alpha);                                              \
+    if (beta == 0.0f) {                                                                   \
+      FOR(STORE0)                                                                         \
+    } else {                                                                              \
+      const __m512 vb = _mm512_set1_ps(beta);                                             \
+      FOR(STOREB)                                                                         \
+    }                                                                                     \
+  }
+
+#define FOR_8_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define FOR_4_ROWS(X) X(0) X(1) X(2) X(3)
+
+KERNEL(rows14, FOR_ROWS)
+KERNEL(rows8, FOR_8_ROWS)
+KERNEL(rows4, FOR_4_ROWS)
+
+// A partial panel of at most 8 or 4 rows (the last of 30 filters, of a batch of 50 or 100, of
+// 32 or 64 Winograd outputs) runs only those rows' FMAs instead of all 14; the A panel keeps
+// its MR = 14 stride. SimpleConvNet's 30 filters took 3 × 14 rows of FMAs, now 14 + 14 + 4.
 TARGET void ccnn_sgemm_avx512_14x32(
   long kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc,
   long m, long n, float alpha, float beta) {
-  FOR_ROWS(DECLARE)
-  FOR_ROWS(PREFETCH_C)
-#pragma clang loop unroll_count(4)
-  for (long p = 0; p < kc; p++) {
-    const __m512 b0 = _mm512_loadu_ps(b);
-    const __m512 b1 = _mm512_loadu_ps(b + 16);
-    FOR_ROWS(UPDATE)
-    a += MR;
-    b += NR;
-  }
-  // Column masks for a partial tile (n < 32); all ones for a full one.
-  const __mmask16 mask0 = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-  const __mmask16 mask1 = n >= 32 ? (__mmask16)0xFFFF
-                        : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1);
-  const __m512 va = _mm512_set1_ps(alpha);
-  if (beta == 0.0f) {
-    FOR_ROWS(STORE0)
-  } else {
-    const __m512 vb = _mm512_set1_ps(beta);
-    FOR_ROWS(STOREB)
-  }
+  if (m <= 4) rows4(kc, a, b, c, ldc, m, n, alpha, beta);
+  else if (m <= 8) rows8(kc, a, b, c, ldc, m, n, alpha, beta);
+  else rows14(kc, a, b, c, ldc, m, n, alpha, beta);
 }
 
 #endif

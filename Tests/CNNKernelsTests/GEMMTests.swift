@@ -107,11 +107,13 @@ private func check(_ problem: GEMMCase, kernel: GEMMKernel, seed: UInt64 = 1) {
   #expect(paddingIntact, "\(label): wrote past column n")
 }
 
-/// Sizes around the tile edges (MR = 14/6, NR = 32/16), the blocks (MC = 168/144,
-/// KC = 384) and the degenerate ones.
+/// Sizes around the tile edges (MR = 14/6, NR = 32/16; the AVX-512 kernel's 4- and 8-row
+/// partial panels, with 4, 5, 8 and 9 rows left), the blocks (MC = 168/144, KC = 384) and the
+/// degenerate ones.
 private let shapes: [(Int, Int, Int)] = [
   (0, 5, 3), (5, 0, 3), (1, 1, 1), (1, 7, 1), (7, 1, 9), (2, 3, 4), (13, 17, 19), (14, 32, 5),
   (15, 33, 7), (6, 16, 2), (29, 65, 31), (45, 3, 385), (170, 47, 20), (3, 131, 400),
+  (4, 33, 6), (18, 31, 12), (19, 40, 3), (8, 40, 9), (22, 33, 10), (23, 17, 11),
 ]
 
 @Suite("GEMM")
