@@ -274,11 +274,76 @@ __attribute__((target("avx512f,avx512vl"))) static void input_rows_short_avx512(
     r += together;
   }
 }
+
+// Rows of exactly 4 tiles (8×8 and 7×7 maps: ResNet's first stage on CIFAR, its last at 224²)
+// with AVX-512, four tile rows to a vector instead of one: input row i of tile rows r and
+// r + 1 lies in one 32-float window (rows 2 apart, len = 10), of r + 2 and r + 3 in the next;
+// a permute picks each window's columns 2x + j into lanes 0–7 or 8–15 and a blend joins them.
+// Then the same additions in the same order as `input_tiles`. Reads up to 72 floats past the
+// start of a group's first row (the caller's 64 floats of slack cover a last group of fewer
+// rows).
+__attribute__((target("avx512f,avx512vl"))) static void input_rows_four_avx512(
+  const float *restrict rows, long tile_rows, float *restrict out, long stride, long first, long nr, long strip) {
+  const long len = 10, tiles = 4;
+  // Lane l: tile x = l mod 4 of the window's first (l mod 8 < 4) or second row, column 2x + j.
+  __m512i pick[4];
+  for (int j = 0; j < 4; j++) {
+    int index[16];
+    for (int l = 0; l < 16; l++) index[l] = ((l >> 2) & 1) * 2 * len + 2 * (l & 3) + j;
+    pick[j] = _mm512_loadu_si512(index);
+  }
+  for (long r = 0; r < tile_rows; r += 4) {
+    const long count = MIN(4, tile_rows - r) * tiles;
+    const float *restrict row = rows + 2 * r * len;
+    __m512 d[4][4];
+    for (int i = 0; i < 4; i++) {
+      const float *w = row + i * len;
+      const __m512 a0 = _mm512_loadu_ps(w), a1 = _mm512_loadu_ps(w + 16);
+      const __m512 b0 = _mm512_loadu_ps(w + 4 * len), b1 = _mm512_loadu_ps(w + 4 * len + 16);
+      for (int j = 0; j < 4; j++) {
+        d[i][j] = _mm512_mask_blend_ps(
+          (__mmask16)0xFF00, _mm512_permutex2var_ps(a0, pick[j], a1), _mm512_permutex2var_ps(b0, pick[j], b1));
+      }
+    }
+    // Bᵀ d down each column, then along each row: input_tiles' operations.
+    __m512 v[16];
+    __m512 t[4][4];
+    for (int j = 0; j < 4; j++) {
+      t[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+      t[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+      t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+      t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+    }
+    for (int i = 0; i < 4; i++) {
+      v[4 * i + 0] = _mm512_sub_ps(t[i][0], t[i][2]);
+      v[4 * i + 1] = _mm512_add_ps(t[i][1], t[i][2]);
+      v[4 * i + 2] = _mm512_sub_ps(t[i][2], t[i][1]);
+      v[4 * i + 3] = _mm512_sub_ps(t[i][1], t[i][3]);
+    }
+    long q = first + r * tiles;
+    for (long x = 0; x < count;) {
+      const long lane = nr > 0 ? q % nr : 0;
+      const long run = MIN(nr > 0 ? nr - lane : count, count - x);
+      float *restrict destination = nr > 0 ? out + (q / nr) * strip + lane : out + q;
+      const __mmask16 store = (__mmask16)((1u << run) - 1), lanes = (__mmask16)(store << x);
+      for (int xi = 0; xi < 16; xi++) {
+        const __m512 w = x == 0 ? v[xi] : _mm512_maskz_compress_ps(lanes, v[xi]);
+        _mm512_mask_storeu_ps(destination + xi * stride, store, w);
+      }
+      x += run;
+      q += run;
+    }
+  }
+}
 #endif
 
 void ccnn_winograd_input_rows(
   const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr, long strip) {
 #if defined(__x86_64__)
+  if (tiles == 4 && len == 10 && ccnn_isa() == CCNN_ISA_AVX512) {
+    input_rows_four_avx512(rows, tile_rows, out, stride, first, nr, strip);
+    return;
+  }
   if (tiles <= 7 && len <= 16 && ccnn_isa() == CCNN_ISA_AVX512) {
     input_rows_short_avx512(rows, len, tile_rows, tiles, out, stride, first, nr, strip);
     return;

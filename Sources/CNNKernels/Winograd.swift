@@ -143,8 +143,8 @@ struct WinogradRows {
     length = shape.paddedRowLength
     tileColumns = shape.tileColumns
     kernelSize = shape.kernelSize
-    // With 32 floats after the rows: the AVX-512 5×5 input transform loads whole vectors.
-    let count = (2 * tileRows + (gradient ? 0 : kernelSize - 1)) * length + 32
+    // With 64 floats after the rows: the AVX-512 input transforms load whole vectors.
+    let count = (2 * tileRows + (gradient ? 0 : kernelSize - 1)) * length + 64
     buffer = FloatBuffer(count: count)
     buffer.base.initialize(repeating: 0, count: count)
   }

@@ -14,7 +14,8 @@ private typealias S = ConvTestSupport
   /// chunks (an odd 521-wide map), rows of 2 to 7 tiles (loaded whole with AVX-512; rows of 3 or
   /// fewer two tile rows at a time, with an odd number of tile rows), channels not a multiple of
   /// MR or NR, and several filter panels; then the same for 5×5 filters, with the seeds'
-  /// MNIST and CIFAR-10 networks' second layers (14² and 16² maps, "same" padding).
+  /// MNIST and CIFAR-10 networks' second layers (14² and 16² maps, "same" padding); then two
+  /// more 3×3 maps of four tiles a row.
   static let cases: [ConvCase] = [
     ConvCase(geometry: S.geometry(n: 2, c: 16, h: 8, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
     ConvCase(
@@ -34,6 +35,10 @@ private typealias S = ConvTestSupport
     ConvCase(geometry: S.geometry(n: 4, c: 16, h: 13, w: 12, kh: 5, kw: 5, pad: (0, 4, 3, 1)), outputChannels: 20),
     ConvCase(geometry: S.geometry(n: 1, c: 16, h: 5, w: 521, kh: 5, kw: 5, pad: (2, 2, 2, 2)), outputChannels: 17),
     ConvCase(geometry: S.geometry(n: 5, c: 16, h: 3, w: 3, kh: 5, kw: 5, pad: (2, 2, 2, 2)), outputChannels: 16),
+    // Rows of four tiles (transformed four tile rows at a time with AVX-512), 3 and 7 tile rows.
+    ConvCase(geometry: S.geometry(n: 3, c: 16, h: 5, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
+    ConvCase(
+      geometry: S.geometry(n: 2, c: 19, h: 13, w: 7, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 21, bias: false),
   ]
 
   static let kernels = GEMMKernel.allCases.filter(\.isSupported)

@@ -107,7 +107,8 @@ void ccnn_winograd_filter_gradients(const float *du, long pairs, long p0, long p
 /// tile x of tile row r takes the 4×4 input `d[i][j] = rows[(2r + i)·len + 2x + j]` to
 /// `Bᵀ d B`, entry ξ = 4i + j stored at `out[ξ·stride + f(first + r·tiles + x)]`, where the
 /// tile's place q maps to `f(q) = (q / nr)·strip + q % nr` (the GEMM's NR-wide B strips), or to
-/// `f(q) = q` when `nr` is 0.
+/// `f(q) = q` when `nr` is 0. The AVX-512 paths read up to 64 floats past the last of the
+/// `2·tile_rows + 2` rows.
 void ccnn_winograd_input_rows(
   const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr, long strip);
 
@@ -132,7 +133,7 @@ void ccnn_winograd5_filter_gradients(const float *du, long pairs, long p0, long 
 void ccnn_winograd5_input_rows(
   const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr, long strip);
 /// `ccnn_winograd5_input_rows` compiled for `isa` (as `ccnn_pack_runs_as_columns_isa`); the
-/// AVX-512 one reads up to 32 floats past the last of the `2·tile_rows + 4` rows.
+/// AVX-512 one reads up to 64 floats past the last of the `2·tile_rows + 4` rows.
 void ccnn_winograd5_input_rows_isa(
   int isa, const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr,
   long strip);
