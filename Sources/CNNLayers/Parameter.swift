@@ -9,19 +9,39 @@ public final class Parameter: CustomStringConvertible {
   /// The current value.
   public var value: Tensor
   /// `∂L/∂value`, accumulated by pullbacks since the last `zeroGradient()`.
-  public var gradient: Tensor
+  ///
+  /// Zeros of `value`'s shape until something adds to it; the memory is taken on first use, as
+  /// PyTorch's `.grad` is, so a network that only infers holds no gradients (VGG-16's would
+  /// be 553 MB).
+  public var gradient: Tensor {
+    get {
+      if let storedGradient { return storedGradient }
+      let zeros = Tensor.zeros(value.shape)
+      storedGradient = zeros
+      return zeros
+    }
+    set { storedGradient = newValue }
+    // In place: through get and set, every `+=` would copy the whole tensor.
+    _modify {
+      if storedGradient == nil { storedGradient = .zeros(value.shape) }
+      yield &storedGradient!
+    }
+  }
 
-  /// Creates a parameter with a zero gradient of the same shape.
+  /// The gradient once something has used it; `nil` before.
+  private(set) var storedGradient: Tensor?
+
+  /// Creates a parameter whose gradient is zero (taken from memory on first use).
   public init(_ value: Tensor) {
     self.value = value
-    self.gradient = .zeros(value.shape)
   }
 
   /// The shape of `value` (and of `gradient`).
   public var shape: Shape { value.shape }
 
-  /// Sets every element of `gradient` to zero.
+  /// Sets every element of `gradient` to zero (nothing to do before its first use).
   public func zeroGradient() {
+    guard storedGradient != nil else { return }
     gradient.withUnsafeMutableBufferPointer { g in
       for i in g.indices { g[i] = 0 }
     }

@@ -110,3 +110,31 @@ import Testing
     #expect(abs(std(WeightInitialization.xavier.weights(shape, fanIn: 100, fanOut: 200, using: &g)) - (2.0 / 300).squareRoot()) < 0.005)
   }
 }
+
+/// Gradients take memory on first use, as PyTorch's `.grad` does.
+@Suite struct ParameterGradientTests {
+  /// Inference and `zeroGradient()` leave them unallocated; they then read as zeros, a
+  /// pullback allocates them, and `+=` accumulates in place (the same buffer, not a copy of
+  /// the tensor per call, which the getter and setter alone would make).
+  @Test func gradientsAreTakenOnFirstUse() {
+    var g = SeededGenerator(seed: 1)
+    let layer = Linear(inputFeatures: 6, outputFeatures: 4, using: &g)
+    let input = Tensor.randomNormal([3, 6], using: &g)
+    _ = layer(input)
+    for p in layer.parameters { p.zeroGradient() }
+    #expect(layer.parameters.allSatisfy { $0.storedGradient == nil })
+    let weight = layer.parameters[0]
+    #expect(weight.gradient == .zeros(weight.shape))
+
+    let (output, pullback) = layer.forward(input)
+    _ = pullback(Tensor(repeating: 1, shape: output.shape))
+    #expect(layer.parameters.allSatisfy { $0.storedGradient != nil })
+    let expected = weight.gradient.scalars.map { $0 + 1 }  // a new array: nothing else shares the buffer
+    let address = weight.gradient.withUnsafeBufferPointer { $0.baseAddress }
+    weight.accumulateGradient(Tensor(repeating: 1, shape: weight.shape))
+    #expect(weight.gradient.withUnsafeBufferPointer { $0.baseAddress } == address)
+    #expect(weight.gradient.scalars == expected)
+    weight.zeroGradient()
+    #expect(weight.gradient == .zeros(weight.shape))
+  }
+}
