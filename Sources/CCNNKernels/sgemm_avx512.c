@@ -48,9 +48,10 @@
   }
 
 // The kernel for the rows listed by FOR: the same steps for each row of C as the full 14-row
-// tile, so a row's result does not depend on which kernel computed it.
+// tile, so a row's result does not depend on which kernel computed it. Not inlined, so that
+// each keeps its accumulators in registers (see sgemm_avx2.c).
 #define KERNEL(name, FOR)                                                                 \
-  TARGET static void name(                                                                \
+  TARGET __attribute__((noinline)) static void name(                                      \
     long kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc, \
     long m, long n, float alpha, float beta) {                                            \
     FOR(DECLARE)                                                                          \
