@@ -274,8 +274,9 @@ struct ConvolutionPlan {
   /// GEMM rows to pay off, and col2im is used.
   static let transposedMinimumChannels = 16
 
-  /// Whether the passes run as Winograd F(2×2, 3×3) (Convolution+Winograd.swift): by default
-  /// when the shape suits it (`suitsWinograd`); tests turn it off to check the other paths.
+  /// Whether the passes run as Winograd F(2×2, 3×3) or F(2×2, 5×5) (Convolution+Winograd.swift):
+  /// by default when the shape suits it (`suitsWinograd`); tests turn it off to check the other
+  /// paths.
   var usesWinograd = false
 
   init(_ g: ConvGeometry, outputChannels: Int, groups: Int, caller: String) {
