@@ -1,7 +1,7 @@
 // The tile transforms of Winograd F(2×2, 3×3) (see CNNKernels/Winograd.swift for the
 // algorithm): plain loops over tiles, which clang vectorizes; each is
 // compiled for AVX-512, AVX2 and the baseline, and the widest the CPU runs is called.
-#include "winograd_chunks.h"
+#include "winograd_tiles.h"
 
 // V = Bᵀ d B for each tile x: d is rows[i·len + 2x + j] (i, j < 4); v[4i + j] goes to
 // out[(4i + j)·stride + x].
@@ -42,21 +42,7 @@ INLINE void input_tiles(const float *restrict rows, long len, long tiles, float 
 INLINE void input_rows(
   const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
   long nr, long strip) {
-  for (long r = 0; r < tile_rows; r++) {
-    const float *restrict row = rows + 2 * r * len;
-    long q = first + r * tiles;
-    if (nr <= 0) {
-      input_tiles(row, len, tiles, out + q, stride);
-      continue;
-    }
-    for (long x = 0; x < tiles;) {
-      const long lane = q % nr;
-      const long run = nr - lane < tiles - x ? nr - lane : tiles - x;
-      input_tiles(row + 2 * x, len, run, out + (q / nr) * strip + lane, stride);
-      x += run;
-      q += run;
-    }
-  }
+  input_tile_rows(rows, len, tile_rows, tiles, out, stride, first, nr, strip, input_tiles);
 }
 
 INLINE void gradient_rows(
@@ -64,15 +50,7 @@ INLINE void gradient_rows(
   float y00[CHUNK], y01[CHUNK], y10[CHUNK], y11[CHUNK];
   FOR_CHUNKS(tile_rows, tiles) {
     const long cols = MIN(CHUNK, tiles - x0);
-    for (long r = 0; r < chunk_rows; r++) {
-      const float *restrict top = rows + 2 * (r0 + r) * len + 2 * x0, *restrict bottom = top + len;
-      for (long x = 0; x < cols; x++) {
-        y00[r * cols + x] = top[2 * x];
-        y01[r * cols + x] = top[2 * x + 1];
-        y10[r * cols + x] = bottom[2 * x];
-        y11[r * cols + x] = bottom[2 * x + 1];
-      }
-    }
+    gather_gradient_tiles(rows, len, r0, chunk_rows, x0, cols, y00, y01, y10, y11);
     float *restrict o = out + r0 * tiles + x0;
     const long count = chunk_rows * cols;
     for (long q = 0; q < count; q++) {
@@ -89,9 +67,7 @@ INLINE void gradient_rows(
   }
 }
 
-// Tile x's outputs go to columns 2x and 2x + 1 of rows 2r and 2r + 1; tiles from `pairs` on
-// (at most one, when OW is odd) have only their first column, and the last tile row has only
-// its first row when OH is odd.
+// Y = Aᵀ M A + bias for each tile, written into the map by write_output_tiles.
 INLINE void output_rows(
   const float *restrict m, long stride, long tile_rows, long tiles, long height, float bias, float *restrict out,
   long width) {
@@ -115,19 +91,7 @@ INLINE void output_rows(
       y10[q] = t[0] + t[1] + t[2] + bias;
       y11[q] = t[1] - t[2] - t[3] + bias;
     }
-    const long chunk_pairs = MIN(cols, pairs - x0 > 0 ? pairs - x0 : 0);
-    for (long r = 0; r < chunk_rows; r++) {
-      const long row = 2 * (r0 + r);
-      for (int a = 0; a < 2 && row + a < height; a++) {
-        float *restrict line = out + (row + a) * width + 2 * x0;
-        const float *restrict left = (a ? y10 : y00) + r * cols, *restrict right = (a ? y11 : y01) + r * cols;
-        for (long x = 0; x < chunk_pairs; x++) {
-          line[2 * x] = left[x];
-          line[2 * x + 1] = right[x];
-        }
-        if (chunk_pairs < cols) line[2 * chunk_pairs] = left[chunk_pairs];
-      }
-    }
+    write_output_tiles(y00, y01, y10, y11, r0, chunk_rows, x0, cols, pairs, height, out, width);
   }
 }
 
@@ -141,13 +105,7 @@ INLINE void filters(
     float *restrict base = u + (o / mr) * panel_size + o % mr;
     for (long i = 0; i < inputs; i++) {
       float g[9];
-      if (flipped) {
-        const float *f = weight + (i * outputs + o) * 9;
-        for (int tap = 0; tap < 9; tap++) g[tap] = f[8 - tap];
-      } else {
-        const float *f = weight + (o * inputs + i) * 9;
-        for (int tap = 0; tap < 9; tap++) g[tap] = f[tap];
-      }
+      read_filter(weight, outputs, inputs, o, i, flipped, 9, g);
       // G g (4 × 3), then (G g) Gᵀ (4 × 4).
       float t[4][3];
       for (int j = 0; j < 3; j++) {
@@ -254,23 +212,7 @@ __attribute__((target("avx512f,avx512vl"))) static void input_rows_short_avx512(
         for (int j = 0; j < 4; j++) v[4 * i + j] = _mm512_maskz_compress_ps(valid, v[4 * i + j]);
       }
     }
-    // Tiles x ..< x + run go to one strip: lanes x ..< x + run, moved down to lane 0.
-    long q = first + r * tiles;
-    for (long x = 0; x < count;) {
-      const long lane = nr > 0 ? q % nr : 0;
-      const long run = MIN(nr > 0 ? nr - lane : count, count - x);
-      float *restrict destination = nr > 0 ? out + (q / nr) * strip + lane : out + q;
-      const __mmask16 store = (__mmask16)((1u << run) - 1), lanes = (__mmask16)(store << x);
-      for (int xi = 0; xi < 16; xi++) {
-        const __m512 w = x == 0 ? v[xi] : _mm512_maskz_compress_ps(lanes, v[xi]);
-        float *to = destination + xi * stride;
-        if (run <= 4) _mm_mask_storeu_ps(to, store, _mm512_castps512_ps128(w));
-        else if (run <= 8) _mm256_mask_storeu_ps(to, store, _mm512_castps512_ps256(w));
-        else _mm512_mask_storeu_ps(to, store, w);
-      }
-      x += run;
-      q += run;
-    }
+    store_tile_vectors(v, 16, count, first + r * tiles, out, stride, nr, strip);
     r += together;
   }
 }
@@ -320,19 +262,7 @@ __attribute__((target("avx512f,avx512vl"))) static void input_rows_four_avx512(
       v[4 * i + 2] = _mm512_sub_ps(t[i][2], t[i][1]);
       v[4 * i + 3] = _mm512_sub_ps(t[i][1], t[i][3]);
     }
-    long q = first + r * tiles;
-    for (long x = 0; x < count;) {
-      const long lane = nr > 0 ? q % nr : 0;
-      const long run = MIN(nr > 0 ? nr - lane : count, count - x);
-      float *restrict destination = nr > 0 ? out + (q / nr) * strip + lane : out + q;
-      const __mmask16 store = (__mmask16)((1u << run) - 1), lanes = (__mmask16)(store << x);
-      for (int xi = 0; xi < 16; xi++) {
-        const __m512 w = x == 0 ? v[xi] : _mm512_maskz_compress_ps(lanes, v[xi]);
-        _mm512_mask_storeu_ps(destination + xi * stride, store, w);
-      }
-      x += run;
-      q += run;
-    }
+    store_tile_vectors(v, 16, count, first + r * tiles, out, stride, nr, strip);
   }
 }
 #endif

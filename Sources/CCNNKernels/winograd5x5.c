@@ -10,7 +10,7 @@
 //
 // Each 2-D transform is the 1-D one down the columns, then along the rows. Plain loops over
 // tiles, which clang vectorizes, compiled for AVX-512, AVX2 and the baseline (dispatch.h).
-#include "winograd_chunks.h"
+#include "winograd_tiles.h"
 
 // t = Bᵀ d for six values d.
 INLINE void bt6(const float d[6], float t[6]) {
@@ -82,26 +82,11 @@ INLINE void input_tiles(const float *restrict rows, long len, long tiles, float 
   }
 }
 
-// Tile rows r = 0 ..< tile_rows start at input row 2r; tiles go to the GEMM's strips as in
-// winograd.c.
+// The tiles of every tile row, placed by input_tile_rows.
 INLINE void input_rows(
   const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
   long nr, long strip) {
-  for (long r = 0; r < tile_rows; r++) {
-    const float *restrict row = rows + 2 * r * len;
-    long q = first + r * tiles;
-    if (nr <= 0) {
-      input_tiles(row, len, tiles, out + q, stride);
-      continue;
-    }
-    for (long x = 0; x < tiles;) {
-      const long lane = q % nr;
-      const long run = nr - lane < tiles - x ? nr - lane : tiles - x;
-      input_tiles(row + 2 * x, len, run, out + (q / nr) * strip + lane, stride);
-      x += run;
-      q += run;
-    }
-  }
+  input_tile_rows(rows, len, tile_rows, tiles, out, stride, first, nr, strip, input_tiles);
 }
 
 // A dY Aᵀ for each 2×2 tile of dY, the tiles of several rows in one loop (winograd_chunks.h).
@@ -110,15 +95,7 @@ INLINE void gradient_rows(
   float y00[CHUNK], y01[CHUNK], y10[CHUNK], y11[CHUNK];
   FOR_CHUNKS(tile_rows, tiles) {
     const long cols = MIN(CHUNK, tiles - x0);
-    for (long r = 0; r < chunk_rows; r++) {
-      const float *restrict top = rows + 2 * (r0 + r) * len + 2 * x0, *restrict bottom = top + len;
-      for (long x = 0; x < cols; x++) {
-        y00[r * cols + x] = top[2 * x];
-        y01[r * cols + x] = top[2 * x + 1];
-        y10[r * cols + x] = bottom[2 * x];
-        y11[r * cols + x] = bottom[2 * x + 1];
-      }
-    }
+    gather_gradient_tiles(rows, len, r0, chunk_rows, x0, cols, y00, y01, y10, y11);
     float *restrict o = out + r0 * tiles + x0;
     const long count = chunk_rows * cols;
     // Entry (i, j) = (A (A[i]·(y00, y10), A[i]·(y01, y11)))[j]: one loop per entry, which clang
@@ -134,7 +111,7 @@ INLINE void gradient_rows(
   }
 }
 
-// Y = Aᵀ M A + bias for each tile; outputs written as in winograd.c's output_rows.
+// Y = Aᵀ M A + bias for each tile, written into the map by write_output_tiles.
 INLINE void output_rows(
   const float *restrict m, long stride, long tile_rows, long tiles, long height, float bias, float *restrict out,
   long width) {
@@ -160,19 +137,7 @@ INLINE void output_rows(
       y10[q] = a + bias;
       y11[q] = b + bias;
     }
-    const long chunk_pairs = MIN(cols, pairs - x0 > 0 ? pairs - x0 : 0);
-    for (long r = 0; r < chunk_rows; r++) {
-      const long row = 2 * (r0 + r);
-      for (int a = 0; a < 2 && row + a < height; a++) {
-        float *restrict line = out + (row + a) * width + 2 * x0;
-        const float *restrict left = (a ? y10 : y00) + r * cols, *restrict right = (a ? y11 : y01) + r * cols;
-        for (long x = 0; x < chunk_pairs; x++) {
-          line[2 * x] = left[x];
-          line[2 * x + 1] = right[x];
-        }
-        if (chunk_pairs < cols) line[2 * chunk_pairs] = left[chunk_pairs];
-      }
-    }
+    write_output_tiles(y00, y01, y10, y11, r0, chunk_rows, x0, cols, pairs, height, out, width);
   }
 }
 
@@ -186,13 +151,7 @@ INLINE void filters(
     float *restrict base = u + (o / mr) * panel_size + o % mr;
     for (long i = 0; i < inputs; i++) {
       float g[25];
-      if (flipped) {
-        const float *f = weight + (i * outputs + o) * 25;
-        for (int tap = 0; tap < 25; tap++) g[tap] = f[24 - tap];
-      } else {
-        const float *f = weight + (o * inputs + i) * 25;
-        for (int tap = 0; tap < 25; tap++) g[tap] = f[tap];
-      }
+      read_filter(weight, outputs, inputs, o, i, flipped, 25, g);
       // G g (6 × 5), column by column, then (G g) Gᵀ (6 × 6), row by row.
       float t[6][5];
       for (int j = 0; j < 5; j++) {
@@ -303,21 +262,7 @@ __attribute__((target("avx512f,avx512vl"))) static void input_rows_vector_avx512
         for (int i = 0; i < 6; i++) t[i][j] = c[i];
       }
       for (int i = 0; i < 6; i++) bt6_512(t[i], v + 6 * i);
-      // Lanes 0 ..< count are the tiles q, q + 1, …; runs that stay in one strip are moved down
-      // to lane 0 and stored.
-      long q = first + r * tiles + x0;
-      for (long x = 0; x < count;) {
-        const long lane = nr > 0 ? q % nr : 0;
-        const long run = MIN(nr > 0 ? nr - lane : count, count - x);
-        float *restrict destination = nr > 0 ? out + (q / nr) * strip + lane : out + q;
-        const __mmask16 store = (__mmask16)((1u << run) - 1), lanes = (__mmask16)(store << x);
-        for (int xi = 0; xi < 36; xi++) {
-          const __m512 w = x == 0 ? v[xi] : _mm512_maskz_compress_ps(lanes, v[xi]);
-          _mm512_mask_storeu_ps(destination + xi * stride, store, w);
-        }
-        x += run;
-        q += run;
-      }
+      store_tile_vectors(v, 36, count, first + r * tiles + x0, out, stride, nr, strip);
       if (pairs) break;
     }
     r += together;

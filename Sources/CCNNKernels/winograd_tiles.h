@@ -1,0 +1,123 @@
+// What the Winograd transforms of winograd.c (F(2×2, 3×3)) and winograd5x5.c (F(2×2, 5×5))
+// share: where each tile goes. Both have 2×2 output tiles, so they differ only in the
+// arithmetic on a tile and in how many input rows a tile row reads.
+#ifndef CCNN_WINOGRAD_TILES_H
+#define CCNN_WINOGRAD_TILES_H
+
+#include "dispatch.h"
+
+#define INLINE static inline __attribute__((always_inline))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+#define CHUNK 256
+
+// The chunks: `chunk_rows` whole rows from r0 when a row has at most CHUNK tiles, else pieces
+// of one row; tile (r0 + r, x0 + x) is the chunk's tile r·cols + x, and a chunk's tiles are
+// consecutive in q.
+#define FOR_CHUNKS(tile_rows, tiles)                                                          \
+  const long rows_per_chunk = (tiles) <= CHUNK ? CHUNK / (tiles) : 1;                         \
+  for (long r0 = 0; r0 < (tile_rows); r0 += rows_per_chunk)                                   \
+    for (long x0 = 0, chunk_rows = MIN(rows_per_chunk, (tile_rows) - r0); x0 < (tiles); x0 += CHUNK)
+
+// Filter (o, i)'s `taps` weights into g: `weight[o][i]`, or with `flipped`, the filter of the
+// transposed convolution that gives dX, `weight[i][o]` reversed (weight is then
+// `[inputs, outputs, r, r]`).
+INLINE void read_filter(
+  const float *restrict weight, long outputs, long inputs, long o, long i, int flipped, int taps, float *restrict g) {
+  if (flipped) {
+    const float *f = weight + (i * outputs + o) * taps;
+    for (int tap = 0; tap < taps; tap++) g[tap] = f[taps - 1 - tap];
+  } else {
+    const float *f = weight + (o * inputs + i) * taps;
+    for (int tap = 0; tap < taps; tap++) g[tap] = f[tap];
+  }
+}
+
+// Tile rows r = 0 ..< tile_rows start at input row 2r; tile x of row r is the block's tile
+// q = first + r·tiles + x, whose entries go to the GEMM's strips (`nr` > 0) or to place q
+// (see ccnn_winograd_input_rows). `transform(row, len, run, out, stride)` transforms `run`
+// tiles that stay in one strip.
+INLINE void input_tile_rows(
+  const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
+  long nr, long strip, void (*transform)(const float *restrict, long, long, float *restrict, long)) {
+  for (long r = 0; r < tile_rows; r++) {
+    const float *restrict row = rows + 2 * r * len;
+    long q = first + r * tiles;
+    if (nr <= 0) {
+      transform(row, len, tiles, out + q, stride);
+      continue;
+    }
+    for (long x = 0; x < tiles;) {
+      const long lane = q % nr;
+      const long run = nr - lane < tiles - x ? nr - lane : tiles - x;
+      transform(row + 2 * x, len, run, out + (q / nr) * strip + lane, stride);
+      x += run;
+      q += run;
+    }
+  }
+}
+
+// The 2×2 dY tiles of a chunk, split into four arrays: tile (r0 + r, x0 + x) at r·cols + x.
+INLINE void gather_gradient_tiles(
+  const float *restrict rows, long len, long r0, long chunk_rows, long x0, long cols, float *restrict y00,
+  float *restrict y01, float *restrict y10, float *restrict y11) {
+  for (long r = 0; r < chunk_rows; r++) {
+    const float *restrict top = rows + 2 * (r0 + r) * len + 2 * x0, *restrict bottom = top + len;
+    for (long x = 0; x < cols; x++) {
+      y00[r * cols + x] = top[2 * x];
+      y01[r * cols + x] = top[2 * x + 1];
+      y10[r * cols + x] = bottom[2 * x];
+      y11[r * cols + x] = bottom[2 * x + 1];
+    }
+  }
+}
+
+// A chunk's 2×2 output tiles from four arrays into the map: tile x's outputs go to columns 2x
+// and 2x + 1 of rows 2r and 2r + 1; tiles from `pairs` on (at most one, when the width is odd)
+// have only their first column, and the last tile row only its first row when `height` is odd.
+INLINE void write_output_tiles(
+  const float *restrict y00, const float *restrict y01, const float *restrict y10, const float *restrict y11,
+  long r0, long chunk_rows, long x0, long cols, long pairs, long height, float *restrict out, long width) {
+  const long chunk_pairs = MIN(cols, pairs - x0 > 0 ? pairs - x0 : 0);
+  for (long r = 0; r < chunk_rows; r++) {
+    const long row = 2 * (r0 + r);
+    for (int a = 0; a < 2 && row + a < height; a++) {
+      float *restrict line = out + (row + a) * width + 2 * x0;
+      const float *restrict left = (a ? y10 : y00) + r * cols, *restrict right = (a ? y11 : y01) + r * cols;
+      for (long x = 0; x < chunk_pairs; x++) {
+        line[2 * x] = left[x];
+        line[2 * x + 1] = right[x];
+      }
+      if (chunk_pairs < cols) line[2 * chunk_pairs] = left[chunk_pairs];
+    }
+  }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// Stores the `positions` entries of `count` tiles (lanes 0 ..< count of v[0 ..< positions],
+// tile q in lane 0) as input_tile_rows places them: the lanes of a run that stays in one
+// strip are moved down to lane 0 and stored with 128-, 256- or 512-bit masked stores (on Zen 4
+// a 512-bit store is two).
+__attribute__((target("avx512f,avx512vl"), always_inline)) static inline void store_tile_vectors(
+  const __m512 *v, int positions, long count, long q, float *restrict out, long stride, long nr, long strip) {
+  for (long x = 0; x < count;) {
+    const long lane = nr > 0 ? q % nr : 0;
+    const long run = MIN(nr > 0 ? nr - lane : count, count - x);
+    float *restrict destination = nr > 0 ? out + (q / nr) * strip + lane : out + q;
+    const __mmask16 store = (__mmask16)((1u << run) - 1), lanes = (__mmask16)(store << x);
+    for (int xi = 0; xi < positions; xi++) {
+      const __m512 w = x == 0 ? v[xi] : _mm512_maskz_compress_ps(lanes, v[xi]);
+      float *to = destination + xi * stride;
+      if (run <= 4) _mm_mask_storeu_ps(to, store, _mm512_castps512_ps128(w));
+      else if (run <= 8) _mm256_mask_storeu_ps(to, store, _mm512_castps512_ps256(w));
+      else _mm512_mask_storeu_ps(to, store, w);
+    }
+    x += run;
+    q += run;
+  }
+}
+#endif
+
+#endif
