@@ -221,9 +221,9 @@ __attribute__((target("avx512f,avx512vl"))) static void input_rows_short_avx512(
 // with AVX-512, four tile rows to a vector instead of one: input row i of tile rows r and
 // r + 1 lies in one 32-float window (rows 2 apart, len = 10), of r + 2 and r + 3 in the next;
 // a permute picks each window's columns 2x + j into lanes 0–7 or 8–15 and a blend joins them.
-// Then the same additions in the same order as `input_tiles`. Reads up to 72 floats past the
-// start of a group's first row (the caller's 64 floats of slack cover a last group of fewer
-// rows).
+// Then the same additions in the same order as `input_tiles`. Reads up to 101 floats past the
+// start of a group's first input row, which for a last group of fewer than four tile rows is
+// up to 61 past the rows (the caller's 64 floats of slack).
 __attribute__((target("avx512f,avx512vl"))) static void input_rows_four_avx512(
   const float *restrict rows, long tile_rows, float *restrict out, long stride, long first, long nr, long strip) {
   const long len = 10, tiles = 4;

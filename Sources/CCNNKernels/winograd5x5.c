@@ -224,7 +224,7 @@ AVX512 void bt6_512(const __m512 d[6], __m512 t[6]) {
 // Column 2x + j of input row i of every tile is picked from two loaded vectors by a permute, so
 // that short rows (7 tiles on a 14-wide map) fill the vector instead of running one tile at a
 // time; the clang-vectorized loop above ran scalar on them, and took 14 % of an mnist-cnn
-// step. Reads up to 32 floats past the last row's start plus `len` (the caller's slack).
+// step. Reads up to 29 floats past the last of the rows (the caller's slack).
 __attribute__((target("avx512f,avx512vl"))) static void input_rows_vector_avx512(
   const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
   long nr, long strip) {

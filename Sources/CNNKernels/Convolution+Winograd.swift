@@ -46,9 +46,10 @@ extension ConvolutionPlan {
   static let winogradMinimumTiles = 256
 
   /// Whether the shape suits Winograd F(2×2, 3×3) or F(2×2, 5×5): 3×3 or 5×5 filters, stride 1,
-  /// padding less than the filter (dInput's convolution pads by r − 1 − P), one group, enough channels, at least `winogradMinimumTiles` tiles, and more than
-  /// `fewPositions` output positions (fewer run at few positions, which skip the padding's taps
-  /// and so multiply no more than Winograd would).
+  /// padding less than the filter (dInput's convolution pads by r − 1 − P), one group, enough
+  /// channels, at least `winogradMinimumTiles` tiles, and more than `fewPositions` output
+  /// positions (fewer run at few positions, which skip the padding's taps and so multiply no
+  /// more than Winograd would).
   var suitsWinograd: Bool {
     let g = geometry
     let tiles = batch * ((g.outputHeight + 1) / 2) * ((g.outputWidth + 1) / 2)
@@ -150,7 +151,9 @@ func winogradForward(
   let (channels, outputs, tileColumns) = (shape.inputChannels, shape.outputChannels, shape.tileColumns)
   let (mr, nr, positions) = (kernel.mr, kernel.nr, shape.positions)
   precondition(filters.mr == mr, "Winograd filters packed for MR = \(filters.mr), kernel has \(mr)")
-  precondition(filters.kernelSize == shape.kernelSize, "Winograd filters for \(filters.kernelSize)×\(filters.kernelSize)")
+  precondition(
+    filters.kernelSize == shape.kernelSize,
+    "Winograd filters transformed for \(filters.kernelSize)×\(filters.kernelSize), the shape has \(shape.kernelSize)×\(shape.kernelSize)")
   // V (16 · C · T floats) about 512 KB, so that it stays in L2 for the 16 · K/MR GEMMs.
   let blocks = WinogradBlocks(
     shape, columns: max(nr, min(512, (1 << 17) / (positions * channels))), threads: threads)

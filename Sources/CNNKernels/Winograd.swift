@@ -67,7 +67,9 @@ struct WinogradShape: Equatable {
   /// α = r + 1: the input tiles are α × α.
   var tileSize: Int { kernelSize + 1 }
   /// α²: the positions ξ of a tile, and so the GEMMs.
-  var positions: Int { tileSize * tileSize }
+  var positions: Int { Self.positions(kernelSize: kernelSize) }
+  /// (r + 1)²: the positions of a tile for r × r filters.
+  static func positions(kernelSize: Int) -> Int { (kernelSize + 1) * (kernelSize + 1) }
   /// The position whose entry of `A dY Aᵀ` is the sum of the tile's dY (row and column 1 of
   /// A are (1, 1)): ξ = α + 1.
   var tileSumPosition: Int { tileSize + 1 }
@@ -99,7 +101,7 @@ struct WinogradFilters {
   /// convolution that gives dX: `g[c][k][i][j] = weight[k][c][r − 1 − i][r − 1 − j]` (then the
   /// outputs are the C channels and the inputs the K). The outputs are split over `threads`.
   init(
-    weight: UnsafePointer<Float>, kernelSize: Int = 3, outputs: Int, inputs: Int, flipped: Bool, mr: Int,
+    weight: UnsafePointer<Float>, kernelSize: Int, outputs: Int, inputs: Int, flipped: Bool, mr: Int,
     threads: Int
   ) {
     precondition(kernelSize == 3 || kernelSize == 5, "Winograd takes 3×3 or 5×5 filters, got \(kernelSize)")
@@ -108,7 +110,7 @@ struct WinogradFilters {
     self.inputs = inputs
     self.mr = mr
     panels = (outputs + mr - 1) / mr
-    let positions = (kernelSize + 1) * (kernelSize + 1)
+    let positions = WinogradShape.positions(kernelSize: kernelSize)
     let count = positions * panels * inputs * mr
     storage = FloatBuffer(count: count)
     let u = storage.base
