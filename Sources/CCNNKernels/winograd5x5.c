@@ -89,7 +89,7 @@ INLINE void input_rows(
   input_tile_rows(rows, len, tile_rows, tiles, out, stride, first, nr, strip, input_tiles);
 }
 
-// A dY Aᵀ for each 2×2 tile of dY, the tiles of several rows in one loop (winograd_chunks.h).
+// A dY Aᵀ for each 2×2 tile of dY, the tiles of several rows in one loop (winograd_tiles.h).
 INLINE void gradient_rows(
   const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride) {
   float y00[CHUNK], y01[CHUNK], y10[CHUNK], y11[CHUNK];
