@@ -5,6 +5,7 @@
 //   normalize        y = x·scale[c] + shift[c], optionally followed by ReLU
 //   gradient sums    Σg and Σg·x̂ per channel, x̂ = (x − μ)·invσ, g = dy (or ReLU's gradient)
 //   input gradient   dx = scale[c]·(M·g − Σg − (x − μ)·invσ·Σg·x̂)
+//   backward         the gradient sums and then the input gradient, block by block (in cache)
 //
 // The channels are taken in blocks of whole channels; in each image the block is one run of
 // `channels · H·W` floats, so the C kernels (CCNNKernels/batchnorm.c) work along that run and
@@ -20,15 +21,15 @@ struct ChannelBlocks {
   let perBlock: Int
   let threads: Int
 
-  /// Blocks of about 2048 floats per image (at least one channel), and at least one block per
-  /// thread when the batch is large enough to split.
-  init(batch: Int, channels: Int, plane: Int, threads: Int) {
+  /// Blocks of about `floatsPerImage` floats per image (at least one channel), and at least
+  /// one block per thread when the batch is large enough to split.
+  init(batch: Int, channels: Int, plane: Int, threads: Int, floatsPerImage: Int = 2048) {
     self.channels = channels
     self.plane = max(1, plane)
     let threads = batch * channels * plane >= 1 << 15 ? max(1, threads) : 1
     self.threads = threads
     let perThread = (channels + threads - 1) / threads
-    perBlock = max(1, min(perThread, 2048 / self.plane))
+    perBlock = max(1, min(perThread, floatsPerImage / self.plane))
   }
 
   var count: Int { (channels + perBlock - 1) / perBlock }
@@ -141,6 +142,63 @@ public func batchNormGradientSums(
           sums[c] = blocks.planeSum(work, channel: i)
           normalizedSums[c] = blocks.planeSum(work + length, channel: i)
         }
+      }
+    }
+  }
+  return (sums, normalizedSums)
+}
+
+/// The whole backward pass on one process: `batchNormGradientSums`, then (unless `dInput` is
+/// nil) `batchNormInputGradient` with `scale[c] = gamma[c]·inverseDeviation[c] / M` and the sums
+/// rounded to Float, block by block, each block's input gradient right after its sums while
+/// its x, dy and ReLU output are still in L2 (blocks of about 32 K floats over the batch): the
+/// two passes read them once from memory instead of twice. The same operations in the same
+/// order, so the same bits as the two calls.
+public func batchNormBackward(
+  input: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, reluOutput: UnsafePointer<Float>?,
+  dInput: UnsafeMutablePointer<Float>?, batch: Int, channels: Int, plane: Int, count: Float, gamma: [Float],
+  mean: [Float], inverseDeviation: [Float], threads: Int = ComputeThreads.count
+) -> (sum: [Double], sumNormalized: [Double]) {
+  var sums = [Double](repeating: 0, count: channels)
+  var normalizedSums = [Double](repeating: 0, count: channels)
+  if batch == 0 || plane == 0 { return (sums, normalizedSums) }
+  let blocks = ChannelBlocks(
+    batch: batch, channels: channels, plane: plane, threads: threads, floatsPerImage: max(1, (1 << 15) / batch))
+  sums.withUnsafeMutableBufferPointer { sums in
+    normalizedSums.withUnsafeMutableBufferPointer { normalizedSums in
+      blocks.forEach { range in
+        let length = range.count * blocks.plane
+        let work = UnsafeMutablePointer<Double>.allocate(capacity: 2 * length)
+        let coefficients = UnsafeMutablePointer<Float>.allocate(capacity: 5 * length)
+        defer {
+          work.deallocate()
+          coefficients.deallocate()
+        }
+        work.initialize(repeating: 0, count: 2 * length)
+        // [scale, sum, mean, inverseDeviation, sumNormalized], each expanded to the block's length.
+        let (scale, sum, centre, inverse, sumNormalized) = (
+          coefficients, coefficients + length, coefficients + 2 * length, coefficients + 3 * length,
+          coefficients + 4 * length
+        )
+        blocks.expand(mean, range, into: centre)
+        blocks.expand(inverseDeviation, range, into: inverse)
+        let offset = range.lowerBound * plane
+        ccnn_bn_gradient_sums(
+          input + offset, dOutput + offset, reluOutput.map { $0 + offset }, batch, channels * plane, length, centre,
+          inverse, work, work + length)
+        for (i, c) in range.enumerated() {
+          sums[c] = blocks.planeSum(work, channel: i)
+          normalizedSums[c] = blocks.planeSum(work + length, channel: i)
+        }
+        guard let dInput else { return }
+        for (i, c) in range.enumerated() {
+          (scale + i * blocks.plane).update(repeating: gamma[c] * inverseDeviation[c] / count, count: blocks.plane)
+          (sum + i * blocks.plane).update(repeating: Float(sums[c]), count: blocks.plane)
+          (sumNormalized + i * blocks.plane).update(repeating: Float(normalizedSums[c]), count: blocks.plane)
+        }
+        ccnn_bn_input_gradient(
+          input + offset, dOutput + offset, reluOutput.map { $0 + offset }, dInput + offset, batch, channels * plane,
+          length, count, scale, sum, centre, inverse, sumNormalized)
       }
     }
   }

@@ -164,6 +164,21 @@ public final class BatchNorm2D: Layer {
       { [weight, bias, threads, synchronizer, count] dOutput in
         dOutput.expectShape(input.shape, "BatchNorm2D pullback")
         let gamma = weight.value.scalars
+        guard let synchronizer else {
+          // One process: the sums and dx in one pass over the blocks of channels.
+          var dInput = Tensor(shape: needsInputGradient ? input.shape : [0], unsafeUninitialized: { _ in })
+          let sums = withPointers(input, dOutput, reluOutput) { x, dy, r in
+            dInput.withMutablePointer { dx in
+              batchNormBackward(
+                input: x, dOutput: dy, reluOutput: r, dInput: needsInputGradient ? dx : nil, batch: batch,
+                channels: channels, plane: plane, count: Float(count), gamma: gamma, mean: mean,
+                inverseDeviation: inverseDeviation, threads: threads ?? ComputeThreads.count)
+            }
+          }
+          bias.accumulateGradient(Tensor(shape: [channels], scalars: sums.sum.map { Float($0) }))
+          weight.accumulateGradient(Tensor(shape: [channels], scalars: sums.sumNormalized.map { Float($0) }))
+          return dInput
+        }
         // Per channel: Σ dy and Σ dy·x̂.
         let sums = withPointers(input, dOutput, reluOutput) { x, dy, r in
           batchNormGradientSums(
@@ -175,12 +190,10 @@ public final class BatchNorm2D: Layer {
         bias.accumulateGradient(Tensor(shape: [channels], scalars: sumGradient))
         weight.accumulateGradient(Tensor(shape: [channels], scalars: sumGradientNormalized))
         guard needsInputGradient else { return .zeros([0]) }
-        if let synchronizer {
-          // ∂L/∂x needs the whole batch's sums; γ's and β's gradients stay this process's own
-          // (data parallelism averages them with every other gradient).
-          (sumGradient, sumGradientNormalized) = Self.synchronizedGradientSums(
-            sumGradient, sumGradientNormalized, synchronizer)
-        }
+        // ∂L/∂x needs the whole batch's sums; γ's and β's gradients stay this process's own
+        // (data parallelism averages them with every other gradient).
+        (sumGradient, sumGradientNormalized) = Self.synchronizedGradientSums(
+          sumGradient, sumGradientNormalized, synchronizer)
         return Tensor(
           shape: input.shape,
           writingWith: { [sumGradient, sumGradientNormalized] dx in

@@ -79,7 +79,9 @@ public final class Conv2D: Layer {
     })
     return (output, { [weight, bias, outputChannels, groups] dOutput in
       dOutput.expectShape(output.shape, "Conv2D pullback")
-      var dInput = needsInputGradient ? Tensor.zeros(input.shape) : Tensor.zeros([0])
+      // The kernel overwrites every element of dInput (its tests start dInput as NaN), so
+      // it starts uninitialized: zeroing it first cost a serial pass over the input.
+      var dInput = Tensor(shape: needsInputGradient ? input.shape : [0], unsafeUninitialized: { _ in })
       withPointers(input, weight.value, dOutput) { x, w, dy in
         withGradientPointers(&dInput, weight, bias) { dx, dw, db in
           conv2DBackward(

@@ -67,7 +67,9 @@ public final class Conv2DMaxPoolReLU: Layer {
     let outputShape = output.shape
     return (output, { [weight = conv.weight, bias = conv.bias, outputChannels = conv.outputChannels, groups = conv.groups, winners] dOutput in
       dOutput.expectShape(outputShape, "Conv2D + max-pool + ReLU pullback")
-      var dInput = needsInputGradient ? Tensor.zeros(input.shape) : Tensor.zeros([0])
+      // The kernel overwrites every element of dInput (its tests start dInput as NaN), so
+      // it starts uninitialized: zeroing it first cost a serial pass over the input.
+      var dInput = Tensor(shape: needsInputGradient ? input.shape : [0], unsafeUninitialized: { _ in })
       withPointers(input, weight.value, output, dOutput) { x, w, pooled, dy in
         withGradientPointers(&dInput, weight, bias) { dx, dw, db in
           winners.withUnsafeBufferPointer { indices in

@@ -81,6 +81,43 @@ private typealias S = ConvTestSupport
     #expect(results[0] == results[1] && results[1] == results[2], "the same bits on 1, 2 and 3 threads")
   }
 
+  /// `batchNormBackward` (both passes block by block) gives the bits of the two separate passes,
+  /// with and without the input gradient, on 1–3 threads; with ReLU's mask and without.
+  @Test(arguments: cases)
+  func fusedBackwardMatchesTheTwoPasses(_ c: Case) {
+    var rng = S.Generator(seed: S.seed("fused" + c.description))
+    let count = c.batch * c.channels * c.plane
+    let x = S.random(count, using: &rng).map { $0 * 3 + 1 }
+    let dy = S.random(count, using: &rng)
+    let r = S.random(count, using: &rng)
+    let gamma = S.random(c.channels, using: &rng), mean = S.random(c.channels, using: &rng)
+    let inverse = S.random(c.channels, using: &rng).map { abs($0) + 0.5 }
+    let m = Float(c.batch * c.plane)
+    for threads in [1, 2, 3] {
+      for mask in [r, nil] as [[Float]?] {
+        let sums = batchNormGradientSums(
+          input: x, dOutput: dy, reluOutput: mask, batch: c.batch, channels: c.channels, plane: c.plane, mean: mean,
+          inverseDeviation: inverse, threads: threads)
+        var expected = [Float](repeating: .nan, count: count)
+        batchNormInputGradient(
+          input: x, dOutput: dy, reluOutput: mask, dInput: &expected, batch: c.batch, channels: c.channels,
+          plane: c.plane, count: m, scale: (0..<c.channels).map { gamma[$0] * inverse[$0] / m },
+          sum: sums.sum.map { Float($0) }, mean: mean, inverseDeviation: inverse,
+          sumNormalized: sums.sumNormalized.map { Float($0) }, threads: threads)
+        var dx = [Float](repeating: .nan, count: count)
+        let fused = batchNormBackward(
+          input: x, dOutput: dy, reluOutput: mask, dInput: &dx, batch: c.batch, channels: c.channels, plane: c.plane,
+          count: m, gamma: gamma, mean: mean, inverseDeviation: inverse, threads: threads)
+        #expect(fused.sum == sums.sum && fused.sumNormalized == sums.sumNormalized, "sums, threads \(threads)")
+        #expect(dx == expected, "dInput, threads \(threads), mask \(mask != nil)")
+        let sumsOnly = batchNormBackward(
+          input: x, dOutput: dy, reluOutput: mask, dInput: nil, batch: c.batch, channels: c.channels, plane: c.plane,
+          count: m, gamma: gamma, mean: mean, inverseDeviation: inverse, threads: threads)
+        #expect(sumsOnly.sum == sums.sum && sumsOnly.sumNormalized == sums.sumNormalized)
+      }
+    }
+  }
+
   @Test func emptyBatchesAndPlanesDoNothing() {
     let moments = batchNormMoments(input: [1], batch: 0, channels: 2, plane: 4)
     #expect(moments.sums == [0, 0] && moments.squares == [0, 0])
