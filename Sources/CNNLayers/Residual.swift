@@ -103,10 +103,15 @@ public final class Residual: Layer {
       output,
       { dOutput in
         let dSum = activationPullback(dOutput)
-        let dMain = bodyPullback(dSum)
+        var dInput = bodyPullback(dSum)
         let dSkip = skipPullback(dSum)
         guard needsInputGradient else { return .zeros([0]) }
-        return dMain + dSkip
+        precondition(dInput.shape == dSkip.shape, "Residual: the body's input gradient is \(dInput.shape), the shortcut's \(dSkip.shape)")
+        // dInput += dSkip in place, on the worker threads (`+` would make a third tensor, on one).
+        dInput.withMutablePointer { target in
+          dSkip.withPointer { accumulate($0, into: target, count: dSkip.scalarCount) }
+        }
+        return dInput
       }
     )
   }
