@@ -1,6 +1,7 @@
 // What the Winograd transforms of winograd.c (F(2×2, 3×3)) and winograd5x5.c (F(2×2, 5×5))
-// share: where each tile goes. Both have 2×2 output tiles, so they differ only in the
-// arithmetic on a tile and in how many input rows a tile row reads.
+// share: loading the rows a run of tile rows reads, and where each tile goes. Both have 2×2
+// output tiles, so they differ only in the arithmetic on a tile and in how many input rows a
+// tile row reads.
 #ifndef CCNN_WINOGRAD_TILES_H
 #define CCNN_WINOGRAD_TILES_H
 
@@ -30,6 +31,27 @@ INLINE void read_filter(
   } else {
     const float *f = weight + (o * inputs + i) * taps;
     for (int tap = 0; tap < taps; tap++) g[tap] = f[tap];
+  }
+}
+
+// Rows top ..< top + count of a `height × width` plane into `rows` (`len` floats each), plane
+// column x at x + pad_left; rows outside the plane are zero. The columns outside
+// [pad_left, pad_left + width) are not written (the caller keeps them zero). A plain loop, as
+// the rows are short (4 to 32 floats on ResNet's small maps): a call to memcpy per row cost
+// more than the copy.
+INLINE void load_rows(
+  const float *restrict plane, long height, long width, long pad_left, long top, long count, float *restrict rows,
+  long len) {
+  for (long i = 0; i < count; i++) {
+    float *restrict d = rows + i * len + pad_left;
+    const long y = top + i;
+    if (y >= 0 && y < height) {
+      const float *restrict s = plane + y * width;
+#pragma clang loop vectorize(enable)
+      for (long x = 0; x < width; x++) d[x] = s[x];
+    } else {
+      for (long x = 0; x < width; x++) d[x] = 0;
+    }
   }
 }
 

@@ -160,7 +160,6 @@ func winogradForward(
   let maxColumns = blocks.rowsPerBlock * tileColumns
   let maxStrips = (maxColumns + nr - 1) / nr
   let micro = kernel.microKernel
-  let plane = shape.height * shape.width
   let outputPlane = shape.outputHeight * shape.outputWidth
 
   parallelChunks(blocks.count, threads: threads) { _, range in
@@ -187,13 +186,10 @@ func winogradForward(
 
       // V[ξ] into strips: tile q of the block, channel c → v[((ξ·S + q/NR)·C + c)·NR + q%NR].
       for run in blocks.imageRuns(rows, tileRows: shape.tileRows) {
-        let x = cache.image(run.image, scratch: imageScratch.base, image)
-        for c in 0..<channels {
-          inputRows.loadInput(plane: x + c * plane, tileRows: run.tileRows, shape: shape)
-          inputRows.transformInput(
-            tileRows: run.tileRows.count, first: run.localRows.lowerBound * tileColumns, into: v.base + c * nr,
-            stride: vStride, nr: nr, strip: stripSize)
-        }
+        inputRows.transformInput(
+          image: cache.image(run.image, scratch: imageScratch.base, image), shape: shape, tileRows: run.tileRows,
+          first: run.localRows.lowerBound * tileColumns, into: v.base, channelStep: nr, stride: vStride, nr: nr,
+          strip: stripSize)
       }
       let tail = columns % nr
       if tail != 0 {
@@ -251,8 +247,6 @@ func winogradWeightGradient(
   let gradients = FloatBuffer(count: chunks * (gradientCount + outputs))
   defer { gradients.deallocate() }
   gradients.base.initialize(repeating: 0, count: chunks * (gradientCount + outputs))
-  let plane = shape.height * shape.width
-  let outputPlane = shape.outputHeight * shape.outputWidth
 
   parallelChunks(blocks.count, threads: chunks) { chunk, range in
     let du = gradients.base + chunk * (gradientCount + outputs)
@@ -274,18 +268,13 @@ func winogradWeightGradient(
       for run in blocks.imageRuns(rows, tileRows: shape.tileRows) {
         let first = run.localRows.lowerBound * tileColumns
         if dWeight != nil {
-          let x = input + run.image * shape.imageSize
-          for c in 0..<channels {
-            inputRows.loadInput(plane: x + c * plane, tileRows: run.tileRows, shape: shape)
-            inputRows.transformInput(tileRows: run.tileRows.count, first: first, into: v.base + c * ld, stride: vStride)
-          }
+          inputRows.transformInput(
+            image: input + run.image * shape.imageSize, shape: shape, tileRows: run.tileRows, first: first,
+            into: v.base, channelStep: ld, stride: vStride)
         }
         let dy = cache.image(run.image, scratch: imageScratch.base, dOutputImage)
-        for k in 0..<outputs {
-          gradientRows.loadOutputGradient(plane: dy + k * outputPlane, tileRows: run.tileRows, shape: shape)
-          gradientRows.transformOutputGradient(
-            tileRows: run.tileRows.count, into: d.base + k * ld + first, stride: dStride)
-        }
+        gradientRows.transformOutputGradient(
+          image: dy, shape: shape, tileRows: run.tileRows, into: d.base + first, channelStep: ld, stride: dStride)
       }
       if dBias != nil {
         let sums = d.base + shape.tileSumPosition * dStride

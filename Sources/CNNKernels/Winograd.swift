@@ -153,61 +153,44 @@ struct WinogradRows {
 
   func deallocate() { buffer.deallocate() }
 
-  /// Loads the input rows of tile rows `tileRows` of one channel `plane` (`[H, W]`): rows
-  /// `2ty − PT ..< 2ty − PT + r + 1` for each, zero outside the image, column x at `x + PL`.
-  func loadInput(plane: UnsafePointer<Float>, tileRows: Range<Int>, shape: WinogradShape) {
-    let top = 2 * tileRows.lowerBound - shape.padTop
-    for i in 0..<(2 * tileRows.count + kernelSize - 1) {
-      let destination = buffer.base + i * length + shape.padLeft
-      let y = top + i
-      if y >= 0 && y < shape.height {
-        destination.update(from: plane + y * shape.width, count: shape.width)
-      } else {
-        destination.update(repeating: 0, count: shape.width)
-      }
-    }
-  }
-
-  /// `V = Bᵀ d B` for every tile of the loaded tile rows (arithmetic in
-  /// CCNNKernels/winograd.c): tile tx of the i-th loaded row is the block's tile
-  /// `q = first + i·TW + tx`, and its entry ξ goes to `out[ξ · stride + q]`, or with `nr`, to
-  /// `out[ξ · stride + (q / nr) · strip + q % nr]` (the GEMM's B strips).
+  /// `V = Bᵀ d B` for every tile of tile rows `tileRows` of every channel of one image `[C, H, W]`
+  /// (arithmetic and row loading in CCNNKernels/winograd.c, one call for all the channels):
+  /// channel c's input rows `2ty − PT ..< 2ty − PT + r + 1` of each tile row are loaded into the
+  /// buffer (zero outside the image, column x at `x + PL`), then tile tx of the i-th loaded tile
+  /// row, the block's tile `q = first + i·TW + tx`, has its entry ξ stored at
+  /// `out[c · channelStep + ξ · stride + q]`, or with `nr`, at
+  /// `out[c · channelStep + ξ · stride + (q / nr) · strip + q % nr]` (the GEMM's B strips).
   ///
   ///   vertical   t0 = d0 − d2,  t1 = d1 + d2,  t2 = d2 − d1,  t3 = d1 − d3   (input rows)
   ///   across     v[i][0] = t_i[2tx] − t_i[2tx+2],  v[i][1] = t_i[2tx+1] + t_i[2tx+2],
   ///              v[i][2] = t_i[2tx+2] − t_i[2tx+1],  v[i][3] = t_i[2tx+1] − t_i[2tx+3]
   func transformInput(
-    tileRows: Int, first: Int, into out: UnsafeMutablePointer<Float>, stride: Int, nr: Int = 0, strip: Int = 0
+    image: UnsafePointer<Float>, shape: WinogradShape, tileRows: Range<Int>, first: Int,
+    into out: UnsafeMutablePointer<Float>, channelStep: Int, stride: Int, nr: Int = 0, strip: Int = 0
   ) {
-    let transform = kernelSize == 3 ? ccnn_winograd_input_rows : ccnn_winograd5_input_rows
-    transform(buffer.base, length, tileRows, tileColumns, out, stride, first, nr, strip)
+    let transform = kernelSize == 3 ? ccnn_winograd_input_planes : ccnn_winograd5_input_planes
+    transform(
+      image, shape.height * shape.width, shape.inputChannels, shape.height, shape.width, shape.padTop, shape.padLeft,
+      tileRows.lowerBound, tileRows.count, buffer.base, length, tileColumns, out, channelStep, stride, first, nr, strip)
   }
 
-  /// Loads the rows of tile rows `tileRows` of one output-gradient channel `plane`
-  /// (`[OH, OW]`): rows `2ty` and `2ty + 1` for each, zero past the map.
-  func loadOutputGradient(plane: UnsafePointer<Float>, tileRows: Range<Int>, shape: WinogradShape) {
-    let width = shape.outputWidth
-    for i in 0..<(2 * tileRows.count) {
-      let y = 2 * tileRows.lowerBound + i
-      let destination = buffer.base + i * length
-      if y < shape.outputHeight {
-        destination.update(from: plane + y * width, count: width)
-      } else {
-        destination.update(repeating: 0, count: width)
-      }
-    }
-  }
-
-  /// `A dY Aᵀ` (the gradient of the 16 products) for every tile of the loaded tile rows:
-  /// tile tx of the i-th loaded row's entry ξ into `out[ξ · stride + i·TW + tx]` (arithmetic in
-  /// C). With `y_a` the tile's row a:
+  /// `A dY Aᵀ` (the gradient of the 16 products) for every tile of tile rows `tileRows` of every
+  /// output-gradient channel of one image `[K, OH, OW]` (in C, one call for all the channels):
+  /// channel k's rows `2ty` and `2ty + 1` of each tile row (zero past the map) are loaded, then
+  /// tile tx of the i-th loaded tile row has its entry ξ stored at
+  /// `out[k · channelStep + ξ · stride + i·TW + tx]`. With `y_a` the tile's row a:
   ///
   ///   vertical   u0 = y0,  u1 = y0 + y1,  u2 = y0 − y1,  u3 = −y1
   ///   across     w[i][0] = u_i[2tx],  w[i][1] = u_i[2tx] + u_i[2tx+1],
   ///              w[i][2] = u_i[2tx] − u_i[2tx+1],  w[i][3] = −u_i[2tx+1]
-  func transformOutputGradient(tileRows: Int, into out: UnsafeMutablePointer<Float>, stride: Int) {
-    let transform = kernelSize == 3 ? ccnn_winograd_gradient_rows : ccnn_winograd5_gradient_rows
-    transform(buffer.base, length, tileRows, tileColumns, out, stride)
+  func transformOutputGradient(
+    image: UnsafePointer<Float>, shape: WinogradShape, tileRows: Range<Int>, into out: UnsafeMutablePointer<Float>,
+    channelStep: Int, stride: Int
+  ) {
+    let transform = kernelSize == 3 ? ccnn_winograd_gradient_planes : ccnn_winograd5_gradient_planes
+    transform(
+      image, shape.outputHeight * shape.outputWidth, shape.outputChannels, shape.outputHeight, shape.outputWidth,
+      tileRows.lowerBound, tileRows.count, buffer.base, length, tileColumns, out, channelStep, stride)
   }
 }
 

@@ -107,7 +107,7 @@ import Testing
       }
       mounted = true
       let log = mountPoint.appendingPathComponent("run.jsonl")
-      FileManager.default.createFile(atPath: log.path, contents: nil)
+      _ = FileManager.default.createFile(atPath: log.path, contents: nil)
       output = try #require(FileHandle(forWritingAtPath: log.path))
     }
     defer { if mounted { FileFaults.unmount(mountPoint.path) } }
@@ -134,7 +134,7 @@ import Testing
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let log = directory.appendingPathComponent("run.jsonl")
-    FileManager.default.createFile(atPath: log.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
     let output = try #require(FileHandle(forWritingAtPath: log.path))
     let child = try FileFaults.startChild(mode: "stdout", path: "-", standardOutput: output)
     child.waitUntilExit()

@@ -123,6 +123,24 @@ void ccnn_winograd_gradient_rows(const float *rows, long len, long tile_rows, lo
 void ccnn_winograd_output_rows(
   const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
 
+/// For each channel c < `channels` of one image, `planes + c·plane_size` (`height × width`):
+/// loads the input rows of tile rows `ty0 ..< ty0 + tile_rows` (rows `2·ty0 − pad_top` on) into
+/// `rows` (`len` floats each, column x at `x + pad_left`, zero outside the plane; the columns
+/// outside the plane's are not written and must be zero, with the 64 floats of slack the
+/// transform reads), then transforms them as `ccnn_winograd_input_rows` into
+/// `out + c·channel_step`. One call per image run instead of two per channel.
+void ccnn_winograd_input_planes(
+  const float *planes, long plane_size, long channels, long height, long width, long pad_top, long pad_left, long ty0,
+  long tile_rows, float *rows, long len, long tiles, float *out, long channel_step, long stride, long first, long nr,
+  long strip);
+
+/// For each output-gradient channel c < `channels` (`planes + c·plane_size`, `height × width`):
+/// loads rows `2·ty0 ..< 2·(ty0 + tile_rows)` into `rows` (zero past the plane) and transforms
+/// them as `ccnn_winograd_gradient_rows` into `out + c·channel_step`.
+void ccnn_winograd_gradient_planes(
+  const float *planes, long plane_size, long channels, long height, long width, long ty0, long tile_rows,
+  float *rows, long len, long tiles, float *out, long channel_step, long stride);
+
 /// The transforms of Winograd F(2×2, 5×5) (`winograd5x5.c`), with the same arguments and
 /// layouts as the F(2×2, 3×3) ones above, for 6×6 tiles: 36 positions ξ = 6i + j, input tile
 /// rows `rows[(2r + i)·len + 2x + j]` for i, j < 6, 5×5 filters (25 taps, flipped:
@@ -138,6 +156,13 @@ void ccnn_winograd5_input_rows_isa(
   int isa, const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr,
   long strip);
 void ccnn_winograd5_gradient_rows(const float *rows, long len, long tile_rows, long tiles, float *out, long stride);
+void ccnn_winograd5_input_planes(
+  const float *planes, long plane_size, long channels, long height, long width, long pad_top, long pad_left, long ty0,
+  long tile_rows, float *rows, long len, long tiles, float *out, long channel_step, long stride, long first, long nr,
+  long strip);
+void ccnn_winograd5_gradient_planes(
+  const float *planes, long plane_size, long channels, long height, long width, long ty0, long tile_rows,
+  float *rows, long len, long tiles, float *out, long channel_step, long stride);
 void ccnn_winograd5_output_rows(
   const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
 
