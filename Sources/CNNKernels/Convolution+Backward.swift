@@ -68,7 +68,6 @@ func conv2DBackward(
   let partialBiases = dBias == nil ? 0 : (chunks - 1) * plan.outputChannels
   let partials = FloatBuffer(count: partialWeights + partialBiases)
   defer { partials.deallocate() }
-  partials.base.initialize(repeating: 0, count: max(1, partialWeights + partialBiases))
   // With stride 1, dInput is itself a convolution (of dOutput with the flipped filters).
   let flipped = dInput != nil && plan.transposedGeometry != nil ? plan.flippedWeights(weight) : nil
   defer { flipped?.deallocate() }
@@ -77,6 +76,11 @@ func conv2DBackward(
     let chunkWeight = dWeight.map { chunk == 0 ? $0 : partials.base + (chunk - 1) * weightCount }
     let chunkBias = dBias.map {
       chunk == 0 ? $0 : partials.base + partialWeights + (chunk - 1) * plan.outputChannels
+    }
+    // Each chunk after the first zeroes its own partial sums (on its own thread).
+    if chunk > 0 {
+      chunkWeight?.initialize(repeating: 0, count: weightCount)
+      chunkBias?.initialize(repeating: 0, count: plan.outputChannels)
     }
     let folds = !plan.isPointwise && dInput != nil && flipped == nil
     let sizes = plan.backwardBufferCounts(
@@ -115,13 +119,17 @@ func conv2DBackward(
     }
   }
 
-  // Add the partial sums in chunk order (deterministic).
-  for chunk in 1..<chunks {
-    if let dWeight {
-      let part = partials.base + (chunk - 1) * weightCount
-      for i in 0..<weightCount { dWeight[i] += part[i] }
+  // Add the partial sums in chunk order (deterministic), each element's on one thread.
+  if chunks > 1, let dWeight {
+    parallelChunks(weightCount, threads: weightCount < 1 << 15 ? 1 : schedule.blockThreads) { _, range in
+      for chunk in 1..<chunks {
+        let part = partials.base + (chunk - 1) * weightCount
+        for i in range { dWeight[i] += part[i] }
+      }
     }
-    if let dBias {
+  }
+  if let dBias {
+    for chunk in 1..<chunks {
       let part = partials.base + partialWeights + (chunk - 1) * plan.outputChannels
       for i in 0..<plan.outputChannels { dBias[i] += part[i] }
     }

@@ -169,17 +169,21 @@ func conv2DBackwardAtFewPositions(
   let widest = plan.inputChannels * plan.kernelArea
   let dY = FloatBuffer(count: n * k * positions)
   let dYPosition = FloatBuffer(count: positions == 1 ? 0 : n * k)
-  let imageScratch = FloatBuffer(count: imageScratchCount)
   let x = FloatBuffer(count: dWeight == nil ? 0 : n * widest)
   let tapWeights = FloatBuffer(count: dInput == nil ? 0 : k * widest)
   let tapGradient = FloatBuffer(count: dWeight == nil ? 0 : k * widest)
   let dX = FloatBuffer(count: dInput == nil ? 0 : n * widest)
   defer {
-    for buffer in [dY, dYPosition, imageScratch, x, tapWeights, tapGradient, dX] { buffer.deallocate() }
+    for buffer in [dY, dYPosition, x, tapWeights, tapGradient, dX] { buffer.deallocate() }
   }
   let imageSize = k * positions
-  for image in 0..<n {
-    (dY.base + image * imageSize).update(from: dOutputImage(image, imageScratch.base), count: imageSize)
+  // The images' dY, gathered on the threads (each with its own scratch for `dOutputImage`).
+  parallelChunks(n, threads: n * imageSize < 1 << 15 ? 1 : threads) { _, images in
+    let scratch = FloatBuffer(count: imageScratchCount)
+    defer { scratch.deallocate() }
+    for image in images {
+      (dY.base + image * imageSize).update(from: dOutputImage(image, scratch.base), count: imageSize)
+    }
   }
   if let dBias {
     parallelChunks(k, threads: threads) { _, filters in

@@ -244,12 +244,13 @@ func winogradWeightGradient(
   let ld = blocks.rowsPerBlock * tileColumns
   let gradientCount = positions * outputs * channels
   let vStride = winogradStride(channels * ld), dStride = winogradStride(outputs * ld)
+  // Each thread's dU and bias sums (zeroed by the thread itself, in parallel).
   let gradients = FloatBuffer(count: chunks * (gradientCount + outputs))
   defer { gradients.deallocate() }
-  gradients.base.initialize(repeating: 0, count: chunks * (gradientCount + outputs))
 
   parallelChunks(blocks.count, threads: chunks) { chunk, range in
     let du = gradients.base + chunk * (gradientCount + outputs)
+    du.initialize(repeating: 0, count: gradientCount + outputs)
     let biasSums = du + gradientCount
     let v = FloatBuffer(count: positions * vStride)
     let d = FloatBuffer(count: positions * dStride)
@@ -291,10 +292,16 @@ func winogradWeightGradient(
     }
   }
 
-  // Add the threads' sums in order, then dW += Gᵀ dU G per (k, c) and dBias += the sums.
-  for chunk in 1..<chunks {
-    let part = gradients.base + chunk * (gradientCount + outputs)
-    for i in 0..<(gradientCount + outputs) { gradients.base[i] += part[i] }
+  // Add the threads' sums in order (each element's, split over the threads), then
+  // dW += Gᵀ dU G per (k, c) and dBias += the sums.
+  let sumCount = gradientCount + outputs
+  if chunks > 1 {
+    parallelChunks(sumCount, threads: sumCount < 1 << 15 ? 1 : threads) { _, range in
+      for chunk in 1..<chunks {
+        let part = gradients.base + chunk * sumCount
+        for i in range { gradients.base[i] += part[i] }
+      }
+    }
   }
   if let dWeight {
     let pairs = outputs * channels
