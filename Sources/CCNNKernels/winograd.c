@@ -315,9 +315,14 @@ VARIANTS(
   (weight, outputs, inputs, flipped, mr, o0, o1, u))
 VARIANTS(filter_gradients, (const float *du, long pairs, long p0, long p1, float *dg), (du, pairs, p0, p1, dg))
 
+void ccnn_winograd_filters_isa(
+  int isa, const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u) {
+  DISPATCH_ISA(filters, isa, (weight, outputs, inputs, flipped, mr, o0, o1, u))
+}
+
 void ccnn_winograd_filters(
   const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u) {
-  DISPATCH(filters, (weight, outputs, inputs, flipped, mr, o0, o1, u))
+  ccnn_winograd_filters_isa(ccnn_isa(), weight, outputs, inputs, flipped, mr, o0, o1, u);
 }
 
 void ccnn_winograd_filter_gradients(const float *du, long pairs, long p0, long p1, float *dg) {

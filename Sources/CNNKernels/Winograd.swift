@@ -114,7 +114,14 @@ struct WinogradFilters {
     let count = positions * panels * inputs * mr
     storage = FloatBuffer(count: count)
     let u = storage.base
-    if outputs % mr != 0 { u.initialize(repeating: 0, count: count) }  // the last panel's missing rows
+    if outputs % mr != 0 {
+      // The last panel's missing rows: zero that panel of every position (the transform
+      // writes the rest), not all of U (4.4 MB at 256 channels, on one thread).
+      let panelSize = inputs * mr
+      for xi in 0..<positions {
+        (u + (xi * panels + panels - 1) * panelSize).initialize(repeating: 0, count: panelSize)
+      }
+    }
     let work = outputs * inputs * kernelSize * kernelSize * positions
     let transform = kernelSize == 3 ? ccnn_winograd_filters : ccnn_winograd5_filters
     parallelChunks(outputs, threads: work < 1 << 18 ? 1 : threads) { _, range in

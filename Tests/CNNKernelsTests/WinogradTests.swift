@@ -254,6 +254,53 @@ private typealias S = ConvTestSupport
     }
   }
 
+  /// F(2×2, 3×3)'s filter transform, every variant the CPU runs, against `U = G g Gᵀ` worked
+  /// out here, plain and flipped, for ranges of
+  /// outputs that start and end inside a panel, panels of 1 to 16 rows, and a last panel short
+  /// of rows (whose missing rows must stay as they were); every variant gives the same bits.
+  @Test func filterTransformMatchesItsFormula() {
+    let g: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+    var rng = S.Generator(seed: 12)
+    for (outputs, inputs, mr) in [(5, 3, 1), (20, 7, 6), (33, 4, 14), (17, 9, 16), (3, 2, 14)] {
+      for flipped in [Int32(0), 1] {
+        for (o0, o1) in [(0, outputs), (outputs / 3, outputs - outputs / 4)] where o1 > o0 {
+          let weight = S.random(outputs * inputs * 9, using: &rng)
+          let panels = (outputs + mr - 1) / mr
+          let count = 16 * panels * inputs * mr
+          var results: [[Float]] = []
+          for isa in Int32(CCNN_ISA_PORTABLE)...ccnn_isa() {
+            var u = [Float](repeating: .nan, count: count)
+            ccnn_winograd_filters_isa(isa, weight, outputs, inputs, flipped, mr, o0, o1, &u)
+            var worst = 0.0
+            for o in 0..<outputs {
+              for i in 0..<inputs {
+                for xi in 0..<16 {
+                  let got = u[((xi * panels + o / mr) * inputs + i) * mr + o % mr]
+                  if !(o0..<o1).contains(o) {
+                    #expect(got.isNaN, "ISA \(isa): filter \(o) is outside \(o0)..<\(o1) but was written")
+                    continue
+                  }
+                  let (a, b) = (xi / 4, xi % 4)
+                  var v = 0.0
+                  for p in 0..<3 {
+                    for q in 0..<3 {
+                      let tap = flipped != 0 ? weight[(i * outputs + o) * 9 + 8 - (3 * p + q)] : weight[(o * inputs + i) * 9 + 3 * p + q]
+                      v += g[a][p] * Double(tap) * g[b][q]
+                    }
+                  }
+                  worst = got.isNaN ? .infinity : max(worst, abs(Double(got) - v))
+                }
+              }
+            }
+            #expect(worst < 1e-5, "ISA \(isa), outputs \(outputs), MR \(mr), flipped \(flipped), \(o0)..<\(o1)")
+            results.append(u)
+          }
+          #expect(results.dropFirst().allSatisfy { zip($0, results[0]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } })
+        }
+      }
+    }
+  }
+
   /// F(2×2, 5×5)'s input transform, every variant the CPU runs, against `V = Bᵀ d B` worked out
   /// here: rows of 1 to 33 tiles (two tile rows to an AVX-512 vector up to 8 tiles, 16 tiles at
   /// a time past that), odd tile-row counts, tile-major and strip layouts, a block not starting

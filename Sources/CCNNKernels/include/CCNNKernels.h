@@ -98,6 +98,9 @@ void ccnn_bn_input_gradient(
 /// `u[((ξ·P + o / mr)·inputs + i)·mr + o % mr]`, P = ⌈outputs / mr⌉.
 void ccnn_winograd_filters(
   const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u);
+/// `ccnn_winograd_filters` compiled for `isa` (as `ccnn_pack_runs_as_columns_isa`).
+void ccnn_winograd_filters_isa(
+  int isa, const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u);
 
 /// The filter gradient `dg += Gᵀ du G` for filters `p0 ..< p1` of `pairs`: entry ξ of filter
 /// p's `du` at `du[ξ·pairs + p]`, its 3×3 `dg` at `dg[p·9 ..< p·9 + 9]`.
