@@ -134,7 +134,8 @@ public final class GatheredPositionWeights: @unchecked Sendable {
     weight: UnsafePointer<Float>, geometry: ConvGeometry, outputChannels: Int, groups: Int = 1,
     threads: Int = ComputeThreads.count
   ) {
-    let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "GatheredPositionWeights")
+    let plan = ConvolutionPlan(
+      geometry, outputChannels: outputChannels, groups: groups, caller: "GatheredPositionWeights")
     guard plan.runsAtFewPositions else { return nil }
     var starts: [Int?] = []
     var total = 0

@@ -106,7 +106,9 @@ public final class Residual: Layer {
         var dInput = bodyPullback(dSum)
         let dSkip = skipPullback(dSum)
         guard needsInputGradient else { return .zeros([0]) }
-        precondition(dInput.shape == dSkip.shape, "Residual: the body's input gradient is \(dInput.shape), the shortcut's \(dSkip.shape)")
+        precondition(
+          dInput.shape == dSkip.shape,
+          "Residual: the body's input gradient is \(dInput.shape), the shortcut's \(dSkip.shape)")
         // dInput += dSkip in place, on the worker threads (`+` would make a third tensor, on one).
         dInput.withMutablePointer { target in
           dSkip.withPointer { accumulate($0, into: target, count: dSkip.scalarCount) }
