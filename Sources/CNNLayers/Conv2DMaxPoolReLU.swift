@@ -61,8 +61,8 @@ public final class Conv2DMaxPoolReLU: Layer {
     }
     let conv = convolution
     let g = trappingOnShapeError { () throws(ShapeError) in try conv.geometry(for: input.shape) }
-    var winners = [Int32](
-      repeating: 0, count: g.batch * conv.outputChannels * (g.outputHeight / 2) * (g.outputWidth / 2))
+    // The kernel records every window's winner, so the indices start uninitialized.
+    var winners = uninitializedIndices(count: g.batch * conv.outputChannels * (g.outputHeight / 2) * (g.outputWidth / 2))
     let output = winners.withUnsafeMutableBufferPointer { fusedOutput(input, winners: $0.baseAddress) }
     let outputShape = output.shape
     return (output, { [weight = conv.weight, bias = conv.bias, outputChannels = conv.outputChannels, groups = conv.groups, winners] dOutput in
