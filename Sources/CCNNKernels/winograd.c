@@ -286,19 +286,17 @@ void ccnn_winograd_input_planes(
   const float *planes, long plane_size, long channels, long height, long width, long pad_top, long pad_left, long ty0,
   long tile_rows, float *rows, long len, long tiles, float *out, long channel_step, long stride, long first, long nr,
   long strip) {
-  for (long c = 0; c < channels; c++) {
-    load_rows(planes + c * plane_size, height, width, pad_left, 2 * ty0 - pad_top, 2 * tile_rows + 2, rows, len);
-    ccnn_winograd_input_rows(rows, len, tile_rows, tiles, out + c * channel_step, stride, first, nr, strip);
-  }
+  input_planes(
+    planes, plane_size, channels, height, width, pad_top, pad_left, ty0, tile_rows, 2, rows, len, tiles, out,
+    channel_step, stride, first, nr, strip, ccnn_winograd_input_rows);
 }
 
 void ccnn_winograd_gradient_planes(
   const float *planes, long plane_size, long channels, long height, long width, long ty0, long tile_rows,
   float *rows, long len, long tiles, float *out, long channel_step, long stride) {
-  for (long c = 0; c < channels; c++) {
-    load_rows(planes + c * plane_size, height, width, 0, 2 * ty0, 2 * tile_rows, rows, len);
-    ccnn_winograd_gradient_rows(rows, len, tile_rows, tiles, out + c * channel_step, stride);
-  }
+  gradient_planes(
+    planes, plane_size, channels, height, width, ty0, tile_rows, rows, len, tiles, out, channel_step, stride,
+    ccnn_winograd_gradient_rows);
 }
 
 void ccnn_winograd_gradient_rows(const float *rows, long len, long tile_rows, long tiles, float *out, long stride) {

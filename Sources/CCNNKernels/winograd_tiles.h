@@ -55,6 +55,34 @@ INLINE void load_rows(
   }
 }
 
+// The transform of a run of tile rows once their rows are loaded: ccnn_winograd_input_rows'
+// or ccnn_winograd5_input_rows' arguments, and the output-gradient one's.
+typedef void (*input_rows_function)(const float *, long, long, long, float *, long, long, long, long);
+typedef void (*gradient_rows_function)(const float *, long, long, long, float *, long);
+
+// ccnn_winograd_input_planes (and the 5×5 one, whose tile rows read r − 1 = 4 more rows):
+// per channel, load the rows of the run of tile rows, then transform them.
+INLINE void input_planes(
+  const float *planes, long plane_size, long channels, long height, long width, long pad_top, long pad_left, long ty0,
+  long tile_rows, long extra_rows, float *rows, long len, long tiles, float *out, long channel_step, long stride,
+  long first, long nr, long strip, input_rows_function transform) {
+  for (long c = 0; c < channels; c++) {
+    load_rows(planes + c * plane_size, height, width, pad_left, 2 * ty0 - pad_top, 2 * tile_rows + extra_rows, rows, len);
+    transform(rows, len, tile_rows, tiles, out + c * channel_step, stride, first, nr, strip);
+  }
+}
+
+// ccnn_winograd_gradient_planes (and the 5×5 one): per channel, load the dY rows of the run
+// of tile rows (two a tile row), then transform them.
+INLINE void gradient_planes(
+  const float *planes, long plane_size, long channels, long height, long width, long ty0, long tile_rows, float *rows,
+  long len, long tiles, float *out, long channel_step, long stride, gradient_rows_function transform) {
+  for (long c = 0; c < channels; c++) {
+    load_rows(planes + c * plane_size, height, width, 0, 2 * ty0, 2 * tile_rows, rows, len);
+    transform(rows, len, tile_rows, tiles, out + c * channel_step, stride);
+  }
+}
+
 // Tile rows r = 0 ..< tile_rows start at input row 2r; tile x of row r is the block's tile
 // q = first + r·tiles + x, whose entries go to the GEMM's strips (`nr` > 0) or to place q
 // (see ccnn_winograd_input_rows). `transform(row, len, run, out, stride)` transforms `run`
