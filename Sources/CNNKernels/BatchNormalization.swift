@@ -112,45 +112,21 @@ public func batchNormNormalize(
 }
 
 /// Per-channel `Σg` and `Σg·x̂` in Double, with `x̂ = (x − mean[c])·inverseDeviation[c]` and
-/// `g = dOutput`, or with a fused ReLU whose output is `reluOutput`, `g = r > 0 ? dy : 0`.
+/// `g = dOutput`, or with a fused ReLU whose output is `reluOutput`, `g = r > 0 ? dy : 0`
+/// (`batchNormBackward` without the input gradient).
 public func batchNormGradientSums(
   input: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, reluOutput: UnsafePointer<Float>?, batch: Int,
   channels: Int, plane: Int, mean: [Float], inverseDeviation: [Float], threads: Int = ComputeThreads.count
 ) -> (sum: [Double], sumNormalized: [Double]) {
-  var sums = [Double](repeating: 0, count: channels)
-  var normalizedSums = [Double](repeating: 0, count: channels)
-  if batch == 0 || plane == 0 { return (sums, normalizedSums) }
-  let blocks = ChannelBlocks(batch: batch, channels: channels, plane: plane, threads: threads)
-  sums.withUnsafeMutableBufferPointer { sums in
-    normalizedSums.withUnsafeMutableBufferPointer { normalizedSums in
-      blocks.forEach { range in
-        let length = range.count * blocks.plane
-        let work = UnsafeMutablePointer<Double>.allocate(capacity: 2 * length)
-        let coefficients = UnsafeMutablePointer<Float>.allocate(capacity: 2 * length)
-        defer {
-          work.deallocate()
-          coefficients.deallocate()
-        }
-        work.initialize(repeating: 0, count: 2 * length)
-        blocks.expand(mean, range, into: coefficients)
-        blocks.expand(inverseDeviation, range, into: coefficients + length)
-        let offset = range.lowerBound * plane
-        ccnn_bn_gradient_sums(
-          input + offset, dOutput + offset, reluOutput.map { $0 + offset }, batch, channels * plane, length,
-          coefficients, coefficients + length, work, work + length)
-        for (i, c) in range.enumerated() {
-          sums[c] = blocks.planeSum(work, channel: i)
-          normalizedSums[c] = blocks.planeSum(work + length, channel: i)
-        }
-      }
-    }
-  }
-  return (sums, normalizedSums)
+  batchNormBackward(
+    input: input, dOutput: dOutput, reluOutput: reluOutput, dInput: nil, batch: batch, channels: channels,
+    plane: plane, count: 0, gamma: [], mean: mean, inverseDeviation: inverseDeviation, threads: threads)
 }
 
-/// The whole backward pass on one process: `batchNormGradientSums`, then (unless `dInput` is
-/// nil) `batchNormInputGradient` with `scale[c] = gamma[c]·inverseDeviation[c] / M` and the sums
-/// rounded to Float, block by block, each block's input gradient right after its sums while
+/// The whole backward pass on one process: the gradient sums (`batchNormGradientSums`), then
+/// (unless `dInput` is nil; `count` M and `gamma` are read only then) `batchNormInputGradient`
+/// with `scale[c] = gamma[c]·inverseDeviation[c] / M` and the sums rounded to Float, block by
+/// block, each block's input gradient right after its sums while
 /// its x, dy and ReLU output are still in L2 (blocks of about 32 K floats over the batch): the
 /// two passes read them once from memory instead of twice. The same operations in the same
 /// order, so the same bits as the two calls.

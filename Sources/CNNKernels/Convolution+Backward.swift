@@ -121,20 +121,16 @@ func conv2DBackward(
     }
   }
 
-  // Add the partial sums in chunk order (deterministic), each element's on one thread.
-  if chunks > 1, let dWeight {
-    parallelChunks(weightCount, threads: weightCount < 1 << 15 ? 1 : schedule.blockThreads) { _, range in
-      for chunk in 1..<chunks {
-        let part = partials.base + (chunk - 1) * weightCount
-        for i in range { dWeight[i] += part[i] }
-      }
-    }
+  // Add the partial sums in chunk order (deterministic).
+  if let dWeight {
+    addPartialSums(
+      partials.base, partStride: weightCount, partCount: chunks - 1, into: dWeight, count: weightCount,
+      threads: schedule.blockThreads)
   }
   if let dBias {
-    for chunk in 1..<chunks {
-      let part = partials.base + partialWeights + (chunk - 1) * plan.outputChannels
-      for i in 0..<plan.outputChannels { dBias[i] += part[i] }
-    }
+    addPartialSums(
+      partials.base + partialWeights, partStride: plan.outputChannels, partCount: chunks - 1, into: dBias,
+      count: plan.outputChannels, threads: 1)
   }
 }
 

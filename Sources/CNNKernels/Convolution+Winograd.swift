@@ -292,17 +292,11 @@ func winogradWeightGradient(
     }
   }
 
-  // Add the threads' sums in order (each element's, split over the threads), then
-  // dW += Gᵀ dU G per (k, c) and dBias += the sums.
+  // Add the threads' sums in order, then dW += Gᵀ dU G per (k, c) and dBias += the sums.
   let sumCount = gradientCount + outputs
-  if chunks > 1 {
-    parallelChunks(sumCount, threads: sumCount < 1 << 15 ? 1 : threads) { _, range in
-      for chunk in 1..<chunks {
-        let part = gradients.base + chunk * sumCount
-        for i in range { gradients.base[i] += part[i] }
-      }
-    }
-  }
+  addPartialSums(
+    gradients.base + sumCount, partStride: sumCount, partCount: chunks - 1, into: gradients.base, count: sumCount,
+    threads: threads)
   if let dWeight {
     let pairs = outputs * channels
     let transform = shape.kernelSize == 3 ? ccnn_winograd_filter_gradients : ccnn_winograd5_filter_gradients

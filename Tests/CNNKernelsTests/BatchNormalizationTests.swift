@@ -81,8 +81,10 @@ private typealias S = ConvTestSupport
     #expect(results[0] == results[1] && results[1] == results[2], "the same bits on 1, 2 and 3 threads")
   }
 
-  /// `batchNormBackward` (both passes block by block) gives the bits of the two separate passes,
-  /// with and without the input gradient, on 1–3 threads; with ReLU's mask and without.
+  /// `batchNormBackward` (both passes block by block) gives the bits of `batchNormInputGradient`
+  /// run after the sums, and the same sums whether or not it writes the input gradient (the sums
+  /// themselves are checked against direct loops above), on 1–3 threads; with ReLU's mask and
+  /// without.
   @Test(arguments: cases)
   func fusedBackwardMatchesTheTwoPasses(_ c: Case) {
     var rng = S.Generator(seed: S.seed("fused" + c.description))
