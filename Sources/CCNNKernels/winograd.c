@@ -42,7 +42,7 @@ INLINE void input_tiles(const float *restrict rows, long len, long tiles, float 
 INLINE void input_rows(
   const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
   long nr, long strip) {
-  input_tile_rows(rows, len, tile_rows, tiles, out, stride, first, nr, strip, input_tiles);
+  input_tile_rows(rows, len, tile_rows, tiles, 2, out, stride, first, nr, strip, input_tiles);
 }
 
 INLINE void gradient_rows(
@@ -287,7 +287,7 @@ void ccnn_winograd_input_planes(
   long tile_rows, float *rows, long len, long tiles, float *out, long channel_step, long stride, long first, long nr,
   long strip) {
   input_planes(
-    planes, plane_size, channels, height, width, pad_top, pad_left, ty0, tile_rows, 2, rows, len, tiles, out,
+    planes, plane_size, channels, height, width, pad_top, pad_left, ty0, tile_rows, 2, 2, rows, len, tiles, out,
     channel_step, stride, first, nr, strip, ccnn_winograd_input_rows);
 }
 
@@ -295,7 +295,7 @@ void ccnn_winograd_gradient_planes(
   const float *planes, long plane_size, long channels, long height, long width, long ty0, long tile_rows,
   float *rows, long len, long tiles, float *out, long channel_step, long stride) {
   gradient_planes(
-    planes, plane_size, channels, height, width, ty0, tile_rows, rows, len, tiles, out, channel_step, stride,
+    planes, plane_size, channels, height, width, ty0, tile_rows, 2, rows, len, tiles, out, channel_step, stride,
     ccnn_winograd_gradient_rows);
 }
 

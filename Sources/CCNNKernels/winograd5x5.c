@@ -12,16 +12,6 @@
 // tiles, which clang vectorizes, compiled for AVX-512, AVX2 and the baseline (dispatch.h).
 #include "winograd_tiles.h"
 
-// t = Bᵀ d for six values d.
-INLINE void bt6(const float d[6], float t[6]) {
-  t[0] = 4 * d[0] - 5 * d[2] + d[4];
-  t[1] = (d[3] + d[4]) - 4 * (d[1] + d[2]);
-  t[2] = (d[4] - d[3]) + 4 * (d[1] - d[2]);
-  t[3] = (d[4] - d[2]) + 2 * (d[3] - d[1]);
-  t[4] = (d[4] - d[2]) + 2 * (d[1] - d[3]);
-  t[5] = 4 * d[1] - 5 * d[3] + d[5];
-}
-
 // (A y)[k] for the two values y of an output-tile column (A is Aᵀ's transpose, 6 × 2).
 INLINE float a6(int k, float y0, float y1) {
   switch (k) {
@@ -62,31 +52,16 @@ INLINE void gt6(const float d[6], float g[5]) {
   g[4] = 2 * s34 / 3 - s12 / 6 + d[5];
 }
 
-// V = Bᵀ d B for each tile x: d is rows[i·len + 2x + j] (i, j < 6); v[6i + j] goes to
-// out[(6i + j)·stride + x].
+// V = Bᵀ d B for each tile x: d is rows[i·len + 2x + j] (i, j < 6).
 INLINE void input_tiles(const float *restrict rows, long len, long tiles, float *restrict out, long stride) {
-  for (long x = 0; x < tiles; x++) {
-    const float *restrict d = rows + 2 * x;
-    float t[6][6];
-    for (int j = 0; j < 6; j++) {
-      const float column[6] = {d[j], d[len + j], d[2 * len + j], d[3 * len + j], d[4 * len + j], d[5 * len + j]};
-      float c[6];
-      bt6(column, c);
-      for (int i = 0; i < 6; i++) t[i][j] = c[i];
-    }
-    for (int i = 0; i < 6; i++) {
-      float v[6];
-      bt6(t[i], v);
-      for (int j = 0; j < 6; j++) out[(6 * i + j) * stride + x] = v[j];
-    }
-  }
+  input_tiles6(rows, len, tiles, 2, out, stride);
 }
 
 // The tiles of every tile row, placed by input_tile_rows.
 INLINE void input_rows(
   const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
   long nr, long strip) {
-  input_tile_rows(rows, len, tile_rows, tiles, out, stride, first, nr, strip, input_tiles);
+  input_tile_rows(rows, len, tile_rows, tiles, 2, out, stride, first, nr, strip, input_tiles);
 }
 
 // A dY Aᵀ for each 2×2 tile of dY, the tiles of several rows in one loop (winograd_tiles.h).
@@ -208,17 +183,6 @@ VARIANTS(filter_gradients, (const float *du, long pairs, long p0, long p1, float
 
 #define AVX512 __attribute__((target("avx512f,avx512vl"), always_inline)) static inline
 
-// bt6 on vectors of tiles.
-AVX512 void bt6_512(const __m512 d[6], __m512 t[6]) {
-  const __m512 four = _mm512_set1_ps(4), five = _mm512_set1_ps(5), two = _mm512_set1_ps(2);
-  t[0] = _mm512_add_ps(_mm512_fmsub_ps(four, d[0], _mm512_mul_ps(five, d[2])), d[4]);
-  t[1] = _mm512_fnmadd_ps(four, _mm512_add_ps(d[1], d[2]), _mm512_add_ps(d[3], d[4]));
-  t[2] = _mm512_fmadd_ps(four, _mm512_sub_ps(d[1], d[2]), _mm512_sub_ps(d[4], d[3]));
-  t[3] = _mm512_fmadd_ps(two, _mm512_sub_ps(d[3], d[1]), _mm512_sub_ps(d[4], d[2]));
-  t[4] = _mm512_fmadd_ps(two, _mm512_sub_ps(d[1], d[3]), _mm512_sub_ps(d[4], d[2]));
-  t[5] = _mm512_add_ps(_mm512_fmsub_ps(four, d[1], _mm512_mul_ps(five, d[3])), d[5]);
-}
-
 // The input transform with AVX-512, 16 tiles to a vector: a tile row's tiles 16 at a time, or
 // when a row has at most 8 tiles, two tile rows to a vector (the second's tiles from lane T).
 // Column 2x + j of input row i of every tile is picked from two loaded vectors by a permute, so
@@ -292,7 +256,7 @@ void ccnn_winograd5_input_planes(
   long tile_rows, float *rows, long len, long tiles, float *out, long channel_step, long stride, long first, long nr,
   long strip) {
   input_planes(
-    planes, plane_size, channels, height, width, pad_top, pad_left, ty0, tile_rows, 4, rows, len, tiles, out,
+    planes, plane_size, channels, height, width, pad_top, pad_left, ty0, tile_rows, 2, 4, rows, len, tiles, out,
     channel_step, stride, first, nr, strip, ccnn_winograd5_input_rows);
 }
 
@@ -300,7 +264,7 @@ void ccnn_winograd5_gradient_planes(
   const float *planes, long plane_size, long channels, long height, long width, long ty0, long tile_rows,
   float *rows, long len, long tiles, float *out, long channel_step, long stride) {
   gradient_planes(
-    planes, plane_size, channels, height, width, ty0, tile_rows, rows, len, tiles, out, channel_step, stride,
+    planes, plane_size, channels, height, width, ty0, tile_rows, 2, rows, len, tiles, out, channel_step, stride,
     ccnn_winograd5_gradient_rows);
 }
 

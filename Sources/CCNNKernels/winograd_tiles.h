@@ -1,7 +1,8 @@
-// What the Winograd transforms of winograd.c (F(2×2, 3×3)) and winograd5x5.c (F(2×2, 5×5))
-// share: loading the rows a run of tile rows reads, and where each tile goes. Both have 2×2
-// output tiles, so they differ only in the arithmetic on a tile and in how many input rows a
-// tile row reads.
+// What the Winograd transforms of winograd.c (F(2×2, 3×3)), winograd5x5.c (F(2×2, 5×5)) and
+// winograd4x4.c (F(4×4, 3×3)) share: loading the rows a run of tile rows reads, where each
+// tile goes, and the input transform of 6×6 tiles. They differ in the arithmetic on a tile,
+// in `step`, the output tile's size m (tile row r starts at input row m·r, tile x at column
+// m·x), and in how many more input rows than m a tile row reads (r − 1).
 #ifndef CCNN_WINOGRAD_TILES_H
 #define CCNN_WINOGRAD_TILES_H
 
@@ -60,38 +61,40 @@ INLINE void load_rows(
 typedef void (*input_rows_function)(const float *, long, long, long, float *, long, long, long, long);
 typedef void (*gradient_rows_function)(const float *, long, long, long, float *, long);
 
-// ccnn_winograd_input_planes (and the 5×5 one, whose tile rows read r − 1 = 4 more rows):
-// per channel, load the rows of the run of tile rows, then transform them.
+// ccnn_winograd_input_planes (and the others, whose tile rows start `step` rows apart and
+// read `extra_rows` = r − 1 more): per channel, load the rows of the run of tile rows, then
+// transform them.
 INLINE void input_planes(
   const float *planes, long plane_size, long channels, long height, long width, long pad_top, long pad_left, long ty0,
-  long tile_rows, long extra_rows, float *rows, long len, long tiles, float *out, long channel_step, long stride,
-  long first, long nr, long strip, input_rows_function transform) {
+  long tile_rows, long step, long extra_rows, float *rows, long len, long tiles, float *out, long channel_step,
+  long stride, long first, long nr, long strip, input_rows_function transform) {
   for (long c = 0; c < channels; c++) {
-    load_rows(planes + c * plane_size, height, width, pad_left, 2 * ty0 - pad_top, 2 * tile_rows + extra_rows, rows, len);
+    load_rows(
+      planes + c * plane_size, height, width, pad_left, step * ty0 - pad_top, step * tile_rows + extra_rows, rows, len);
     transform(rows, len, tile_rows, tiles, out + c * channel_step, stride, first, nr, strip);
   }
 }
 
-// ccnn_winograd_gradient_planes (and the 5×5 one): per channel, load the dY rows of the run
-// of tile rows (two a tile row), then transform them.
+// ccnn_winograd_gradient_planes (and the others): per channel, load the dY rows of the run
+// of tile rows (`step` a tile row), then transform them.
 INLINE void gradient_planes(
-  const float *planes, long plane_size, long channels, long height, long width, long ty0, long tile_rows, float *rows,
-  long len, long tiles, float *out, long channel_step, long stride, gradient_rows_function transform) {
+  const float *planes, long plane_size, long channels, long height, long width, long ty0, long tile_rows, long step,
+  float *rows, long len, long tiles, float *out, long channel_step, long stride, gradient_rows_function transform) {
   for (long c = 0; c < channels; c++) {
-    load_rows(planes + c * plane_size, height, width, 0, 2 * ty0, 2 * tile_rows, rows, len);
+    load_rows(planes + c * plane_size, height, width, 0, step * ty0, step * tile_rows, rows, len);
     transform(rows, len, tile_rows, tiles, out + c * channel_step, stride);
   }
 }
 
-// Tile rows r = 0 ..< tile_rows start at input row 2r; tile x of row r is the block's tile
-// q = first + r·tiles + x, whose entries go to the GEMM's strips (`nr` > 0) or to place q
-// (see ccnn_winograd_input_rows). `transform(row, len, run, out, stride)` transforms `run`
-// tiles that stay in one strip.
+// Tile rows r = 0 ..< tile_rows start at input row step·r; tile x of row r (at column
+// step·x) is the block's tile q = first + r·tiles + x, whose entries go to the GEMM's strips
+// (`nr` > 0) or to place q (see ccnn_winograd_input_rows). `transform(row, len, run, out,
+// stride)` transforms `run` tiles that stay in one strip.
 INLINE void input_tile_rows(
-  const float *restrict rows, long len, long tile_rows, long tiles, float *restrict out, long stride, long first,
-  long nr, long strip, void (*transform)(const float *restrict, long, long, float *restrict, long)) {
+  const float *restrict rows, long len, long tile_rows, long tiles, long step, float *restrict out, long stride,
+  long first, long nr, long strip, void (*transform)(const float *restrict, long, long, float *restrict, long)) {
   for (long r = 0; r < tile_rows; r++) {
-    const float *restrict row = rows + 2 * r * len;
+    const float *restrict row = rows + step * r * len;
     long q = first + r * tiles;
     if (nr <= 0) {
       transform(row, len, tiles, out + q, stride);
@@ -100,9 +103,41 @@ INLINE void input_tile_rows(
     for (long x = 0; x < tiles;) {
       const long lane = q % nr;
       const long run = nr - lane < tiles - x ? nr - lane : tiles - x;
-      transform(row + 2 * x, len, run, out + (q / nr) * strip + lane, stride);
+      transform(row + step * x, len, run, out + (q / nr) * strip + lane, stride);
       x += run;
       q += run;
+    }
+  }
+}
+
+// t = Bᵀ d for six values d: the input transform of 6×6 tiles, at the points 0, 1, −1, 2, −2
+// and ∞ (F(2×2, 5×5) and F(4×4, 3×3); Bᵀ in winograd5x5.c).
+INLINE void bt6(const float d[6], float t[6]) {
+  t[0] = 4 * d[0] - 5 * d[2] + d[4];
+  t[1] = (d[3] + d[4]) - 4 * (d[1] + d[2]);
+  t[2] = (d[4] - d[3]) + 4 * (d[1] - d[2]);
+  t[3] = (d[4] - d[2]) + 2 * (d[3] - d[1]);
+  t[4] = (d[4] - d[2]) + 2 * (d[1] - d[3]);
+  t[5] = 4 * d[1] - 5 * d[3] + d[5];
+}
+
+// V = Bᵀ d B for each 6×6 tile x, tiles `step` columns apart: d is rows[i·len + step·x + j]
+// (i, j < 6); v[6i + j] goes to out[(6i + j)·stride + x].
+INLINE void input_tiles6(
+  const float *restrict rows, long len, long tiles, long step, float *restrict out, long stride) {
+  for (long x = 0; x < tiles; x++) {
+    const float *restrict d = rows + step * x;
+    float t[6][6];
+    for (int j = 0; j < 6; j++) {
+      const float column[6] = {d[j], d[len + j], d[2 * len + j], d[3 * len + j], d[4 * len + j], d[5 * len + j]};
+      float c[6];
+      bt6(column, c);
+      for (int i = 0; i < 6; i++) t[i][j] = c[i];
+    }
+    for (int i = 0; i < 6; i++) {
+      float v[6];
+      bt6(t[i], v);
+      for (int j = 0; j < 6; j++) out[(6 * i + j) * stride + x] = v[j];
     }
   }
 }
@@ -145,6 +180,17 @@ INLINE void write_output_tiles(
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+// bt6 on vectors of tiles.
+__attribute__((target("avx512f,avx512vl"), always_inline)) static inline void bt6_512(const __m512 d[6], __m512 t[6]) {
+  const __m512 four = _mm512_set1_ps(4), five = _mm512_set1_ps(5), two = _mm512_set1_ps(2);
+  t[0] = _mm512_add_ps(_mm512_fmsub_ps(four, d[0], _mm512_mul_ps(five, d[2])), d[4]);
+  t[1] = _mm512_fnmadd_ps(four, _mm512_add_ps(d[1], d[2]), _mm512_add_ps(d[3], d[4]));
+  t[2] = _mm512_fmadd_ps(four, _mm512_sub_ps(d[1], d[2]), _mm512_sub_ps(d[4], d[3]));
+  t[3] = _mm512_fmadd_ps(two, _mm512_sub_ps(d[3], d[1]), _mm512_sub_ps(d[4], d[2]));
+  t[4] = _mm512_fmadd_ps(two, _mm512_sub_ps(d[1], d[3]), _mm512_sub_ps(d[4], d[2]));
+  t[5] = _mm512_add_ps(_mm512_fmsub_ps(four, d[1], _mm512_mul_ps(five, d[3])), d[5]);
+}
 
 // Stores the `positions` entries of `count` tiles (lanes 0 ..< count of v[0 ..< positions],
 // tile q in lane 0) as input_tile_rows places them: the lanes of a run that stays in one

@@ -280,10 +280,13 @@ struct ConvolutionPlan {
   /// GEMM rows to pay off, and col2im is used.
   static let transposedMinimumChannels = 16
 
-  /// Whether the passes run as Winograd F(2×2, 3×3) or F(2×2, 5×5) (Convolution+Winograd.swift):
+  /// Whether the passes run as Winograd F(m×m, 3×3) or F(2×2, 5×5) (Convolution+Winograd.swift):
   /// by default when the shape suits it (`suitsWinograd`); tests turn it off to check the other
   /// paths.
   var usesWinograd = false
+  /// m, the output tiles' size when the passes run as Winograd: 2, or 4 for 3×3 filters
+  /// (`preferredWinogradOutputTileSize`; tests set each).
+  var winogradOutputTileSize = 2
 
   init(_ g: ConvGeometry, outputChannels: Int, groups: Int, caller: String) {
     precondition(g.validationError == nil, "\(caller): \(g.validationError ?? "")")
@@ -323,6 +326,7 @@ struct ConvolutionPlan {
       transposedGeometry = nil
     }
     usesWinograd = suitsWinograd
+    winogradOutputTileSize = preferredWinogradOutputTileSize
   }
 
   /// Floats of workspace for the dOutput operand of the transposed convolution.

@@ -61,6 +61,21 @@ extension ConvolutionPlan {
       && tiles >= Self.winogradMinimumTiles
   }
 
+  /// `CNN_WINOGRAD_TILE=2` or `4` in the environment: the output tile size for 3×3 filters
+  /// (to compare), instead of the measured choice.
+  static let winogradTileOverride: Int? = {
+    guard let text = getenv("CNN_WINOGRAD_TILE"), let m = Int(String(cString: text)), m == 2 || m == 4 else {
+      return nil
+    }
+    return m
+  }()
+
+  /// F(4×4, 3×3) for 3×3 filters, F(2×2, 5×5) for 5×5.
+  var preferredWinogradOutputTileSize: Int {
+    guard geometry.kernelHeight == 3 else { return 2 }
+    return Self.winogradTileOverride ?? 4
+  }
+
   /// The shape of dInput as a Winograd convolution: dY `[N, K, OH, OW]` with the flipped
   /// filters and padding `r − 1 − P` gives `[N, C, H, W]`.
   var winogradTransposedShape: WinogradShape {
@@ -70,7 +85,12 @@ extension ConvolutionPlan {
       batch: g.batch, inputChannels: outputChannels, inputHeight: g.outputHeight, inputWidth: g.outputWidth,
       kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, padTop: edge - g.padTop,
       padBottom: edge - g.padBottom, padLeft: edge - g.padLeft, padRight: edge - g.padRight)
-    return WinogradShape(transposed, outputChannels: inputChannels)
+    return WinogradShape(transposed, outputChannels: inputChannels, outputTileSize: winogradOutputTileSize)
+  }
+
+  /// The shape of the forward pass as a Winograd convolution (and of dWeight's transforms).
+  var winogradShape: WinogradShape {
+    WinogradShape(geometry, outputChannels: outputChannels, outputTileSize: winogradOutputTileSize)
   }
 }
 
@@ -152,8 +172,8 @@ func winogradForward(
   let (mr, nr, positions) = (kernel.mr, kernel.nr, shape.positions)
   precondition(filters.mr == mr, "Winograd filters packed for MR = \(filters.mr), kernel has \(mr)")
   precondition(
-    filters.kernelSize == shape.kernelSize,
-    "Winograd filters transformed for \(filters.kernelSize)×\(filters.kernelSize), the shape has \(shape.kernelSize)×\(shape.kernelSize)")
+    filters.algorithm == shape.algorithm,
+    "Winograd filters transformed for \(filters.algorithm), the shape runs \(shape.algorithm)")
   // V (16 · C · T floats) about 512 KB, so that it stays in L2 for the 16 · K/MR GEMMs.
   let blocks = WinogradBlocks(
     shape, columns: max(nr, min(512, (1 << 17) / (positions * channels))), threads: threads)
@@ -299,7 +319,7 @@ func winogradWeightGradient(
     threads: threads)
   if let dWeight {
     let pairs = outputs * channels
-    let transform = shape.kernelSize == 3 ? ccnn_winograd_filter_gradients : ccnn_winograd5_filter_gradients
+    let transform = shape.algorithm.filterGradientTransform
     parallelChunks(pairs, threads: pairs < 1 << 12 ? 1 : threads) { _, range in
       transform(gradients.base, pairs, range.lowerBound, range.upperBound, dWeight)
     }
@@ -314,10 +334,10 @@ func conv2DForwardWinograd(
   plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
   output: UnsafeMutablePointer<Float>, threads: Int
 ) {
-  let shape = WinogradShape(plan.geometry, outputChannels: plan.outputChannels)
+  let shape = plan.winogradShape
   let kernel = GEMMKernel.current
   let filters = WinogradFilters(
-    weight: weight, kernelSize: shape.kernelSize, outputs: plan.outputChannels, inputs: plan.inputChannels,
+    weight: weight, algorithm: shape.algorithm, outputs: plan.outputChannels, inputs: plan.inputChannels,
     flipped: false, mr: kernel.mr, threads: threads)
   defer { filters.storage.deallocate() }
   winogradForward(shape: shape, filters: filters, bias: bias, output: output, kernel: kernel, threads: threads) { n, _ in
@@ -336,7 +356,7 @@ func conv2DBackwardWinograd(
   let kernel = GEMMKernel.current
   if let dInput {
     let filters = WinogradFilters(
-      weight: weight, kernelSize: plan.geometry.kernelHeight, outputs: plan.inputChannels,
+      weight: weight, algorithm: plan.winogradShape.algorithm, outputs: plan.inputChannels,
       inputs: plan.outputChannels, flipped: true, mr: kernel.mr, threads: threads)
     defer { filters.storage.deallocate() }
     winogradForward(
@@ -345,7 +365,7 @@ func conv2DBackwardWinograd(
   }
   if dWeight != nil || dBias != nil {
     winogradWeightGradient(
-      shape: WinogradShape(plan.geometry, outputChannels: plan.outputChannels), input: input, dWeight: dWeight,
+      shape: plan.winogradShape, input: input, dWeight: dWeight,
       dBias: dBias, kernel: kernel, threads: threads, imageScratchCount: imageScratchCount,
       dOutputImage: dOutputImage)
   }

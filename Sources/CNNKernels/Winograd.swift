@@ -1,8 +1,10 @@
-// Winograd's minimal filtering F(2×2, 3×3) and F(2×2, 5×5): a 3×3 (5×5), stride-1
-// convolution computed on 2×2 output tiles with 16 (36) multiplications per tile and channel
-// pair instead of 36 (100) (Lavin and Gray, "Fast Algorithms for Convolutional Neural
-// Networks", 2016). F(2×2, 3×3) is written out below; F(2×2, 5×5) is the same with 6×6 tiles
-// and the matrices in CCNNKernels/winograd5x5.c, so read 16 as 36 and 4 as 6 for it.
+// Winograd's minimal filtering F(m×m, r×r): an r×r, stride-1 convolution computed on m×m
+// output tiles from α×α input tiles (α = m + r − 1) with α² multiplications per tile and
+// channel pair instead of m²r² (Lavin and Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016). CNNKit has F(2×2, 3×3) (16 against 36), F(4×4, 3×3) (36 against 144) and
+// F(2×2, 5×5) (36 against 100). F(2×2, 3×3) is written out below; the others are the same with
+// 6×6 tiles and the matrices in CCNNKernels/winograd4x4.c and winograd5x5.c, so read 16 as 36,
+// 4 as 6 and 2 as m for them.
 //
 // For one input channel's 4×4 input tile d (rows 2ty − PT …, columns 2tx − PL …) and one
 // filter g (3×3), the 2×2 output tile is
@@ -25,18 +27,104 @@
 //   dU[ξ] (K × C) = Σ over tiles of (A dY Aᵀ)[ξ] · V[ξ]ᵀ,   dW = Gᵀ dU G per (k, c)
 //   dBias[k] = Σ over tiles of (A dY Aᵀ)[1, 1] (that entry is the tile's sum)
 //
-// The tiles of one output map form TH × TW tile rows and columns (TH = ⌈OH/2⌉, TW = ⌈OW/2⌉);
+// The tiles of one output map form TH × TW tile rows and columns (TH = ⌈OH/m⌉, TW = ⌈OW/m⌉);
 // tiles past the map's last row or column read zeros and their extra outputs are dropped.
 // This file holds the shape and the three transforms; Convolution+Winograd.swift the passes.
 
 import CCNNKernels
 
-/// The shape of one Winograd convolution: input `[N, C, H, W]` → output `[N, K, OH, OW]`,
-/// 3×3 or 5×5 filters, stride 1, with `padTop` rows and `padLeft` columns of zeros before the
-/// input (the bottom and right padding only decide OH and OW).
-struct WinogradShape: Equatable {
-  /// r, the filters' height and width: 3 or 5.
+/// One of the Winograd algorithms F(m×m, r×r), and its transforms in CCNNKernels.
+struct WinogradAlgorithm: Equatable, CustomStringConvertible {
+  /// m, the output tiles' height and width.
+  let outputTileSize: Int
+  /// r, the filters' height and width.
   let kernelSize: Int
+
+  static let f2x3 = WinogradAlgorithm(outputTileSize: 2, kernelSize: 3)
+  static let f4x3 = WinogradAlgorithm(outputTileSize: 4, kernelSize: 3)
+  static let f2x5 = WinogradAlgorithm(outputTileSize: 2, kernelSize: 5)
+
+  /// The algorithm for `kernelSize` × `kernelSize` filters and `outputTileSize` tiles: F(2×2, 3×3),
+  /// F(4×4, 3×3) or F(2×2, 5×5).
+  init(outputTileSize: Int, kernelSize: Int) {
+    precondition(
+      (outputTileSize == 2 && (kernelSize == 3 || kernelSize == 5)) || (outputTileSize == 4 && kernelSize == 3),
+      "Winograd runs F(2×2, 3×3), F(4×4, 3×3) and F(2×2, 5×5), not F(\(outputTileSize)×\(outputTileSize), \(kernelSize)×\(kernelSize))")
+    self.outputTileSize = outputTileSize
+    self.kernelSize = kernelSize
+  }
+
+  var description: String { "F(\(outputTileSize)×\(outputTileSize), \(kernelSize)×\(kernelSize))" }
+  /// α = m + r − 1: the input tiles are α × α.
+  var tileSize: Int { outputTileSize + kernelSize - 1 }
+  /// α²: the positions ξ of a tile, and so the GEMMs.
+  var positions: Int { tileSize * tileSize }
+
+  typealias FilterTransform = @convention(c) (
+    UnsafePointer<Float>, Int, Int, Int32, Int, Int, Int, UnsafeMutablePointer<Float>
+  ) -> Void
+  typealias FilterGradientTransform = @convention(c) (
+    UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>
+  ) -> Void
+  typealias InputPlanesTransform = @convention(c) (
+    UnsafePointer<Float>, Int, Int, Int, Int, Int, Int, Int, Int, UnsafeMutablePointer<Float>, Int, Int,
+    UnsafeMutablePointer<Float>, Int, Int, Int, Int, Int
+  ) -> Void
+  typealias GradientPlanesTransform = @convention(c) (
+    UnsafePointer<Float>, Int, Int, Int, Int, Int, Int, UnsafeMutablePointer<Float>, Int, Int,
+    UnsafeMutablePointer<Float>, Int, Int
+  ) -> Void
+  typealias OutputRowsTransform = @convention(c) (
+    UnsafePointer<Float>, Int, Int, Int, Int, Float, UnsafeMutablePointer<Float>, Int
+  ) -> Void
+
+  /// `U = G g Gᵀ` (ccnn_winograd_filters and its kin).
+  var filterTransform: FilterTransform {
+    switch (outputTileSize, kernelSize) {
+    case (4, _): return ccnn_winograd4_filters
+    case (_, 5): return ccnn_winograd5_filters
+    default: return ccnn_winograd_filters
+    }
+  }
+  /// `dg += Gᵀ du G`.
+  var filterGradientTransform: FilterGradientTransform {
+    switch (outputTileSize, kernelSize) {
+    case (4, _): return ccnn_winograd4_filter_gradients
+    case (_, 5): return ccnn_winograd5_filter_gradients
+    default: return ccnn_winograd_filter_gradients
+    }
+  }
+  /// `V = Bᵀ d B` of every channel of an image's run of tile rows.
+  var inputPlanesTransform: InputPlanesTransform {
+    switch (outputTileSize, kernelSize) {
+    case (4, _): return ccnn_winograd4_input_planes
+    case (_, 5): return ccnn_winograd5_input_planes
+    default: return ccnn_winograd_input_planes
+    }
+  }
+  /// `A dY Aᵀ` of every channel of an image's run of tile rows.
+  var gradientPlanesTransform: GradientPlanesTransform {
+    switch (outputTileSize, kernelSize) {
+    case (4, _): return ccnn_winograd4_gradient_planes
+    case (_, 5): return ccnn_winograd5_gradient_planes
+    default: return ccnn_winograd_gradient_planes
+    }
+  }
+  /// `Y = Aᵀ M A + bias` of one channel's run of tile rows.
+  var outputRowsTransform: OutputRowsTransform {
+    switch (outputTileSize, kernelSize) {
+    case (4, _): return ccnn_winograd4_output_rows
+    case (_, 5): return ccnn_winograd5_output_rows
+    default: return ccnn_winograd_output_rows
+    }
+  }
+}
+
+/// The shape of one Winograd convolution: input `[N, C, H, W]` → output `[N, K, OH, OW]`,
+/// r×r filters, stride 1, with `padTop` rows and `padLeft` columns of zeros before the
+/// input (the bottom and right padding only decide OH and OW), on m×m output tiles.
+struct WinogradShape: Equatable {
+  let algorithm: WinogradAlgorithm
   let batch: Int
   let inputChannels: Int
   let height: Int
@@ -47,12 +135,13 @@ struct WinogradShape: Equatable {
   let padTop: Int
   let padLeft: Int
 
-  /// The shape of a 3×3 or 5×5, stride-1 `geometry` with `outputChannels` filters.
-  init(_ geometry: ConvGeometry, outputChannels: Int) {
+  /// The shape of a 3×3 or 5×5, stride-1 `geometry` with `outputChannels` filters, on output
+  /// tiles of `outputTileSize` (2, or 4 for 3×3 filters).
+  init(_ geometry: ConvGeometry, outputChannels: Int, outputTileSize: Int = 2) {
     precondition(
       geometry.kernelHeight == geometry.kernelWidth && [3, 5].contains(geometry.kernelHeight),
       "Winograd takes 3×3 or 5×5 filters, got \(geometry.kernelHeight)×\(geometry.kernelWidth)")
-    kernelSize = geometry.kernelHeight
+    algorithm = WinogradAlgorithm(outputTileSize: outputTileSize, kernelSize: geometry.kernelHeight)
     batch = geometry.batch
     inputChannels = geometry.inputChannels
     height = geometry.inputHeight
@@ -64,22 +153,24 @@ struct WinogradShape: Equatable {
     padLeft = geometry.padLeft
   }
 
-  /// α = r + 1: the input tiles are α × α.
-  var tileSize: Int { kernelSize + 1 }
+  /// r, the filters' height and width: 3 or 5.
+  var kernelSize: Int { algorithm.kernelSize }
+  /// m, the output tiles' height and width: 2 or 4.
+  var outputTileSize: Int { algorithm.outputTileSize }
+  /// α = m + r − 1: the input tiles are α × α.
+  var tileSize: Int { algorithm.tileSize }
   /// α²: the positions ξ of a tile, and so the GEMMs.
-  var positions: Int { Self.positions(kernelSize: kernelSize) }
-  /// (r + 1)²: the positions of a tile for r × r filters.
-  static func positions(kernelSize: Int) -> Int { (kernelSize + 1) * (kernelSize + 1) }
+  var positions: Int { algorithm.positions }
   /// The position whose entry of `A dY Aᵀ` is the sum of the tile's dY (row and column 1 of
-  /// A are (1, 1)): ξ = α + 1.
+  /// A are all ones): ξ = α + 1.
   var tileSumPosition: Int { tileSize + 1 }
-  /// TH = ⌈OH / 2⌉: tile rows per image.
-  var tileRows: Int { (outputHeight + 1) / 2 }
-  /// TW = ⌈OW / 2⌉: tiles per tile row.
-  var tileColumns: Int { (outputWidth + 1) / 2 }
-  /// Floats of one padded input row the input transform reads: `2 · TW + r − 1`, at least
+  /// TH = ⌈OH / m⌉: tile rows per image.
+  var tileRows: Int { (outputHeight + outputTileSize - 1) / outputTileSize }
+  /// TW = ⌈OW / m⌉: tiles per tile row.
+  var tileColumns: Int { (outputWidth + outputTileSize - 1) / outputTileSize }
+  /// Floats of one padded input row the input transform reads: `m · TW + r − 1`, at least
   /// `W + PL + PR` (input column `x` is at `x + padLeft`; everything else is zero).
-  var paddedRowLength: Int { 2 * tileColumns + kernelSize - 1 }
+  var paddedRowLength: Int { outputTileSize * tileColumns + kernelSize - 1 }
   /// Floats of a `[C, H, W]` image.
   var imageSize: Int { inputChannels * height * width }
 }
@@ -89,8 +180,7 @@ struct WinogradShape: Equatable {
 /// (zero past K). Built once per call; the caller deallocates `storage`.
 struct WinogradFilters {
   let storage: FloatBuffer
-  /// r: 3 or 5.
-  let kernelSize: Int
+  let algorithm: WinogradAlgorithm
   let outputs: Int
   let inputs: Int
   let mr: Int
@@ -101,16 +191,16 @@ struct WinogradFilters {
   /// convolution that gives dX: `g[c][k][i][j] = weight[k][c][r − 1 − i][r − 1 − j]` (then the
   /// outputs are the C channels and the inputs the K). The outputs are split over `threads`.
   init(
-    weight: UnsafePointer<Float>, kernelSize: Int, outputs: Int, inputs: Int, flipped: Bool, mr: Int,
+    weight: UnsafePointer<Float>, algorithm: WinogradAlgorithm, outputs: Int, inputs: Int, flipped: Bool, mr: Int,
     threads: Int
   ) {
-    precondition(kernelSize == 3 || kernelSize == 5, "Winograd takes 3×3 or 5×5 filters, got \(kernelSize)")
-    self.kernelSize = kernelSize
+    self.algorithm = algorithm
     self.outputs = outputs
     self.inputs = inputs
     self.mr = mr
     panels = (outputs + mr - 1) / mr
-    let positions = WinogradShape.positions(kernelSize: kernelSize)
+    let positions = algorithm.positions
+    let kernelSize = algorithm.kernelSize
     let count = positions * panels * inputs * mr
     storage = FloatBuffer(count: count)
     let u = storage.base
@@ -123,7 +213,7 @@ struct WinogradFilters {
       }
     }
     let work = outputs * inputs * kernelSize * kernelSize * positions
-    let transform = kernelSize == 3 ? ccnn_winograd_filters : ccnn_winograd5_filters
+    let transform = algorithm.filterTransform
     parallelChunks(outputs, threads: work < 1 << 18 ? 1 : threads) { _, range in
       transform(weight, outputs, inputs, flipped ? 1 : 0, mr, range.lowerBound, range.upperBound, u)
     }
@@ -141,19 +231,18 @@ struct WinogradRows {
   /// Rows of `length` floats: zero outside the map's columns, which no load writes.
   let buffer: FloatBuffer
   let length: Int
-  /// r: 3 or 5.
-  let kernelSize: Int
+  let algorithm: WinogradAlgorithm
   /// TW, the tiles of each tile row.
   let tileColumns: Int
 
-  /// Room for `tileRows` tile rows: `2 · tileRows + r − 1` input rows (tile rows overlap by
-  /// r − 1), or `2 · tileRows` output-gradient rows.
+  /// Room for `tileRows` tile rows: `m · tileRows + r − 1` input rows (tile rows overlap by
+  /// r − 1), or `m · tileRows` output-gradient rows.
   init(_ shape: WinogradShape, tileRows: Int, gradient: Bool) {
     length = shape.paddedRowLength
     tileColumns = shape.tileColumns
-    kernelSize = shape.kernelSize
+    algorithm = shape.algorithm
     // With 64 floats after the rows: the AVX-512 input transforms load whole vectors.
-    let count = (2 * tileRows + (gradient ? 0 : kernelSize - 1)) * length + 64
+    let count = (shape.outputTileSize * tileRows + (gradient ? 0 : shape.kernelSize - 1)) * length + 64
     buffer = FloatBuffer(count: count)
     buffer.base.initialize(repeating: 0, count: count)
   }
@@ -175,8 +264,8 @@ struct WinogradRows {
     image: UnsafePointer<Float>, shape: WinogradShape, tileRows: Range<Int>, first: Int,
     into out: UnsafeMutablePointer<Float>, channelStep: Int, stride: Int, nr: Int = 0, strip: Int = 0
   ) {
-    let transform = kernelSize == 3 ? ccnn_winograd_input_planes : ccnn_winograd5_input_planes
-    transform(
+    precondition(shape.algorithm == algorithm, "rows sized for \(algorithm), the shape runs \(shape.algorithm)")
+    algorithm.inputPlanesTransform(
       image, shape.height * shape.width, shape.inputChannels, shape.height, shape.width, shape.padTop, shape.padLeft,
       tileRows.lowerBound, tileRows.count, buffer.base, length, tileColumns, out, channelStep, stride, first, nr, strip)
   }
@@ -194,8 +283,8 @@ struct WinogradRows {
     image: UnsafePointer<Float>, shape: WinogradShape, tileRows: Range<Int>, into out: UnsafeMutablePointer<Float>,
     channelStep: Int, stride: Int
   ) {
-    let transform = kernelSize == 3 ? ccnn_winograd_gradient_planes : ccnn_winograd5_gradient_planes
-    transform(
+    precondition(shape.algorithm == algorithm, "rows sized for \(algorithm), the shape runs \(shape.algorithm)")
+    algorithm.gradientPlanesTransform(
       image, shape.outputHeight * shape.outputWidth, shape.outputChannels, shape.outputHeight, shape.outputWidth,
       tileRows.lowerBound, tileRows.count, buffer.base, length, tileColumns, out, channelStep, stride)
   }
@@ -214,7 +303,6 @@ func winogradOutputTransform(
   output: UnsafeMutablePointer<Float>
 ) {
   let width = shape.outputWidth
-  let top = 2 * tileRows.lowerBound
-  let transform = shape.kernelSize == 3 ? ccnn_winograd_output_rows : ccnn_winograd5_output_rows
-  transform(m, mStride, tileRows.count, shape.tileColumns, shape.outputHeight - top, bias, output + top * width, width)
+  let top = shape.outputTileSize * tileRows.lowerBound
+  shape.algorithm.outputRowsTransform(m, mStride, tileRows.count, shape.tileColumns, shape.outputHeight - top, bias, output + top * width, width)
 }

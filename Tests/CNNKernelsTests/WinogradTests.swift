@@ -5,9 +5,9 @@ import Testing
 
 private typealias S = ConvTestSupport
 
-/// Winograd F(2×2, 3×3) and F(2×2, 5×5) (Convolution+Winograd.swift) against the naive
-/// convolution: forward, dInput, dWeight and dBias, for every micro-kernel the CPU runs and 1 to
-/// 3 threads.
+/// Winograd F(2×2, 3×3), F(4×4, 3×3) and F(2×2, 5×5) (Convolution+Winograd.swift) against the
+/// naive convolution: forward, dInput, dWeight and dBias, for every micro-kernel the CPU runs
+/// and 1 to 3 threads.
 @Suite struct WinogradTests {
   /// Odd maps (partial tiles), valid and asymmetric padding, maps of 1, 2 and 3 tile rows,
   /// tile rows longer than 8 tiles, than a strip and than the output transforms' 256-tile
@@ -41,12 +41,32 @@ private typealias S = ConvTestSupport
       geometry: S.geometry(n: 2, c: 19, h: 13, w: 7, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 21, bias: false),
   ]
 
+  /// Every case with 2×2 output tiles, and the 3×3 ones with 4×4 tiles too.
+  static let runs: [WinogradCase] =
+    cases.map { WinogradCase(conv: $0, outputTileSize: 2) }
+    + cases.filter { $0.geometry.kernelHeight == 3 }.map { WinogradCase(conv: $0, outputTileSize: 4) }
+
+  struct WinogradCase: CustomStringConvertible, Sendable {
+    let conv: ConvCase
+    let outputTileSize: Int
+    var description: String { "\(conv), \(outputTileSize)×\(outputTileSize) tiles" }
+    var algorithm: WinogradAlgorithm {
+      WinogradAlgorithm(outputTileSize: outputTileSize, kernelSize: conv.geometry.kernelHeight)
+    }
+    var plan: ConvolutionPlan {
+      var plan = ConvolutionPlan(conv.geometry, outputChannels: conv.outputChannels, groups: 1, caller: "test")
+      plan.winogradOutputTileSize = outputTileSize
+      return plan
+    }
+  }
+
   static let kernels = GEMMKernel.allCases.filter(\.isSupported)
 
-  /// The largest relative error allowed against the naive convolution. F(2×2, 5×5)'s
-  /// transforms scale by up to 16 and 1/24, so its sums lose more: over these cases the worst
-  /// was 2.1e-6 for 3×3 (dWeight) and 1.1e-5 for 5×5 (dWeight; 3.6e-6 forward, 3.2e-6 dInput).
-  static func tolerance(_ g: ConvGeometry) -> Float { g.kernelHeight == 5 ? 5e-5 : 2e-5 }
+  /// The largest relative error allowed against the naive convolution. The 6×6 tiles'
+  /// transforms scale by up to 16 and 1/24, so their sums lose more: over these cases the worst
+  /// was 2.1e-6 for F(2×2, 3×3) (dWeight), 1.1e-5 for F(2×2, 5×5) (dWeight; 3.6e-6 forward,
+  /// 3.2e-6 dInput) and 7.5e-6 for F(4×4, 3×3) (dWeight; 7.4e-6 forward, 6.4e-6 dInput).
+  static func tolerance(_ c: WinogradCase) -> Float { c.algorithm.tileSize == 6 ? 5e-5 : 2e-5 }
 
   struct Data {
     let x, w, b, dy, dWeightStart, dBiasStart: [Float]
@@ -62,8 +82,9 @@ private typealias S = ConvTestSupport
     }
   }
 
-  @Test(arguments: cases)
-  func forwardMatchesNaive(_ c: ConvCase) {
+  @Test(arguments: runs)
+  func forwardMatchesNaive(_ run: WinogradCase) {
+    let c = run.conv
     let g = c.geometry
     let data = Data(c)
     var naive = [Float](repeating: .nan, count: g.batch * c.outputChannels * g.outputPlaneSize)
@@ -72,10 +93,10 @@ private typealias S = ConvTestSupport
         input: data.x, weight: data.w, bias: c.bias ? bias.baseAddress : nil, output: &naive, geometry: g,
         outputChannels: c.outputChannels)
     }
-    let shape = WinogradShape(g, outputChannels: c.outputChannels)
+    let shape = run.plan.winogradShape
     for kernel in Self.kernels {
       let filters = WinogradFilters(
-        weight: data.w, kernelSize: g.kernelHeight, outputs: c.outputChannels, inputs: g.inputChannels,
+        weight: data.w, algorithm: run.algorithm, outputs: c.outputChannels, inputs: g.inputChannels,
         flipped: false, mr: kernel.mr, threads: 2)
       defer { filters.storage.deallocate() }
       for threads in [1, 2, 3] {
@@ -90,16 +111,17 @@ private typealias S = ConvTestSupport
         }
         // Tolerance: sums of C·r² products, through transforms that add up to r² of them first
         // (and for 5×5, scale by up to 16 and 1/24).
-        #expect(S.relativeError(fast, naive) < Self.tolerance(g), "\(kernel), \(threads) threads")
+        #expect(S.relativeError(fast, naive) < Self.tolerance(run), "\(kernel), \(threads) threads")
       }
     }
   }
 
-  @Test(arguments: cases)
-  func backwardMatchesNaive(_ c: ConvCase) {
+  @Test(arguments: runs)
+  func backwardMatchesNaive(_ run: WinogradCase) {
+    let c = run.conv
     let g = c.geometry
     let data = Data(c)
-    let plan = ConvolutionPlan(g, outputChannels: c.outputChannels, groups: 1, caller: "test")
+    let plan = run.plan
     var dxNaive = [Float](repeating: .nan, count: data.x.count)
     var dwNaive = data.dWeightStart
     var dbNaive = data.dBiasStart
@@ -126,8 +148,8 @@ private typealias S = ConvTestSupport
           }
         }
         // Tolerance: sums of up to N·OH·OW products in a different order, through transforms.
-        #expect(S.relativeError(dx, dxNaive) < Self.tolerance(g), "dInput, \(threads) threads")
-        #expect(S.relativeError(dw, dwNaive) < Self.tolerance(g), "dWeight, \(threads) threads")
+        #expect(S.relativeError(dx, dxNaive) < Self.tolerance(run), "dInput, \(threads) threads")
+        #expect(S.relativeError(dw, dwNaive) < Self.tolerance(run), "dWeight, \(threads) threads")
         #expect(c.bias ? S.relativeError(db, dbNaive) < 2e-5 : db == data.dBiasStart, "dBias, \(threads) threads")
         results.append(dx + dw + db)
       }
@@ -136,15 +158,16 @@ private typealias S = ConvTestSupport
   }
 
   /// The weight gradient with each micro-kernel (the forward test covers dInput's GEMMs).
-  @Test(arguments: [cases[1], cases[4], cases[10], cases[13]])
-  func weightGradientWithEveryKernel(_ c: ConvCase) {
+  @Test(arguments: [runs[1], runs[4], runs[10], runs[13], runs[cases.count + 1], runs[cases.count + 4]])
+  func weightGradientWithEveryKernel(_ run: WinogradCase) {
+    let c = run.conv
     let g = c.geometry
     let data = Data(c)
     var dwNaive = data.dWeightStart
     conv2DBackwardNaive(
       input: data.x, weight: data.w, dOutput: data.dy, dInput: nil, dWeight: &dwNaive, dBias: nil,
       geometry: g, outputChannels: c.outputChannels)
-    let shape = WinogradShape(g, outputChannels: c.outputChannels)
+    let shape = run.plan.winogradShape
     let imageSize = c.outputChannels * g.outputPlaneSize
     for kernel in Self.kernels {
       var dw = data.dWeightStart
@@ -153,7 +176,7 @@ private typealias S = ConvTestSupport
           shape: shape, input: data.x, dWeight: &dw, dBias: nil, kernel: kernel, threads: 2, imageScratchCount: 0
         ) { n, _ in dy.baseAddress! + n * imageSize }
       }
-      #expect(S.relativeError(dw, dwNaive) < Self.tolerance(g), "\(kernel)")
+      #expect(S.relativeError(dw, dwNaive) < Self.tolerance(run), "\(kernel)")
     }
   }
 
@@ -296,6 +319,103 @@ private typealias S = ConvTestSupport
             results.append(u)
           }
           #expect(results.dropFirst().allSatisfy { zip($0, results[0]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } })
+        }
+      }
+    }
+  }
+
+  /// F(4×4, 3×3)'s filter transform against `U = G g Gᵀ` worked out here, plain and flipped,
+  /// for ranges of outputs that start and end inside a panel, panels of 1 to 32 rows (the
+  /// transform fills a panel four inputs at a time; here 1 to 9 inputs), and a last panel short
+  /// of rows; what is outside the range stays as it was. Then its gradient is its adjoint.
+  @Test func filterTransform4x4MatchesItsFormula() {
+    let g: [[Double]] = [
+      [0.25, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+      [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1],
+    ]
+    var rng = S.Generator(seed: 13)
+    for (outputs, inputs, mr) in [(5, 3, 1), (20, 7, 6), (33, 4, 14), (17, 9, 16), (3, 2, 14), (40, 5, 32)] {
+      for flipped in [Int32(0), 1] {
+        for (o0, o1) in [(0, outputs), (outputs / 3, outputs - outputs / 4)] where o1 > o0 {
+          let weight = S.random(outputs * inputs * 9, using: &rng)
+          let panels = (outputs + mr - 1) / mr
+          var u = [Float](repeating: .nan, count: 36 * panels * inputs * mr)
+          ccnn_winograd4_filters(weight, outputs, inputs, flipped, mr, o0, o1, &u)
+          var worst = 0.0
+          for o in 0..<outputs {
+            for i in 0..<inputs {
+              for xi in 0..<36 {
+                let got = u[((xi * panels + o / mr) * inputs + i) * mr + o % mr]
+                if !(o0..<o1).contains(o) {
+                  #expect(got.isNaN, "filter \(o) is outside \(o0)..<\(o1) but was written")
+                  continue
+                }
+                let (a, b) = (xi / 6, xi % 6)
+                var v = 0.0
+                for p in 0..<3 {
+                  for q in 0..<3 {
+                    let tap = flipped != 0 ? weight[(i * outputs + o) * 9 + 8 - (3 * p + q)] : weight[(o * inputs + i) * 9 + 3 * p + q]
+                    v += g[a][p] * Double(tap) * g[b][q]
+                  }
+                }
+                worst = got.isNaN ? .infinity : max(worst, abs(Double(got) - v))
+              }
+            }
+          }
+          #expect(worst < 1e-5, "outputs \(outputs), inputs \(inputs), MR \(mr), flipped \(flipped), \(o0)..<\(o1)")
+        }
+      }
+    }
+    for _ in 0..<20 {
+      let filter = S.random(9, using: &rng)
+      let du = S.random(36, using: &rng)
+      var u = [Float](repeating: 0, count: 36)
+      ccnn_winograd4_filters(filter, 1, 1, 0, 1, 0, 1, &u)
+      var dg = [Float](repeating: 0, count: 9)
+      ccnn_winograd4_filter_gradients(du, 1, 0, 1, &dg)
+      var left: Float = 0, right: Float = 0
+      for i in 0..<36 { left += u[i] * du[i] }
+      for i in 0..<9 { right += filter[i] * dg[i] }
+      #expect(abs(left - right) < 1e-5)
+    }
+  }
+
+  /// F(4×4, 3×3)'s input transform against `V = Bᵀ d B` worked out here: tiles four columns and
+  /// tile rows four input rows apart, rows of 1 to 17 tiles, tile-major and strip layouts.
+  @Test func inputTransform4x4MatchesItsFormula() {
+    let bt: [[Double]] = [
+      [4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+      [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1],
+    ]
+    var rng = S.Generator(seed: 14)
+    for tiles in [1, 2, 3, 5, 16, 17] {
+      for tileRows in [1, 2, 3] {
+        for (nr, first) in [(0, 0), (32, 0), (16, 5)] {
+          let len = 4 * tiles + 2
+          let rows = S.random((4 * tileRows + 2) * len, using: &rng) + [Float](repeating: .nan, count: 64)
+          let strip = nr + 3
+          let last = first + tileRows * tiles
+          let stride = nr > 0 ? ((last + nr - 1) / nr) * strip + 7 : last + 7
+          var out = [Float](repeating: .nan, count: 36 * stride)
+          ccnn_winograd4_input_rows(rows, len, tileRows, tiles, &out, stride, first, nr, strip)
+          var worst = 0.0
+          for r in 0..<tileRows {
+            for x in 0..<tiles {
+              let q = first + r * tiles + x
+              let place = nr > 0 ? (q / nr) * strip + q % nr : q
+              for i in 0..<6 {
+                for j in 0..<6 {
+                  var v = 0.0
+                  for a in 0..<6 {
+                    for b in 0..<6 { v += bt[i][a] * Double(rows[(4 * r + a) * len + 4 * x + b]) * bt[j][b] }
+                  }
+                  let got = Double(out[(6 * i + j) * stride + place])
+                  worst = got.isNaN ? .infinity : max(worst, abs(got - v))
+                }
+              }
+            }
+          }
+          #expect(worst < 1e-4, "\(tiles) tiles, \(tileRows) tile rows, NR \(nr)")
         }
       }
     }

@@ -169,6 +169,28 @@ void ccnn_winograd5_gradient_planes(
 void ccnn_winograd5_output_rows(
   const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
 
+/// The transforms of Winograd F(4×4, 3×3) (`winograd4x4.c`), with the same arguments and
+/// layouts as the F(2×2, 3×3) ones, for 6×6 input tiles 4 apart and 4×4 output tiles: 36
+/// positions ξ = 6i + j, input tile rows `rows[(4r + i)·len + 4x + j]` for i, j < 6 (the
+/// planes' loads read rows `4·ty0 − pad_top` on, `4·tile_rows + 2` of them), dY tiles
+/// `rows[(4r + a)·len + 4x + b]` for a, b < 4 (rows `4·ty0 ..< 4·(ty0 + tile_rows)`), outputs
+/// to `out[(4r + a)·width + 4x + b]`.
+void ccnn_winograd4_filters(
+  const float *weight, long outputs, long inputs, int flipped, long mr, long o0, long o1, float *u);
+void ccnn_winograd4_filter_gradients(const float *du, long pairs, long p0, long p1, float *dg);
+void ccnn_winograd4_input_rows(
+  const float *rows, long len, long tile_rows, long tiles, float *out, long stride, long first, long nr, long strip);
+void ccnn_winograd4_gradient_rows(const float *rows, long len, long tile_rows, long tiles, float *out, long stride);
+void ccnn_winograd4_input_planes(
+  const float *planes, long plane_size, long channels, long height, long width, long pad_top, long pad_left, long ty0,
+  long tile_rows, float *rows, long len, long tiles, float *out, long channel_step, long stride, long first, long nr,
+  long strip);
+void ccnn_winograd4_gradient_planes(
+  const float *planes, long plane_size, long channels, long height, long width, long ty0, long tile_rows,
+  float *rows, long len, long tiles, float *out, long channel_step, long stride);
+void ccnn_winograd4_output_rows(
+  const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
+
 /// Packs `runs` contiguous runs of `length` floats, `run_stride` apart in `source`, as the
 /// first `runs` columns of a `length × width` strip, zeros in the columns after them:
 /// `strip[p·width + i] = source[i·run_stride + p]` (`runs ≤ width`). The GEMM packing of a
