@@ -182,6 +182,11 @@ func winogradForward(
   let micro = kernel.microKernel
   let outputPlane = shape.outputHeight * shape.outputWidth
 
+  // 4×4 maps: the block's images (one tile each) transformed 16 at a time, each image in its
+  // own slot of scratch.
+  let wholeImages = shape.transformsWholeImages
+  let scratchSlots = wholeImages ? blocks.rowsPerBlock : 1
+
   parallelChunks(blocks.count, threads: threads) { _, range in
     let v = FloatBuffer(count: positions * winogradStride(channels * maxStrips * nr))
     // M: 16 × MR rows of the block's tiles.
@@ -189,7 +194,7 @@ func winogradForward(
     let mStride = winogradStride(mr * ldm)
     let m = FloatBuffer(count: positions * mStride)
     let inputRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: false)
-    let imageScratch = FloatBuffer(count: imageScratchCount)
+    let imageScratch = FloatBuffer(count: imageScratchCount * scratchSlots)
     defer {
       v.deallocate()
       m.deallocate()
@@ -197,6 +202,7 @@ func winogradForward(
       imageScratch.deallocate()
     }
     var cache = CachedImage()
+    var images: [UnsafePointer<Float>] = []
     for block in range {
       let rows = blocks.rows(ofBlock: block)
       let columns = rows.count * tileColumns
@@ -205,7 +211,13 @@ func winogradForward(
       let vStride = winogradStride(strips * stripSize)
 
       // V[ξ] into strips: tile q of the block, channel c → v[((ξ·S + q/NR)·C + c)·NR + q%NR].
-      for run in blocks.imageRuns(rows, tileRows: shape.tileRows) {
+      if wholeImages {
+        images.removeAll(keepingCapacity: true)
+        for (slot, n) in rows.enumerated() { images.append(image(n, imageScratch.base + slot * imageScratchCount)) }
+        ccnn_winograd4_input_images(
+          images, rows.count, channels, shape.padTop, shape.padLeft, v.base, nr, vStride, 0, nr, stripSize)
+      }
+      for run in blocks.imageRuns(rows, tileRows: shape.tileRows) where !wholeImages {
         inputRows.transformInput(
           image: cache.image(run.image, scratch: imageScratch.base, image), shape: shape, tileRows: run.tileRows,
           first: run.localRows.lowerBound * tileColumns, into: v.base, channelStep: nr, stride: vStride, nr: nr,
@@ -230,6 +242,12 @@ func winogradForward(
               channels, a, UnsafePointer(v.base + xi * vStride + s * stripSize), product + s * nr, ldm, panelRows,
               min(nr, columns - s * nr), 1, 0)
           }
+        }
+        if wholeImages {
+          ccnn_winograd4_output_images(
+            m.base, mStride, ldm, panelRows, rows.count, bias.map { $0 + k0 },
+            output + (rows.lowerBound * outputs + k0) * outputPlane, outputs * outputPlane)
+          continue
         }
         let runs = blocks.imageRuns(rows, tileRows: shape.tileRows)
         for r in 0..<panelRows {
@@ -267,6 +285,9 @@ func winogradWeightGradient(
   // Each thread's dU and bias sums (zeroed by the thread itself, in parallel).
   let gradients = FloatBuffer(count: chunks * (gradientCount + outputs))
   defer { gradients.deallocate() }
+  // 4×4 maps: 16 images at a time, each image's dY in its own slot of scratch (as forward).
+  let wholeImages = shape.transformsWholeImages
+  let scratchSlots = wholeImages ? blocks.rowsPerBlock : 1
 
   parallelChunks(blocks.count, threads: chunks) { chunk, range in
     let du = gradients.base + chunk * (gradientCount + outputs)
@@ -276,17 +297,30 @@ func winogradWeightGradient(
     let d = FloatBuffer(count: positions * dStride)
     let inputRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: false)
     let gradientRows = WinogradRows(shape, tileRows: blocks.rowsPerBlock, gradient: true)
-    let imageScratch = FloatBuffer(count: imageScratchCount)
+    let imageScratch = FloatBuffer(count: imageScratchCount * scratchSlots)
     defer {
       for buffer in [v, d, imageScratch] { buffer.deallocate() }
       inputRows.deallocate()
       gradientRows.deallocate()
     }
     var cache = CachedImage()
+    var images: [UnsafePointer<Float>] = []
     for block in range {
       let rows = blocks.rows(ofBlock: block)
       let columns = rows.count * tileColumns
-      for run in blocks.imageRuns(rows, tileRows: shape.tileRows) {
+      if wholeImages {
+        if dWeight != nil {
+          images.removeAll(keepingCapacity: true)
+          for n in rows { images.append(input + n * shape.imageSize) }
+          ccnn_winograd4_input_images(images, rows.count, channels, shape.padTop, shape.padLeft, v.base, ld, vStride, 0, 0, 0)
+        }
+        images.removeAll(keepingCapacity: true)
+        for (slot, n) in rows.enumerated() {
+          images.append(dOutputImage(n, imageScratch.base + slot * imageScratchCount))
+        }
+        ccnn_winograd4_gradient_images(images, rows.count, outputs, d.base, ld, dStride, 0)
+      }
+      for run in blocks.imageRuns(rows, tileRows: shape.tileRows) where !wholeImages {
         let first = run.localRows.lowerBound * tileColumns
         if dWeight != nil {
           inputRows.transformInput(

@@ -173,6 +173,14 @@ struct WinogradShape: Equatable {
   var paddedRowLength: Int { outputTileSize * tileColumns + kernelSize - 1 }
   /// Floats of a `[C, H, W]` image.
   var imageSize: Int { inputChannels * height * width }
+
+  /// Whether the passes transform 16 images at a time (`ccnn_winograd4_input_images` and its
+  /// kin): F(4×4, 3×3) with 4×4 input and output maps, one tile per image, on a CPU with
+  /// AVX-512.
+  var transformsWholeImages: Bool {
+    outputTileSize == 4 && height == 4 && width == 4 && outputHeight == 4 && outputWidth == 4
+      && ccnn_winograd4_single_tiles_supported() != 0
+  }
 }
 
 /// The 16 (36) filter transforms `U[ξ] = G g Gᵀ`, packed as the GEMM micro-kernel's A panels:

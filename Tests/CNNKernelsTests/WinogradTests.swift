@@ -15,7 +15,7 @@ private typealias S = ConvTestSupport
   /// fewer two tile rows at a time, with an odd number of tile rows), channels not a multiple of
   /// MR or NR, and several filter panels; then the same for 5×5 filters, with the seeds'
   /// MNIST and CIFAR-10 networks' second layers (14² and 16² maps, "same" padding); then two
-  /// more 3×3 maps of four tiles a row.
+  /// more 3×3 maps of four tiles a row, and 4×4 maps.
   static let cases: [ConvCase] = [
     ConvCase(geometry: S.geometry(n: 2, c: 16, h: 8, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
     ConvCase(
@@ -39,6 +39,11 @@ private typealias S = ConvTestSupport
     ConvCase(geometry: S.geometry(n: 3, c: 16, h: 5, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
     ConvCase(
       geometry: S.geometry(n: 2, c: 19, h: 13, w: 7, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 21, bias: false),
+    // 4×4 maps, which F(4×4, 3×3) transforms 16 images at a time: more images than a vector
+    // holds and not a multiple of 16, more than one block of them, and one image.
+    ConvCase(geometry: S.geometry(n: 37, c: 20, h: 4, w: 4, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 18),
+    ConvCase(
+      geometry: S.geometry(n: 1, c: 16, h: 4, w: 4, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 33, bias: false),
   ]
 
   /// Every case with 2×2 output tiles, and the 3×3 ones with 4×4 tiles too.
@@ -158,7 +163,7 @@ private typealias S = ConvTestSupport
   }
 
   /// The weight gradient with each micro-kernel (the forward test covers dInput's GEMMs).
-  @Test(arguments: [runs[1], runs[4], runs[10], runs[13], runs[cases.count + 1], runs[cases.count + 4]])
+  @Test(arguments: [runs[1], runs[4], runs[10], runs[13], runs[cases.count + 1], runs[cases.count + 4], runs.last!])
   func weightGradientWithEveryKernel(_ run: WinogradCase) {
     let c = run.conv
     let g = c.geometry
