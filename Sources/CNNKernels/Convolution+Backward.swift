@@ -25,19 +25,17 @@
 ///   - outputChannels: K.
 ///   - groups: G.
 ///   - threads: Threads to use.
-///   - positionWeights: As for `conv2DForward` (the forward pass's, kept for this one).
 /// - Complexity: O(N * K * C/G * KH * KW * OH * OW) for each of dInput and dWeight.
 public func conv2DBackward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dOutput: UnsafePointer<Float>,
   dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
-  geometry: ConvGeometry, outputChannels: Int, groups: Int = 1, threads: Int = ComputeThreads.count,
-  positionWeights: GatheredPositionWeights? = nil
+  geometry: ConvGeometry, outputChannels: Int, groups: Int = 1, threads: Int = ComputeThreads.count
 ) {
   let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DBackward")
   let imageSize = plan.outputChannels * plan.outputPlane
   conv2DBackward(
     plan: plan, schedule: plan.schedule(threads: threads), input: input, weight: weight, dInput: dInput,
-    dWeight: dWeight, dBias: dBias, imageScratchCount: 0, positionWeights: positionWeights
+    dWeight: dWeight, dBias: dBias, imageScratchCount: 0
   ) { n, _ in dOutput + n * imageSize }
 }
 
@@ -46,7 +44,7 @@ public func conv2DBackward(
 func conv2DBackward(
   plan: ConvolutionPlan, schedule: ConvolutionSchedule, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
   dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
-  imageScratchCount: Int, positionWeights: GatheredPositionWeights? = nil,
+  imageScratchCount: Int,
   dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
 ) {
   if plan.batch == 0 || (dInput == nil && dWeight == nil && dBias == nil) { return }
@@ -54,7 +52,7 @@ func conv2DBackward(
     return conv2DBackwardAtFewPositions(
       plan: plan, input: input, weight: weight, dInput: dInput, dWeight: dWeight, dBias: dBias,
       threads: schedule.blockThreads * schedule.gemmThreads, imageScratchCount: imageScratchCount,
-      gathered: positionWeights, dOutputImage: dOutputImage)
+      dOutputImage: dOutputImage)
   }
   if plan.usesWinograd {
     return conv2DBackwardWinograd(

@@ -18,6 +18,8 @@
 //
 // The strategy depends on the shape alone, so a run's sums are the same on every run.
 
+import CCNNKernels
+
 extension ConvolutionPlan {
   /// Whether the convolution runs as one GEMM per output position over the window's real taps
   /// (see above): one group and at most ``fewPositions`` output positions. A pointwise
@@ -87,104 +89,78 @@ extension ConvolutionPlan {
     gather(input, at: taps, into: buffer, threads: threads)
     return UnsafePointer(buffer)
   }
+}
 
-  /// `W_p [K, C·t]`: each filter's weights at the taps.
-  func gatherWeights(
-    _ weight: UnsafePointer<Float>, at taps: PositionTaps, into w: UnsafeMutablePointer<Float>, threads: Int
-  ) {
-    let t = taps.count
-    taps.weightOffsets.withUnsafeBufferPointer { offsets in
-      parallelChunks(outputChannels * inputChannels, threads: threads) { _, filterChannels in
-        for filterChannel in filterChannels {
-          let source = weight + filterChannel * kernelArea
-          for j in 0..<t { w[filterChannel * t + j] = source[offsets[j]] }
+/// `W_p` (`K × R`, `R = C·t`), or with `transposed` `W_pᵀ` (`R × K`), as a GEMM right operand
+/// packed straight from the weight `[K, C, KH, KW]`: `W_p[k, c·t + j] = weight[k, c, taps_j]`.
+/// The forward pass reads `W_pᵀ` and dInput `W_p`, so `W_p` is neither gathered into a buffer
+/// of its own nor packed from there: on a 2×2 map those gathers and that packing were 31 % of a
+/// forward pass (N128 C512→512), writing and reading 16 MB that the packing now reads from the
+/// weight directly.
+struct PositionWeightsOperand: GEMMRightOperand {
+  let weight: UnsafePointer<Float>
+  let transposed: Bool
+  let rows: Int
+  let columns: Int
+  /// `C·KH·KW`: floats between filters.
+  let filterStride: Int
+  /// Column r of `W_p`'s offset in a filter: `c·KH·KW + taps_j` for `r = c·t + j`.
+  let offsets: [Int]
+
+  init(weight: UnsafePointer<Float>, plan: ConvolutionPlan, taps: ConvolutionPlan.PositionTaps, transposed: Bool) {
+    self.weight = weight
+    self.transposed = transposed
+    let r = plan.inputChannels * taps.count
+    (rows, columns) = transposed ? (r, plan.outputChannels) : (plan.outputChannels, r)
+    filterStride = plan.inputChannels * plan.kernelArea
+    var offsets: [Int] = []
+    offsets.reserveCapacity(r)
+    for c in 0..<plan.inputChannels {
+      for tap in taps.weightOffsets { offsets.append(c * plan.kernelArea + tap) }
+    }
+    self.offsets = offsets
+  }
+
+  /// Packs `B[k0 ..< k0 + kc, j0 ..< j0 + nc]` into `nr`-column strips (see
+  /// `GEMMRightOperand.pack`) with `ccnn_pack_gathered_columns`, which transposes runs of
+  /// consecutive places in registers: `strip[i·nr + t] = weight[bases[t] + places[i]]`, the
+  /// filters being the columns (`W_pᵀ`) or the rows (`W_p`).
+  func pack(into panel: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int, nr: Int) {
+    offsets.withUnsafeBufferPointer { offsets in
+      withUnsafeTemporaryAllocation(of: Int.self, capacity: nr + (transposed ? 0 : kc)) { buffer in
+        let bases = buffer.baseAddress!
+        let places: UnsafePointer<Int>
+        if transposed {
+          places = offsets.baseAddress! + k0
+        } else {
+          let filters = bases + nr
+          for i in 0..<kc { filters[i] = (k0 + i) * filterStride }
+          places = UnsafePointer(filters)
+        }
+        var strip = panel
+        for col in stride(from: 0, to: nc, by: nr) {
+          let width = min(nr, nc - col)
+          for t in 0..<width { bases[t] = transposed ? (j0 + col + t) * filterStride : offsets[j0 + col + t] }
+          ccnn_pack_gathered_columns(weight, bases, width, places, kc, strip, nr)
+          strip += kc * nr
         }
       }
     }
-  }
-
-  /// `W_p` for `taps`: the weight itself when every tap is real, else gathered into `buffer`
-  /// (`K·C·t` floats).
-  func weights(
-    _ weight: UnsafePointer<Float>, at taps: PositionTaps, buffer: UnsafeMutablePointer<Float>, threads: Int
-  ) -> UnsafePointer<Float> {
-    if taps.count == kernelArea { return weight }
-    gatherWeights(weight, at: taps, into: buffer, threads: threads)
-    return UnsafePointer(buffer)
-  }
-}
-
-/// The weights `W_p` of every output position of a convolution that runs at few positions
-/// (see above), gathered once. A forward pass and its backward pass (dInput = dY_p · W_p) read
-/// the same `W_p`, so `Conv2D` gathers them for the forward pass and keeps them for its
-/// pullback instead of gathering them twice: the gathers read the whole weight once per
-/// position and were 3.4 % of a ResNet-18 step on CIFAR-sized images. Holds `K·C·t_p` floats
-/// for each position whose taps are not the whole window (a 2×2 map padded by 1: `16·K·C`).
-public final class GatheredPositionWeights: @unchecked Sendable {
-  /// The shape the weights were gathered for.
-  public let geometry: ConvGeometry
-  public let outputChannels: Int
-  private let buffer: FloatBuffer
-  /// Per position: where its `W_p` starts in `buffer`, or nil when it is the weight itself.
-  private let starts: [Int?]
-
-  /// Gathers `weight` `[K, C, KH, KW]`'s `W_p`; nil when the shape does not run at few
-  /// positions or every position's taps are the whole window (then `W_p` is the weight).
-  public init?(
-    weight: UnsafePointer<Float>, geometry: ConvGeometry, outputChannels: Int, groups: Int = 1,
-    threads: Int = ComputeThreads.count
-  ) {
-    let plan = ConvolutionPlan(
-      geometry, outputChannels: outputChannels, groups: groups, caller: "GatheredPositionWeights")
-    guard plan.runsAtFewPositions else { return nil }
-    var starts: [Int?] = []
-    var total = 0
-    let allTaps = (0..<plan.outputPlane).map { plan.realTaps(at: $0) }
-    for taps in allTaps {
-      if taps.count == plan.kernelArea {
-        starts.append(nil)
-      } else {
-        starts.append(total)
-        total += outputChannels * plan.inputChannels * taps.count
-      }
-    }
-    guard total > 0 else { return nil }
-    self.geometry = geometry
-    self.outputChannels = outputChannels
-    self.starts = starts
-    buffer = FloatBuffer(count: total)
-    for (taps, start) in zip(allTaps, starts) {
-      if let start { plan.gatherWeights(weight, at: taps, into: buffer.base + start, threads: threads) }
-    }
-  }
-
-  deinit { buffer.deallocate() }
-
-  /// `W_p` of output position `position`: gathered, or `weight` itself.
-  func weights(at position: Int, weight: UnsafePointer<Float>) -> UnsafePointer<Float> {
-    starts[position].map { UnsafePointer(buffer.base + $0) } ?? weight
-  }
-
-  /// Whether these are the weights of `plan`'s shape.
-  func match(_ plan: ConvolutionPlan) -> Bool {
-    geometry == plan.geometry && outputChannels == plan.outputChannels
   }
 }
 
 /// The forward pass when `plan.runsAtFewPositions`: `output [N, K, OH, OW]` (see above).
 func convolveAtFewPositions(
   plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-  output: UnsafeMutablePointer<Float>, threads: Int, gathered: GatheredPositionWeights? = nil
+  output: UnsafeMutablePointer<Float>, threads: Int
 ) {
-  precondition(gathered?.match(plan) ?? true, "GatheredPositionWeights of another shape")
   let (n, k, positions) = (plan.batch, plan.outputChannels, plan.outputPlane)
   let widest = plan.inputChannels * plan.kernelArea
   let x = FloatBuffer(count: n * widest)
-  let tapWeights = FloatBuffer(count: gathered == nil ? k * widest : 0)
   // With one position, Y_p is the output itself ([N, K, 1, 1] is [N, K]).
   let product = FloatBuffer(count: positions == 1 ? 0 : n * k)
   defer {
-    for buffer in [x, tapWeights, product] { buffer.deallocate() }
+    for buffer in [x, product] { buffer.deallocate() }
   }
   for position in 0..<positions {
     let taps = plan.realTaps(at: position)
@@ -194,10 +170,8 @@ func convolveAtFewPositions(
       y.initialize(repeating: 0, count: n * k)
     } else {
       let a = plan.operand(input, at: taps, buffer: x.base, threads: threads)
-      let w =
-        gathered?.weights(at: position, weight: weight)
-        ?? plan.weights(weight, at: taps, buffer: tapWeights.base, threads: threads)
-      gemm(transposeB: true, m: n, n: k, k: r, a: a, lda: r, b: w, ldb: r, c: y, ldc: k, threads: threads)
+      let b = PositionWeightsOperand(weight: weight, plan: plan, taps: taps, transposed: true)
+      gemm(m: n, a: a, lda: r, b: b, c: y, ldc: k, threads: threads)
     }
     if positions > 1 {
       parallelChunks(n * k, threads: threads) { _, rows in
@@ -222,20 +196,18 @@ func convolveAtFewPositions(
 func conv2DBackwardAtFewPositions(
   plan: ConvolutionPlan, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
   dInput: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
-  threads: Int, imageScratchCount: Int, gathered: GatheredPositionWeights? = nil,
+  threads: Int, imageScratchCount: Int,
   dOutputImage: (_ n: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
 ) {
-  precondition(gathered?.match(plan) ?? true, "GatheredPositionWeights of another shape")
   let (n, k, positions) = (plan.batch, plan.outputChannels, plan.outputPlane)
   let widest = plan.inputChannels * plan.kernelArea
   let dY = FloatBuffer(count: n * k * positions)
   let dYPosition = FloatBuffer(count: positions == 1 ? 0 : n * k)
   let x = FloatBuffer(count: dWeight == nil ? 0 : n * widest)
-  let tapWeights = FloatBuffer(count: dInput == nil || gathered != nil ? 0 : k * widest)
   let tapGradient = FloatBuffer(count: dWeight == nil ? 0 : k * widest)
   let dX = FloatBuffer(count: dInput == nil ? 0 : n * widest)
   defer {
-    for buffer in [dY, dYPosition, x, tapWeights, tapGradient, dX] { buffer.deallocate() }
+    for buffer in [dY, dYPosition, x, tapGradient, dX] { buffer.deallocate() }
   }
   let imageSize = k * positions
   // The images' dY, gathered on the threads (each with its own scratch for `dOutputImage`).
@@ -296,15 +268,13 @@ func conv2DBackwardAtFewPositions(
       }
     }
     if let dInput {
-      let w =
-        gathered?.weights(at: position, weight: weight)
-        ?? plan.weights(weight, at: taps, buffer: tapWeights.base, threads: threads)
+      let w = PositionWeightsOperand(weight: weight, plan: plan, taps: taps, transposed: false)
       if taps.coverImage(ofSize: plan.inputPlane) {
         // dX_p has dInput's layout: added in by the GEMM itself.
-        gemm(m: n, n: r, k: k, a: dy, lda: k, b: w, ldb: r, beta: 1, c: dInput, ldc: r, threads: threads)
+        gemm(m: n, a: dy, lda: k, b: w, beta: 1, c: dInput, ldc: r, threads: threads)
         continue
       }
-      gemm(m: n, n: r, k: k, a: dy, lda: k, b: w, ldb: r, c: dX.base, ldc: r, threads: threads)
+      gemm(m: n, a: dy, lda: k, b: w, c: dX.base, ldc: r, threads: threads)
       taps.inputOffsets.withUnsafeBufferPointer { offsets in
         parallelChunks(n * plan.inputChannels, threads: threads) { _, imageChannels in
           for imageChannel in imageChannels {

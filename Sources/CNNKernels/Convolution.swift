@@ -53,29 +53,26 @@
 ///   - outputChannels: K, the number of filters.
 ///   - groups: G; C and K must be multiples of it. Group g sees channels `g*C/G ..< (g+1)*C/G`.
 ///   - threads: Threads to use.
-///   - positionWeights: `weight`'s per-position weights, gathered before for this shape (the
-///     same weight), or nil to gather them here when the shape runs at few positions.
 /// - Complexity: O(N * K * C/G * KH * KW * OH * OW).
 public func conv2DForward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
   output: UnsafeMutablePointer<Float>, geometry: ConvGeometry, outputChannels: Int, groups: Int = 1,
-  threads: Int = ComputeThreads.count, positionWeights: GatheredPositionWeights? = nil
+  threads: Int = ComputeThreads.count
 ) {
   let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DForward")
   conv2DForward(
-    plan: plan, schedule: plan.schedule(threads: threads), input: input, weight: weight, bias: bias, output: output,
-    positionWeights: positionWeights)
+    plan: plan, schedule: plan.schedule(threads: threads), input: input, weight: weight, bias: bias, output: output)
 }
 
 /// `conv2DForward` with a given schedule (the tests run every schedule).
 func conv2DForward(
   plan: ConvolutionPlan, schedule: ConvolutionSchedule, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-  bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, positionWeights: GatheredPositionWeights? = nil
+  bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
 ) {
   if plan.runsAtFewPositions {
     return convolveAtFewPositions(
       plan: plan, input: input, weight: weight, bias: bias, output: output,
-      threads: schedule.blockThreads * schedule.gemmThreads, gathered: positionWeights)
+      threads: schedule.blockThreads * schedule.gemmThreads)
   }
   if plan.usesWinograd {
     return conv2DForwardWinograd(

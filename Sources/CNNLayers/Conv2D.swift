@@ -71,19 +71,10 @@ public final class Conv2D: Layer {
 
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
     let g = trappingOnShapeError { () throws(ShapeError) in try geometry(for: input.shape) }
-    // On maps of at most four positions, the per-position weights dInput needs too: gathered
-    // once here and kept for the pullback (the weight does not change in between: the
-    // optimizer steps after the backward pass).
-    let positionWeights =
-      needsInputGradient
-      ? weight.value.withPointer { w in
-        GatheredPositionWeights(weight: w, geometry: g, outputChannels: outputChannels, groups: groups)
-      } : nil
     let output = Tensor(shape: [g.batch, outputChannels, g.outputHeight, g.outputWidth], writingWith: { out in
       withPointers(input, weight.value, bias?.value) { x, w, b in
         conv2DForward(
-          input: x, weight: w, bias: b, output: out, geometry: g, outputChannels: outputChannels, groups: groups,
-          positionWeights: positionWeights)
+          input: x, weight: w, bias: b, output: out, geometry: g, outputChannels: outputChannels, groups: groups)
       }
     })
     return (output, { [weight, bias, outputChannels, groups] dOutput in
@@ -95,8 +86,7 @@ public final class Conv2D: Layer {
         withGradientPointers(&dInput, weight, bias) { dx, dw, db in
           conv2DBackward(
             input: x, weight: w, dOutput: dy, dInput: needsInputGradient ? dx : nil,
-            dWeight: dw, dBias: db, geometry: g, outputChannels: outputChannels, groups: groups,
-            positionWeights: positionWeights)
+            dWeight: dw, dBias: db, geometry: g, outputChannels: outputChannels, groups: groups)
         }
       }
       return dInput

@@ -39,45 +39,53 @@ private typealias S = ConvTestSupport
     #expect(plan(S.geometry(n: 1, c: 2, h: 1, w: 1, kh: 1, kw: 1), 1).runsAtFewPositions)
   }
 
-  /// Weights gathered once (`GatheredPositionWeights`, as `Conv2D` keeps them from the forward
-  /// pass for its pullback) give the bits of the per-call gathers, forward and backward, on
-  /// maps of one to four positions with partial and whole windows mixed; shapes whose windows
-  /// are all whole, or that do not run at few positions, have none to gather.
-  @Test func gatheredWeightsGiveTheSameResults() throws {
+  /// The per-position weights packed straight from the weight (`PositionWeightsOperand`), as
+  /// `W_p` and as `W_pᵀ`, against `W_p[k, c·t + j] = weight[k, c, taps_j]` read here: maps of one
+  /// to four positions with partial and whole windows, blocks starting inside the matrix, and
+  /// strips cut short by the block's last column (their missing columns zero).
+  @Test func positionWeightsPackFromTheWeight() {
     let shapes = [
-      S.geometry(n: 5, c: 6, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1)),  // four positions of four taps
-      S.geometry(n: 3, c: 4, h: 1, w: 1, kh: 3, kw: 3, pad: (1, 1, 1, 1)),  // the centre tap
-      S.geometry(n: 4, c: 5, h: 4, w: 4, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)),  // 4, 6, 6 and 9 taps
-      S.geometry(n: 2, c: 3, h: 2, w: 3, kh: 3, kw: 3, sh: 3, sw: 3, pad: (1, 0, 2, 0)),
+      S.geometry(n: 1, c: 6, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1)),  // four positions of four taps
+      S.geometry(n: 1, c: 4, h: 1, w: 1, kh: 3, kw: 3, pad: (1, 1, 1, 1)),  // the centre tap
+      S.geometry(n: 1, c: 5, h: 4, w: 4, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)),  // 4, 6, 6 and 9 taps
     ]
     var rng = S.Generator(seed: 21)
     for g in shapes {
-      let k = 7
-      let x = S.random(g.batch * g.inputChannels * g.inputHeight * g.inputWidth, using: &rng)
-      let w = S.random(k * g.inputChannels * g.kernelHeight * g.kernelWidth, using: &rng)
-      let b = S.random(k, using: &rng)
-      let outputCount = g.batch * k * g.outputHeight * g.outputWidth
-      let dy = S.random(outputCount, using: &rng)
-      let gathered = try #require(GatheredPositionWeights(weight: w, geometry: g, outputChannels: k))
-      var results: [[Float]] = []
-      for reuse in [false, true] {
-        var y = [Float](repeating: .nan, count: outputCount)
-        conv2DForward(
-          input: x, weight: w, bias: b, output: &y, geometry: g, outputChannels: k, threads: 2,
-          positionWeights: reuse ? gathered : nil)
-        var dx = [Float](repeating: .nan, count: x.count)
-        var dw = [Float](repeating: 0, count: w.count)
-        conv2DBackward(
-          input: x, weight: w, dOutput: dy, dInput: &dx, dWeight: &dw, dBias: nil, geometry: g, outputChannels: k,
-          threads: 2, positionWeights: reuse ? gathered : nil)
-        results.append(y + dx + dw)
+      let k = 19
+      let plan = ConvolutionPlan(g, outputChannels: k, groups: 1, caller: "test")
+      let weight = S.random(k * g.inputChannels * plan.kernelArea, using: &rng)
+      for position in 0..<plan.outputPlane {
+        let taps = plan.realTaps(at: position)
+        let t = taps.count
+        // W_p[k, c·t + j], read from the weight tap by tap.
+        func element(_ filter: Int, _ r: Int) -> Float {
+          weight[(filter * g.inputChannels + r / t) * plan.kernelArea + taps.weightOffsets[r % t]]
+        }
+        for transposed in [false, true] {
+          weight.withUnsafeBufferPointer { w in
+            let operand = PositionWeightsOperand(weight: w.baseAddress!, plan: plan, taps: taps, transposed: transposed)
+            #expect(operand.rows == (transposed ? g.inputChannels * t : k))
+            #expect(operand.columns == (transposed ? k : g.inputChannels * t))
+            for (k0, j0, nr) in [(0, 0, 8), (1, 2, 16), (3, 1, 4)] {
+              let kc = operand.rows - k0, nc = operand.columns - j0
+              let strips = (nc + nr - 1) / nr
+              var panel = [Float](repeating: .nan, count: strips * kc * nr)
+              operand.pack(into: &panel, k0: k0, kc: kc, j0: j0, nc: nc, nr: nr)
+              var wrong = 0
+              for s in 0..<strips {
+                for r in 0..<kc {
+                  for col in 0..<nr {
+                    let (i, j) = (k0 + r, j0 + s * nr + col)
+                    let expected: Float = j >= operand.columns ? 0 : transposed ? element(j, i) : element(i, j)
+                    if panel[(s * kc + r) * nr + col] != expected { wrong += 1 }
+                  }
+                }
+              }
+              #expect(wrong == 0, "\(g), position \(position), transposed \(transposed), k0 \(k0), j0 \(j0), NR \(nr)")
+            }
+          }
+        }
       }
-      #expect(results[0] == results[1], "\(g)")
     }
-    // Every window whole (a 3×3 map, no padding: one position), or too many positions: none.
-    let whole = S.geometry(n: 1, c: 2, h: 3, w: 3, kh: 3, kw: 3)
-    #expect(GatheredPositionWeights(weight: S.random(2 * 2 * 9, using: &rng), geometry: whole, outputChannels: 2) == nil)
-    let large = S.geometry(n: 1, c: 2, h: 4, w: 4, kh: 3, kw: 3, pad: (1, 1, 1, 1))
-    #expect(GatheredPositionWeights(weight: S.random(2 * 2 * 9, using: &rng), geometry: large, outputChannels: 2) == nil)
   }
 }
