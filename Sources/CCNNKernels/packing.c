@@ -198,12 +198,76 @@ VARIANTS(
     float *restrict strip, long nr),
   (source, bases, width, positions, kc, strip, nr))
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// pack_gathered_columns with AVX-512, where eight rows' positions, not consecutive, still lie
+// within 16 floats (a few taps of each of two or three channels: the per-position weights of a
+// convolution on a 2×2 or 1×1 map): each of the eight columns' 16 floats loaded at once and the
+// eight picked by a permute, then the 8 × 8 block transposed as for consecutive rows. Gathered
+// one by one, those blocks were a quarter of a 2×2-map forward pass.
+__attribute__((target("avx512f,avx512vl"))) static void pack_windowed_columns_avx512(
+  const float *restrict source, const long *restrict bases, long width, const long *restrict positions, long kc,
+  float *restrict strip, long nr) {
+  long t = 0;
+  for (; t + 8 <= width; t += 8) {
+    long r = 0;
+    for (; r + 8 <= kc; r += 8) {
+      const long o = positions[r];
+      int index[16] = {0}, inside = 1;
+      for (int q = 0; q < 8; q++) {
+        const long d = positions[r + q] - o;
+        inside &= d >= 0 && d < 16;
+        index[q] = (int)d;
+      }
+      float *dst = strip + r * nr + t;
+      if (!inside) {
+        for (int q = 0; q < 8; q++) {
+          for (int k = 0; k < 8; k++) dst[q * nr + k] = source[bases[t + k] + positions[r + q]];
+        }
+        continue;
+      }
+      // Lanes past the furthest position are not read (they may lie past the source).
+      int furthest = 0;
+      for (int q = 0; q < 8; q++) furthest = index[q] > furthest ? index[q] : furthest;
+      const __mmask16 window = (__mmask16)((2u << furthest) - 1);
+      const __m512i pick = _mm512_loadu_si512(index);
+      f8 rows[8];
+      for (int k = 0; k < 8; k++) {
+        const __m256 v = _mm512_castps512_ps256(
+          _mm512_permutexvar_ps(pick, _mm512_maskz_loadu_ps(window, source + bases[t + k] + o)));
+        __builtin_memcpy(&rows[k], &v, sizeof v);
+      }
+      transpose8x8(rows, dst, nr);
+    }
+    for (; r < kc; r++) {
+      for (int k = 0; k < 8; k++) strip[r * nr + t + k] = source[bases[t + k] + positions[r]];
+    }
+  }
+  for (; t < width; t++) {
+    const float *s = source + bases[t];
+    for (long r = 0; r < kc; r++) strip[r * nr + t] = s[positions[r]];
+  }
+  if (width < nr) {
+    for (long r = 0; r < kc; r++) {
+      for (long j = width; j < nr; j++) strip[r * nr + j] = 0;
+    }
+  }
+}
+#endif
+
 void ccnn_pack_gathered_columns(
   const float *source, const long *bases, long width, const long *positions, long kc, float *strip, long nr) {
-  DISPATCH(pack_gathered_columns, (source, bases, width, positions, kc, strip, nr))
+  ccnn_pack_gathered_columns_isa(ccnn_isa(), source, bases, width, positions, kc, strip, nr);
 }
 
 void ccnn_pack_gathered_columns_isa(
   int isa, const float *source, const long *bases, long width, const long *positions, long kc, float *strip, long nr) {
+#if defined(__x86_64__)
+  if (isa >= CCNN_ISA_AVX512 && ccnn_isa() == CCNN_ISA_AVX512) {
+    pack_windowed_columns_avx512(source, bases, width, positions, kc, strip, nr);
+    return;
+  }
+#endif
   DISPATCH_ISA(pack_gathered_columns, isa, (source, bases, width, positions, kc, strip, nr))
 }

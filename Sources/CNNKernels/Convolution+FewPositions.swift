@@ -122,28 +122,32 @@ struct PositionWeightsOperand: GEMMRightOperand {
   }
 
   /// Packs `B[k0 ..< k0 + kc, j0 ..< j0 + nc]` into `nr`-column strips (see
-  /// `GEMMRightOperand.pack`) with `ccnn_pack_gathered_columns`, which transposes runs of
-  /// consecutive places in registers: `strip[i·nr + t] = weight[bases[t] + places[i]]`, the
-  /// filters being the columns (`W_pᵀ`) or the rows (`W_p`).
+  /// `GEMMRightOperand.pack`). `W_pᵀ`'s columns are filters, each read along its row by
+  /// `ccnn_pack_gathered_columns` (`strip[r·nr + t] = weight[bases[t] + offsets[r]]`); `W_p`'s
+  /// rows are, so each strip row picks its `nr` values from one filter. (Column by column, as
+  /// the gathered packing goes, every load of `W_p` fell in another filter, and dInput's
+  /// packing ran at half the speed of gathering `W_p` first and packing that.)
   func pack(into panel: UnsafeMutablePointer<Float>, k0: Int, kc: Int, j0: Int, nc: Int, nr: Int) {
     offsets.withUnsafeBufferPointer { offsets in
-      withUnsafeTemporaryAllocation(of: Int.self, capacity: nr + (transposed ? 0 : kc)) { buffer in
-        let bases = buffer.baseAddress!
-        let places: UnsafePointer<Int>
+      let offsets = offsets.baseAddress!
+      var strip = panel
+      for col in stride(from: 0, to: nc, by: nr) {
+        let width = min(nr, nc - col)
         if transposed {
-          places = offsets.baseAddress! + k0
+          withUnsafeTemporaryAllocation(of: Int.self, capacity: nr) { bases in
+            for t in 0..<width { bases[t] = (j0 + col + t) * filterStride }
+            ccnn_pack_gathered_columns(weight, bases.baseAddress!, width, offsets + k0, kc, strip, nr)
+          }
         } else {
-          let filters = bases + nr
-          for i in 0..<kc { filters[i] = (k0 + i) * filterStride }
-          places = UnsafePointer(filters)
+          let columns = offsets + j0 + col
+          for i in 0..<kc {
+            let filter = weight + (k0 + i) * filterStride
+            let row = strip + i * nr
+            for t in 0..<width { row[t] = filter[columns[t]] }
+            for t in width..<nr { row[t] = 0 }
+          }
         }
-        var strip = panel
-        for col in stride(from: 0, to: nc, by: nr) {
-          let width = min(nr, nc - col)
-          for t in 0..<width { bases[t] = transposed ? (j0 + col + t) * filterStride : offsets[j0 + col + t] }
-          ccnn_pack_gathered_columns(weight, bases, width, places, kc, strip, nr)
-          strip += kc * nr
-        }
+        strip += kc * nr
       }
     }
   }

@@ -50,15 +50,22 @@ struct PackingTests {
       for width in [0, 1, 3, 4, 5, 8, 11, 12, 16, 25, 31, 32] where width <= nr {
         for kc in [0, 1, 4, 7, 8, 9, 16, 23, 40] {
           // Positions along output rows of 3, 7 or 24 columns (every break of a run of 4 or
-          // 8 falls somewhere), each row starting at an arbitrary offset.
-          for rowLength in [3, 7, 24] {
+          // 8 falls somewhere), each row starting at an arbitrary offset; then (0) the taps of
+          // a 2×2 map's position in 3×3 filters, c·9 + (1, 2, 4, 5), gaps within a window of 16
+          // floats, with one column's last tap the source's last float.
+          for rowLength in [3, 7, 24, 0] {
             var positions = [Int]()
             var start = 0
             while positions.count < kc {
+              if rowLength == 0 {
+                positions.append(positions.count / 4 * 9 + [1, 2, 4, 5][positions.count % 4])
+                continue
+              }
               if positions.count % rowLength == 0 { start = Int.random(in: 0..<2000, using: &rng) }
               positions.append(start + positions.count % rowLength)
             }
-            let bases = (0..<max(width, 1)).map { _ in Int.random(in: 0..<2000, using: &rng) }
+            var bases = (0..<max(width, 1)).map { _ in Int.random(in: 0..<2000, using: &rng) }
+            if rowLength == 0, let last = positions.last { bases[bases.count - 1] = source.count - 1 - last }
             var strip = [Float](repeating: .nan, count: kc * nr + 8)
             source.withUnsafeBufferPointer { s in
               strip.withUnsafeMutableBufferPointer { out in
