@@ -48,7 +48,10 @@ public enum KernelBenchmarks {
     ConvShape(n: 100, c: 1, k: 30, h: 28, w: 28, kernel: 5, stride: 1, padding: 0),
     ConvShape(n: 64, c: 64, k: 64, h: 56, w: 56, kernel: 3, stride: 1, padding: 1),
     ConvShape(n: 32, c: 3, k: 96, h: 227, w: 227, kernel: 11, stride: 4, padding: 0),
-    // Small maps: ResNet-18's last two stages on 32x32 CIFAR images, batch 128.
+    // Smaller maps, batch 128: 16x16 and 8x8 (VGG's and ResNet-18's middle stages on 32x32
+    // images), then ResNet-18's last two stages on 32x32 CIFAR images.
+    ConvShape(n: 128, c: 128, k: 128, h: 16, w: 16, kernel: 3, stride: 1, padding: 1),
+    ConvShape(n: 128, c: 64, k: 64, h: 8, w: 8, kernel: 3, stride: 1, padding: 1),
     ConvShape(n: 128, c: 256, k: 256, h: 4, w: 4, kernel: 3, stride: 1, padding: 1),
     ConvShape(n: 128, c: 512, k: 512, h: 2, w: 2, kernel: 3, stride: 1, padding: 1),
   ]

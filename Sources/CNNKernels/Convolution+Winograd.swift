@@ -101,12 +101,14 @@ struct WinogradBlocks {
   let rowsPerBlock: Int
   var count: Int { (tileRows + rowsPerBlock - 1) / rowsPerBlock }
 
-  /// Blocks of about `columns` tiles (at least one tile row each).
+  /// Blocks of about `columns` tiles (at least one tile row each; whole images when the shape
+  /// `transformsWholeImages`).
   init(_ shape: WinogradShape, columns: Int, threads: Int) {
     tileRows = shape.batch * shape.tileRows
     let rows = max(1, columns / max(1, shape.tileColumns))
     let perThread = (tileRows + max(1, threads) - 1) / max(1, threads)
-    rowsPerBlock = max(1, min(rows, perThread))
+    let imageRows = shape.transformsWholeImages ? shape.tileRows : 1
+    rowsPerBlock = roundUp(max(1, min(rows, perThread)), to: imageRows)
   }
 
   /// The global tile rows (`n · TH + ty`) of block `block`.
@@ -182,10 +184,10 @@ func winogradForward(
   let micro = kernel.microKernel
   let outputPlane = shape.outputHeight * shape.outputWidth
 
-  // 4×4 maps: the block's images (one tile each) transformed 16 at a time, each image in its
-  // own slot of scratch.
+  // 4×4 and 8×8 maps: the block's images transformed 16 at a time (their tiles tile-major),
+  // each image in its own slot of scratch.
   let wholeImages = shape.transformsWholeImages
-  let scratchSlots = wholeImages ? blocks.rowsPerBlock : 1
+  let scratchSlots = wholeImages ? blocks.rowsPerBlock / shape.tileRows : 1
 
   parallelChunks(blocks.count, threads: threads) { _, range in
     let v = FloatBuffer(count: positions * winogradStride(channels * maxStrips * nr))
@@ -211,11 +213,15 @@ func winogradForward(
       let vStride = winogradStride(strips * stripSize)
 
       // V[ξ] into strips: tile q of the block, channel c → v[((ξ·S + q/NR)·C + c)·NR + q%NR].
+      let blockImages = (rows.lowerBound / shape.tileRows)..<(rows.upperBound / shape.tileRows)
       if wholeImages {
         images.removeAll(keepingCapacity: true)
-        for (slot, n) in rows.enumerated() { images.append(image(n, imageScratch.base + slot * imageScratchCount)) }
+        for (slot, n) in blockImages.enumerated() {
+          images.append(image(n, imageScratch.base + slot * imageScratchCount))
+        }
         ccnn_winograd4_input_images(
-          images, rows.count, channels, shape.padTop, shape.padLeft, v.base, nr, vStride, 0, nr, stripSize)
+          images, images.count, shape.height, channels, shape.padTop, shape.padLeft, v.base, nr, vStride, 0, nr,
+          stripSize)
       }
       for run in blocks.imageRuns(rows, tileRows: shape.tileRows) where !wholeImages {
         inputRows.transformInput(
@@ -245,8 +251,8 @@ func winogradForward(
         }
         if wholeImages {
           ccnn_winograd4_output_images(
-            m.base, mStride, ldm, panelRows, rows.count, bias.map { $0 + k0 },
-            output + (rows.lowerBound * outputs + k0) * outputPlane, outputs * outputPlane)
+            m.base, mStride, ldm, panelRows, blockImages.count, shape.outputHeight, bias.map { $0 + k0 },
+            output + (blockImages.lowerBound * outputs + k0) * outputPlane, outputs * outputPlane)
           continue
         }
         let runs = blocks.imageRuns(rows, tileRows: shape.tileRows)
@@ -285,9 +291,10 @@ func winogradWeightGradient(
   // Each thread's dU and bias sums (zeroed by the thread itself, in parallel).
   let gradients = FloatBuffer(count: chunks * (gradientCount + outputs))
   defer { gradients.deallocate() }
-  // 4×4 maps: 16 images at a time, each image's dY in its own slot of scratch (as forward).
+  // 4×4 and 8×8 maps: 16 images at a time, each image's dY in its own slot of scratch (as
+  // forward).
   let wholeImages = shape.transformsWholeImages
-  let scratchSlots = wholeImages ? blocks.rowsPerBlock : 1
+  let scratchSlots = wholeImages ? blocks.rowsPerBlock / shape.tileRows : 1
 
   parallelChunks(blocks.count, threads: chunks) { chunk, range in
     let du = gradients.base + chunk * (gradientCount + outputs)
@@ -309,16 +316,18 @@ func winogradWeightGradient(
       let rows = blocks.rows(ofBlock: block)
       let columns = rows.count * tileColumns
       if wholeImages {
+        let blockImages = (rows.lowerBound / shape.tileRows)..<(rows.upperBound / shape.tileRows)
         if dWeight != nil {
           images.removeAll(keepingCapacity: true)
-          for n in rows { images.append(input + n * shape.imageSize) }
-          ccnn_winograd4_input_images(images, rows.count, channels, shape.padTop, shape.padLeft, v.base, ld, vStride, 0, 0, 0)
+          for n in blockImages { images.append(input + n * shape.imageSize) }
+          ccnn_winograd4_input_images(
+            images, images.count, shape.height, channels, shape.padTop, shape.padLeft, v.base, ld, vStride, 0, 0, 0)
         }
         images.removeAll(keepingCapacity: true)
-        for (slot, n) in rows.enumerated() {
+        for (slot, n) in blockImages.enumerated() {
           images.append(dOutputImage(n, imageScratch.base + slot * imageScratchCount))
         }
-        ccnn_winograd4_gradient_images(images, rows.count, outputs, d.base, ld, dStride, 0)
+        ccnn_winograd4_gradient_images(images, images.count, shape.outputHeight, outputs, d.base, ld, dStride, 0)
       }
       for run in blocks.imageRuns(rows, tileRows: shape.tileRows) where !wholeImages {
         let first = run.localRows.lowerBound * tileColumns

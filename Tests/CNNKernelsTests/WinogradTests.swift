@@ -39,9 +39,11 @@ private typealias S = ConvTestSupport
     ConvCase(geometry: S.geometry(n: 3, c: 16, h: 5, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 16),
     ConvCase(
       geometry: S.geometry(n: 2, c: 19, h: 13, w: 7, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 21, bias: false),
-    // 4×4 maps, which F(4×4, 3×3) transforms 16 images at a time: more images than a vector
-    // holds and not a multiple of 16, more than one block of them, and one image.
+    // 4×4 and 8×8 maps, which F(4×4, 3×3) transforms 16 images at a time: more images than a
+    // vector holds and not a multiple of 16, more than one block of them, and one image.
     ConvCase(geometry: S.geometry(n: 37, c: 20, h: 4, w: 4, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 18),
+    ConvCase(
+      geometry: S.geometry(n: 21, c: 17, h: 8, w: 8, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 20, bias: false),
     ConvCase(
       geometry: S.geometry(n: 1, c: 16, h: 4, w: 4, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 33, bias: false),
   ]
@@ -234,6 +236,13 @@ private typealias S = ConvTestSupport
     #expect(!suits(S.geometry(n: 16, c: 64, h: 8, w: 8, kh: 5, kw: 5, pad: (5, 2, 2, 2)), 64))
     #expect(!suits(S.geometry(n: 256, c: 64, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 64))  // four positions
     #expect(suits(S.geometry(n: 64, c: 64, h: 3, w: 3, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 64))
+    // Square 4×4 and 8×8 maps take the whole-image transforms with 4×4 tiles (on AVX-512).
+    let images = ccnn_winograd4_images_supported() != 0
+    for (h, w, whole) in [(4, 4, true), (8, 8, true), (8, 4, false), (16, 16, false)] {
+      let g = S.geometry(n: 16, c: 64, h: h, w: w, kh: 3, kw: 3, pad: (1, 1, 1, 1))
+      #expect(WinogradShape(g, outputChannels: 64, outputTileSize: 4).transformsWholeImages == (whole && images))
+      #expect(!WinogradShape(g, outputChannels: 64, outputTileSize: 2).transformsWholeImages)
+    }
   }
 
   /// The filter transform and its gradient are adjoint: ⟨G g Gᵀ, du⟩ = ⟨g, Gᵀ du G⟩, and the

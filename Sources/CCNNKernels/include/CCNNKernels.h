@@ -190,27 +190,30 @@ void ccnn_winograd4_gradient_planes(
   float *rows, long len, long tiles, float *out, long channel_step, long stride);
 void ccnn_winograd4_output_rows(
   const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
-/// Whether the 4×4-map transforms below run on this CPU (they need AVX-512; without it the
+/// Whether the whole-image transforms below run on this CPU (they need AVX-512; without it the
 /// per-channel ones above do the work).
-int ccnn_winograd4_single_tiles_supported(void);
-/// F(4×4, 3×3) on 4×4 maps (one tile per image and channel), 16 images to a vector: the
-/// input transform of `count` images `images[j]` (`[channels, 4, 4]` each, with `pad_top`
-/// rows and `pad_left` columns of zeros before the map in the 6×6 tile), image j's tile being
-/// the block's tile q = first + j, entry ξ of channel c at
-/// `out[c·channel_step + ξ·stride + f(q)]`, f as in `ccnn_winograd_input_rows`.
+int ccnn_winograd4_images_supported(void);
+/// F(4×4, 3×3) on square `size` × `size` maps, `size` 4 or 8 (one or four tiles per image and
+/// channel), 16 images to a vector: the input transform of `count` images `images[j]`
+/// (`[channels, size, size]` each, with `pad_top` rows and `pad_left` columns of zeros before
+/// the map), tile (ty, tx) of image j being the block's tile q = first + (ty·T + tx)·count + j
+/// (T = size / 4), entry ξ of channel c at `out[c·channel_step + ξ·stride + f(q)]`, f as in
+/// `ccnn_winograd_input_rows`. Aborts for other sizes or without AVX-512.
 void ccnn_winograd4_input_images(
-  const float *_Nonnull const *_Nonnull images, long count, long channels, long pad_top, long pad_left, float *out,
-  long channel_step, long stride, long first, long nr, long strip);
-/// The output-gradient transform `A dY Aᵀ` of `count` images' 4×4 dY maps (`[channels, 4, 4]`
-/// each), channel k of image j at `out[k·channel_step + ξ·stride + first + j]`.
+  const float *_Nonnull const *_Nonnull images, long count, long size, long channels, long pad_top, long pad_left,
+  float *out, long channel_step, long stride, long first, long nr, long strip);
+/// The output-gradient transform `A dY Aᵀ` of `count` images' `size` × `size` dY maps
+/// (`[channels, size, size]` each), tile (ty, tx) of channel k of image j at
+/// `out[k·channel_step + ξ·stride + first + (ty·T + tx)·count + j]`.
 void ccnn_winograd4_gradient_images(
-  const float *_Nonnull const *_Nonnull images, long count, long channels, float *out, long channel_step, long stride,
-  long first);
-/// The output transform `Y = Aᵀ M A + bias` of `rows` channels of `count` images' single tiles:
-/// channel r's products of image j at `m[ξ·stride + r·ldm + j]`, its 4×4 map to
-/// `out + j·image_stride + r·16`, plus `bias[r]` (none when `bias` is NULL).
+  const float *_Nonnull const *_Nonnull images, long count, long size, long channels, float *out, long channel_step,
+  long stride, long first);
+/// The output transform `Y = Aᵀ M A + bias` of `rows` channels of `count` images: channel r's
+/// products of tile (ty, tx) of image j at `m[ξ·stride + r·ldm + (ty·T + tx)·count + j]`, its
+/// `size` × `size` map to `out + j·image_stride + r·size²`, plus `bias[r]` (none when `bias`
+/// is NULL).
 void ccnn_winograd4_output_images(
-  const float *m, long stride, long ldm, long rows, long count, const float *_Nullable bias, float *out,
+  const float *m, long stride, long ldm, long rows, long count, long size, const float *_Nullable bias, float *out,
   long image_stride);
 
 /// Packs `runs` contiguous runs of `length` floats, `run_stride` apart in `source`, as the
