@@ -282,9 +282,11 @@ struct ConvolutionPlan {
   /// by default when the shape suits it (`suitsWinograd`); tests turn it off to check the other
   /// paths.
   var usesWinograd = false
-  /// m, the output tiles' size when the passes run as Winograd: 2, or 4 for 3×3 filters
-  /// (`preferredWinogradOutputTileSize`; tests set each).
+  /// m, the output tiles' size when the forward pass runs as Winograd: 2, or 4 for 3×3 filters
+  /// (`preferredWinogradOutputTileSizes`; tests set each).
   var winogradOutputTileSize = 2
+  /// m for the backward passes (dInput and dWeight).
+  var winogradBackwardOutputTileSize = 2
 
   init(_ g: ConvGeometry, outputChannels: Int, groups: Int, caller: String) {
     precondition(g.validationError == nil, "\(caller): \(g.validationError ?? "")")
@@ -324,7 +326,7 @@ struct ConvolutionPlan {
       transposedGeometry = nil
     }
     usesWinograd = suitsWinograd
-    winogradOutputTileSize = preferredWinogradOutputTileSize
+    (winogradOutputTileSize, winogradBackwardOutputTileSize) = preferredWinogradOutputTileSizes
   }
 
   /// Floats of workspace for the dOutput operand of the transposed convolution.

@@ -70,10 +70,18 @@ extension ConvolutionPlan {
     return m
   }()
 
-  /// F(4×4, 3×3) for 3×3 filters, F(2×2, 5×5) for 5×5.
-  var preferredWinogradOutputTileSize: Int {
-    guard geometry.kernelHeight == 3 else { return 2 }
-    return Self.winogradTileOverride ?? 4
+  /// The output tiles for the forward and the backward passes: F(2×2, 5×5) for 5×5 filters; for
+  /// 3×3, F(4×4, 3×3) forward, and backward on maps up to 16 wide, F(2×2, 3×3) backward on
+  /// wider ones. Measured (`CNN_WINOGRAD_TILE=2` against `4`, `cnn benchmark --threads 2`, AMD
+  /// EPYC Zen 4): 4×4 tiles ran N128 C256→256 4×4 at 1.4–1.8× forward and 1.5–2.2×
+  /// forward+backward, N128 C64→64 8×8 at 1.0–1.3× and 1.4–1.6×, N128 C128→128 16×16 at
+  /// 1.2–1.3× and 1.1–1.5×, resnet18 inference at 224², batch 32, at 1.15–1.2×; on N64 C64→64
+  /// 56×56 forward at 1.0–1.3×, but forward+backward at 0.8–1.0×, where the 2×2 tiles'
+  /// transforms have their vectorized paths and the 4×4 tiles' backward ones do not.
+  var preferredWinogradOutputTileSizes: (forward: Int, backward: Int) {
+    guard geometry.kernelHeight == 3 else { return (2, 2) }
+    if let m = Self.winogradTileOverride { return (m, m) }
+    return (4, geometry.outputWidth <= 16 ? 4 : 2)
   }
 
   /// The shape of dInput as a Winograd convolution: dY `[N, K, OH, OW]` with the flipped
@@ -85,12 +93,17 @@ extension ConvolutionPlan {
       batch: g.batch, inputChannels: outputChannels, inputHeight: g.outputHeight, inputWidth: g.outputWidth,
       kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, padTop: edge - g.padTop,
       padBottom: edge - g.padBottom, padLeft: edge - g.padLeft, padRight: edge - g.padRight)
-    return WinogradShape(transposed, outputChannels: inputChannels, outputTileSize: winogradOutputTileSize)
+    return WinogradShape(transposed, outputChannels: inputChannels, outputTileSize: winogradBackwardOutputTileSize)
   }
 
-  /// The shape of the forward pass as a Winograd convolution (and of dWeight's transforms).
+  /// The shape of the forward pass as a Winograd convolution.
   var winogradShape: WinogradShape {
     WinogradShape(geometry, outputChannels: outputChannels, outputTileSize: winogradOutputTileSize)
+  }
+
+  /// The shape of dWeight's transforms (the forward pass's, with the backward passes' tiles).
+  var winogradWeightGradientShape: WinogradShape {
+    WinogradShape(geometry, outputChannels: outputChannels, outputTileSize: winogradBackwardOutputTileSize)
   }
 }
 
@@ -399,7 +412,7 @@ func conv2DBackwardWinograd(
   let kernel = GEMMKernel.current
   if let dInput {
     let filters = WinogradFilters(
-      weight: weight, algorithm: plan.winogradShape.algorithm, outputs: plan.inputChannels,
+      weight: weight, algorithm: plan.winogradTransposedShape.algorithm, outputs: plan.inputChannels,
       inputs: plan.outputChannels, flipped: true, mr: kernel.mr, threads: threads)
     defer { filters.storage.deallocate() }
     winogradForward(
@@ -408,7 +421,7 @@ func conv2DBackwardWinograd(
   }
   if dWeight != nil || dBias != nil {
     winogradWeightGradient(
-      shape: plan.winogradShape, input: input, dWeight: dWeight,
+      shape: plan.winogradWeightGradientShape, input: input, dWeight: dWeight,
       dBias: dBias, kernel: kernel, threads: threads, imageScratchCount: imageScratchCount,
       dOutputImage: dOutputImage)
   }

@@ -63,6 +63,7 @@ private typealias S = ConvTestSupport
     var plan: ConvolutionPlan {
       var plan = ConvolutionPlan(conv.geometry, outputChannels: conv.outputChannels, groups: 1, caller: "test")
       plan.winogradOutputTileSize = outputTileSize
+      plan.winogradBackwardOutputTileSize = outputTileSize
       return plan
     }
   }
@@ -236,6 +237,18 @@ private typealias S = ConvTestSupport
     #expect(!suits(S.geometry(n: 16, c: 64, h: 8, w: 8, kh: 5, kw: 5, pad: (5, 2, 2, 2)), 64))
     #expect(!suits(S.geometry(n: 256, c: 64, h: 2, w: 2, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 64))  // four positions
     #expect(suits(S.geometry(n: 64, c: 64, h: 3, w: 3, kh: 3, kw: 3, pad: (1, 1, 1, 1)), 64))
+    // 4×4 tiles forward for 3×3 filters, and backward on maps up to 16 wide; 2×2 for 5×5.
+    func tiles(_ h: Int, _ w: Int, _ kernel: Int) -> (Int, Int) {
+      let p = kernel / 2
+      let plan = ConvolutionPlan(
+        S.geometry(n: 16, c: 64, h: h, w: w, kh: kernel, kw: kernel, pad: (p, p, p, p)), outputChannels: 64, groups: 1,
+        caller: "test")
+      return (plan.winogradOutputTileSize, plan.winogradBackwardOutputTileSize)
+    }
+    if ConvolutionPlan.winogradTileOverride == nil {
+      #expect(tiles(8, 8, 3) == (4, 4) && tiles(16, 16, 3) == (4, 4) && tiles(56, 56, 3) == (4, 2))
+      #expect(tiles(17, 17, 3) == (4, 2) && tiles(8, 8, 5) == (2, 2))
+    }
     // Square 4×4 and 8×8 maps take the whole-image transforms with 4×4 tiles (on AVX-512).
     let images = ccnn_winograd4_images_supported() != 0
     for (h, w, whole) in [(4, 4, true), (8, 8, true), (8, 4, false), (16, 16, false)] {
