@@ -1,5 +1,5 @@
-// The passes of a convolution computed with Winograd F(2×2, 3×3) or F(2×2, 5×5) (transforms in
-// Winograd.swift). Below, 16 is the positions of a tile (36 for 5×5).
+// The passes of a convolution computed with Winograd F(2×2, 3×3), F(4×4, 3×3) or F(2×2, 5×5)
+// (transforms in Winograd.swift). Below, 16 is the positions of a tile (36 for the 6×6 tiles).
 //
 // The tile rows of the whole batch (N · TH of them, TW tiles each) are cut into blocks of a
 // few tile rows, sized so that a block's transformed input stays in L2; the threads take
@@ -15,9 +15,11 @@
 //             dU are added in order and dW += Gᵀ dU G
 //   dBias     += the sum of D[α + 1] (the tiles' sums) over the block
 //
-// 2.25× (2.78×) fewer multiplications than im2col + GEMM, for the price of the transforms, which
-// read and write each value a few times; it wins when there are enough channels for the
-// GEMMs to dominate (`ConvolutionPlan.usesWinograd`).
+// 2.25× (F(2×2, 3×3)), 4× (F(4×4, 3×3)) or 2.78× (F(2×2, 5×5)) fewer multiplications than
+// im2col + GEMM, for the price of the transforms, which read and write each value a few times;
+// it wins when there are enough channels for the GEMMs to dominate
+// (`ConvolutionPlan.usesWinograd`). On 4×4 and 8×8 maps, F(4×4, 3×3) transforms 16 whole
+// images at a time and orders a block's tiles tile-major (`WinogradShape.transformsWholeImages`).
 import CCNNKernels
 
 #if canImport(Glibc)
@@ -45,7 +47,7 @@ extension ConvolutionPlan {
   /// 28², 14² and 7² maps (196, 49 and 16 tiles), against 0.92× without.
   static let winogradMinimumTiles = 256
 
-  /// Whether the shape suits Winograd F(2×2, 3×3) or F(2×2, 5×5): 3×3 or 5×5 filters, stride 1,
+  /// Whether the shape suits Winograd (F(m×m, 3×3) or F(2×2, 5×5)): 3×3 or 5×5 filters, stride 1,
   /// padding less than the filter (dInput's convolution pads by r − 1 − P), one group, enough
   /// channels, at least `winogradMinimumTiles` tiles, and more than `fewPositions` output
   /// positions (fewer run at few positions, which skip the padding's taps and so multiply no

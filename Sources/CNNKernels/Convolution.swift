@@ -34,8 +34,9 @@
 // At most four output positions per image (OH·OW ≤ 4, one group) run as one GEMM per
 // position over the window's taps that fall inside the image, without the padding's
 // (Convolution+FewPositions.swift). Larger maps with 3×3 or 5×5 filters, stride 1 and enough
-// channels run as Winograd F(2×2, 3×3) or F(2×2, 5×5), with 2.25× or 2.78× fewer
-// multiplications (Convolution+Winograd.swift).
+// channels run as Winograd F(4×4, 3×3) (F(2×2, 3×3) for the backward passes on maps wider
+// than 16) or F(2×2, 5×5), with 4×, 2.25× or 2.78× fewer multiplications
+// (Convolution+Winograd.swift).
 
 /// Applies a 2-D convolution (with optional bias and channel groups) to an NCHW batch.
 ///
