@@ -407,40 +407,58 @@ private typealias S = ConvTestSupport
     }
   }
 
-  /// F(4×4, 3×3)'s input transform against `V = Bᵀ d B` worked out here: tiles four columns and
-  /// tile rows four input rows apart, rows of 1 to 17 tiles, tile-major and strip layouts.
+  /// Bᵀ of the 6×6 tiles (F(2×2, 5×5) and F(4×4, 3×3)).
+  static let bt6: [[Double]] = [
+    [4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+    [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1],
+  ]
+
+  /// Runs a 6×6 input transform (`transform(rows, len, out, stride, strip)`) on random rows of
+  /// `tiles` tiles `step` columns apart and `tileRows` tile rows `step` rows apart, with NaN
+  /// in the slack after the rows, and returns its largest error against `V = Bᵀ d B` worked
+  /// out here, tile q = first + r·tiles + x at `(q / nr)·strip + q % nr` (or q when nr is 0).
+  private static func worstInputTransformError(
+    step: Int, tiles: Int, tileRows: Int, nr: Int, first: Int, using rng: inout S.Generator,
+    _ transform: (_ rows: [Float], _ len: Int, _ out: inout [Float], _ stride: Int, _ strip: Int) -> Void
+  ) -> Double {
+    let len = step * tiles + 6 - step
+    let rows = S.random((step * tileRows + 6 - step) * len, using: &rng) + [Float](repeating: .nan, count: 64)
+    let strip = nr + 3
+    let last = first + tileRows * tiles
+    let stride = nr > 0 ? ((last + nr - 1) / nr) * strip + 7 : last + 7
+    var out = [Float](repeating: .nan, count: 36 * stride)
+    transform(rows, len, &out, stride, strip)
+    var worst = 0.0
+    for r in 0..<tileRows {
+      for x in 0..<tiles {
+        let q = first + r * tiles + x
+        let place = nr > 0 ? (q / nr) * strip + q % nr : q
+        for i in 0..<6 {
+          for j in 0..<6 {
+            var v = 0.0
+            for a in 0..<6 {
+              for b in 0..<6 { v += bt6[i][a] * Double(rows[(step * r + a) * len + step * x + b]) * bt6[j][b] }
+            }
+            let got = Double(out[(6 * i + j) * stride + place])
+            worst = got.isNaN ? .infinity : max(worst, abs(got - v))
+          }
+        }
+      }
+    }
+    return worst
+  }
+
+  /// F(4×4, 3×3)'s input transform against `V = Bᵀ d B`: tiles four columns and tile rows four
+  /// input rows apart, rows of 1 to 17 tiles, tile-major and strip layouts.
   @Test func inputTransform4x4MatchesItsFormula() {
-    let bt: [[Double]] = [
-      [4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
-      [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1],
-    ]
     var rng = S.Generator(seed: 14)
     for tiles in [1, 2, 3, 5, 16, 17] {
       for tileRows in [1, 2, 3] {
         for (nr, first) in [(0, 0), (32, 0), (16, 5)] {
-          let len = 4 * tiles + 2
-          let rows = S.random((4 * tileRows + 2) * len, using: &rng) + [Float](repeating: .nan, count: 64)
-          let strip = nr + 3
-          let last = first + tileRows * tiles
-          let stride = nr > 0 ? ((last + nr - 1) / nr) * strip + 7 : last + 7
-          var out = [Float](repeating: .nan, count: 36 * stride)
-          ccnn_winograd4_input_rows(rows, len, tileRows, tiles, &out, stride, first, nr, strip)
-          var worst = 0.0
-          for r in 0..<tileRows {
-            for x in 0..<tiles {
-              let q = first + r * tiles + x
-              let place = nr > 0 ? (q / nr) * strip + q % nr : q
-              for i in 0..<6 {
-                for j in 0..<6 {
-                  var v = 0.0
-                  for a in 0..<6 {
-                    for b in 0..<6 { v += bt[i][a] * Double(rows[(4 * r + a) * len + 4 * x + b]) * bt[j][b] }
-                  }
-                  let got = Double(out[(6 * i + j) * stride + place])
-                  worst = got.isNaN ? .infinity : max(worst, abs(got - v))
-                }
-              }
-            }
+          let worst = Self.worstInputTransformError(
+            step: 4, tiles: tiles, tileRows: tileRows, nr: nr, first: first, using: &rng
+          ) { rows, len, out, stride, strip in
+            ccnn_winograd4_input_rows(rows, len, tileRows, tiles, &out, stride, first, nr, strip)
           }
           #expect(worst < 1e-4, "\(tiles) tiles, \(tileRows) tile rows, NR \(nr)")
         }
@@ -448,44 +466,20 @@ private typealias S = ConvTestSupport
     }
   }
 
-  /// F(2×2, 5×5)'s input transform, every variant the CPU runs, against `V = Bᵀ d B` worked out
-  /// here: rows of 1 to 33 tiles (two tile rows to an AVX-512 vector up to 8 tiles, 16 tiles at
-  /// a time past that), odd tile-row counts, tile-major and strip layouts, a block not starting
-  /// at tile 0, and NaN in the slack after the rows, which no tile reads.
+  /// F(2×2, 5×5)'s input transform, every variant the CPU runs, against `V = Bᵀ d B`: rows of 1
+  /// to 33 tiles (two tile rows to an AVX-512 vector up to 8 tiles, 16 tiles at a time past
+  /// that), odd tile-row counts, tile-major and strip layouts, a block not starting at tile 0,
+  /// and NaN in the slack after the rows, which no tile reads.
   @Test func inputTransform5x5MatchesItsFormula() {
-    let bt: [[Double]] = [
-      [4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
-      [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1],
-    ]
     var rng = S.Generator(seed: 11)
     for isa in Int32(CCNN_ISA_PORTABLE)...ccnn_isa() {
       for tiles in [1, 2, 3, 5, 7, 8, 9, 16, 17, 33] {
         for tileRows in [1, 2, 3, 4] {
           for (nr, first) in [(0, 0), (32, 0), (16, 5)] {
-            let len = 2 * tiles + 4
-            let rowCount = (2 * tileRows + 4) * len
-            let rows = S.random(rowCount, using: &rng) + [Float](repeating: .nan, count: 32)
-            let strip = nr + 3
-            let last = first + tileRows * tiles
-            let stride = nr > 0 ? ((last + nr - 1) / nr) * strip + 7 : last + 7
-            var out = [Float](repeating: .nan, count: 36 * stride)
-            ccnn_winograd5_input_rows_isa(isa, rows, len, tileRows, tiles, &out, stride, first, nr, strip)
-            var worst = 0.0
-            for r in 0..<tileRows {
-              for x in 0..<tiles {
-                let q = first + r * tiles + x
-                let place = nr > 0 ? (q / nr) * strip + q % nr : q
-                for i in 0..<6 {
-                  for j in 0..<6 {
-                    var v = 0.0
-                    for a in 0..<6 {
-                      for b in 0..<6 { v += bt[i][a] * Double(rows[(2 * r + a) * len + 2 * x + b]) * bt[j][b] }
-                    }
-                    let got = Double(out[(6 * i + j) * stride + place])
-                    worst = got.isNaN ? .infinity : max(worst, abs(got - v))
-                  }
-                }
-              }
+            let worst = Self.worstInputTransformError(
+              step: 2, tiles: tiles, tileRows: tileRows, nr: nr, first: first, using: &rng
+            ) { rows, len, out, stride, strip in
+              ccnn_winograd5_input_rows_isa(isa, rows, len, tileRows, tiles, &out, stride, first, nr, strip)
             }
             #expect(worst < 1e-4, "ISA \(isa), \(tiles) tiles, \(tileRows) tile rows, NR \(nr)")
           }
