@@ -75,11 +75,12 @@ extension ConvolutionPlan {
   /// The output tiles for the forward and the backward passes: F(2×2, 5×5) for 5×5 filters; for
   /// 3×3, F(4×4, 3×3) forward, and backward on maps up to 16 wide, F(2×2, 3×3) backward on
   /// wider ones. Measured (`CNN_WINOGRAD_TILE=2` against `4`, `cnn benchmark --threads 2`, AMD
-  /// EPYC Zen 4): 4×4 tiles ran N128 C256→256 4×4 at 1.4–1.8× forward and 1.5–2.2×
-  /// forward+backward, N128 C64→64 8×8 at 1.0–1.3× and 1.4–1.6×, N128 C128→128 16×16 at
-  /// 1.2–1.3× and 1.1–1.5×, resnet18 inference at 224², batch 32, at 1.15–1.2×; on N64 C64→64
-  /// 56×56 forward at 1.0–1.3×, but forward+backward at 0.8–1.0×, where the 2×2 tiles'
-  /// transforms have their vectorized paths and the 4×4 tiles' backward ones do not.
+  /// EPYC Zen 4, three rounds): 4×4 tiles ran N128 C256→256 4×4 at 1.4–1.8× forward and
+  /// 1.55–1.75× forward+backward, N128 C64→64 8×8 at 0.71 / 1.26 / 1.20× and 1.4–1.6×, N128
+  /// C128→128 16×16 at 1.2–1.3× and 1.1–1.5×, resnet18 inference at 224², batch 32, at
+  /// 1.15–1.2× (two rounds); on N64 C64→64 56×56 forward at 1.1–1.3×, but forward+backward at
+  /// 0.8–1.0×, where the 2×2 tiles' transforms have their vectorized paths and the 4×4 tiles'
+  /// backward ones do not.
   var preferredWinogradOutputTileSizes: (forward: Int, backward: Int) {
     guard geometry.kernelHeight == 3 else { return (2, 2) }
     if let m = Self.winogradTileOverride { return (m, m) }
@@ -124,6 +125,11 @@ struct WinogradBlocks {
     let perThread = (tileRows + max(1, threads) - 1) / max(1, threads)
     let imageRows = shape.transformsWholeImages ? shape.tileRows : 1
     rowsPerBlock = roundUp(max(1, min(rows, perThread)), to: imageRows)
+  }
+
+  /// The images whose tile rows are `rows` (`tileRows` = TH per image; blocks of whole images).
+  func images(_ rows: Range<Int>, tileRows: Int) -> Range<Int> {
+    (rows.lowerBound / tileRows)..<(rows.upperBound / tileRows)
   }
 
   /// The global tile rows (`n · TH + ty`) of block `block`.
@@ -228,7 +234,7 @@ func winogradForward(
       let vStride = winogradStride(strips * stripSize)
 
       // V[ξ] into strips: tile q of the block, channel c → v[((ξ·S + q/NR)·C + c)·NR + q%NR].
-      let blockImages = (rows.lowerBound / shape.tileRows)..<(rows.upperBound / shape.tileRows)
+      let blockImages = blocks.images(rows, tileRows: shape.tileRows)
       if wholeImages {
         images.removeAll(keepingCapacity: true)
         for (slot, n) in blockImages.enumerated() {
@@ -331,7 +337,7 @@ func winogradWeightGradient(
       let rows = blocks.rows(ofBlock: block)
       let columns = rows.count * tileColumns
       if wholeImages {
-        let blockImages = (rows.lowerBound / shape.tileRows)..<(rows.upperBound / shape.tileRows)
+        let blockImages = blocks.images(rows, tileRows: shape.tileRows)
         if dWeight != nil {
           images.removeAll(keepingCapacity: true)
           for n in blockImages { images.append(input + n * shape.imageSize) }
@@ -377,7 +383,7 @@ func winogradWeightGradient(
     threads: threads)
   if let dWeight {
     let pairs = outputs * channels
-    let transform = shape.algorithm.filterGradientTransform
+    let transform = shape.algorithm.transforms.filterGradients
     parallelChunks(pairs, threads: pairs < 1 << 12 ? 1 : threads) { _, range in
       transform(gradients.base, pairs, range.lowerBound, range.upperBound, dWeight)
     }

@@ -78,44 +78,37 @@ struct WinogradAlgorithm: Equatable, CustomStringConvertible {
     UnsafePointer<Float>, Int, Int, Int, Int, Float, UnsafeMutablePointer<Float>, Int
   ) -> Void
 
-  /// `U = G g Gᵀ` (ccnn_winograd_filters and its kin).
-  var filterTransform: FilterTransform {
-    switch (outputTileSize, kernelSize) {
-    case (4, _): return ccnn_winograd4_filters
-    case (_, 5): return ccnn_winograd5_filters
-    default: return ccnn_winograd_filters
-    }
+  /// The algorithm's transforms in CCNNKernels (the F(2×2, 3×3) ones are `ccnn_winograd_*`).
+  struct Transforms {
+    /// `U = G g Gᵀ`.
+    let filters: FilterTransform
+    /// `dg += Gᵀ du G`.
+    let filterGradients: FilterGradientTransform
+    /// `V = Bᵀ d B` of every channel of an image's run of tile rows.
+    let inputPlanes: InputPlanesTransform
+    /// `A dY Aᵀ` of every channel of an image's run of tile rows.
+    let gradientPlanes: GradientPlanesTransform
+    /// `Y = Aᵀ M A + bias` of one channel's run of tile rows.
+    let outputRows: OutputRowsTransform
   }
-  /// `dg += Gᵀ du G`.
-  var filterGradientTransform: FilterGradientTransform {
+
+  var transforms: Transforms {
     switch (outputTileSize, kernelSize) {
-    case (4, _): return ccnn_winograd4_filter_gradients
-    case (_, 5): return ccnn_winograd5_filter_gradients
-    default: return ccnn_winograd_filter_gradients
-    }
-  }
-  /// `V = Bᵀ d B` of every channel of an image's run of tile rows.
-  var inputPlanesTransform: InputPlanesTransform {
-    switch (outputTileSize, kernelSize) {
-    case (4, _): return ccnn_winograd4_input_planes
-    case (_, 5): return ccnn_winograd5_input_planes
-    default: return ccnn_winograd_input_planes
-    }
-  }
-  /// `A dY Aᵀ` of every channel of an image's run of tile rows.
-  var gradientPlanesTransform: GradientPlanesTransform {
-    switch (outputTileSize, kernelSize) {
-    case (4, _): return ccnn_winograd4_gradient_planes
-    case (_, 5): return ccnn_winograd5_gradient_planes
-    default: return ccnn_winograd_gradient_planes
-    }
-  }
-  /// `Y = Aᵀ M A + bias` of one channel's run of tile rows.
-  var outputRowsTransform: OutputRowsTransform {
-    switch (outputTileSize, kernelSize) {
-    case (4, _): return ccnn_winograd4_output_rows
-    case (_, 5): return ccnn_winograd5_output_rows
-    default: return ccnn_winograd_output_rows
+    case (4, _):
+      return Transforms(
+        filters: ccnn_winograd4_filters, filterGradients: ccnn_winograd4_filter_gradients,
+        inputPlanes: ccnn_winograd4_input_planes, gradientPlanes: ccnn_winograd4_gradient_planes,
+        outputRows: ccnn_winograd4_output_rows)
+    case (_, 5):
+      return Transforms(
+        filters: ccnn_winograd5_filters, filterGradients: ccnn_winograd5_filter_gradients,
+        inputPlanes: ccnn_winograd5_input_planes, gradientPlanes: ccnn_winograd5_gradient_planes,
+        outputRows: ccnn_winograd5_output_rows)
+    default:
+      return Transforms(
+        filters: ccnn_winograd_filters, filterGradients: ccnn_winograd_filter_gradients,
+        inputPlanes: ccnn_winograd_input_planes, gradientPlanes: ccnn_winograd_gradient_planes,
+        outputRows: ccnn_winograd_output_rows)
     }
   }
 }
@@ -221,7 +214,7 @@ struct WinogradFilters {
       }
     }
     let work = outputs * inputs * kernelSize * kernelSize * positions
-    let transform = algorithm.filterTransform
+    let transform = algorithm.transforms.filters
     parallelChunks(outputs, threads: work < 1 << 18 ? 1 : threads) { _, range in
       transform(weight, outputs, inputs, flipped ? 1 : 0, mr, range.lowerBound, range.upperBound, u)
     }
@@ -273,7 +266,7 @@ struct WinogradRows {
     into out: UnsafeMutablePointer<Float>, channelStep: Int, stride: Int, nr: Int = 0, strip: Int = 0
   ) {
     precondition(shape.algorithm == algorithm, "rows sized for \(algorithm), the shape runs \(shape.algorithm)")
-    algorithm.inputPlanesTransform(
+    algorithm.transforms.inputPlanes(
       image, shape.height * shape.width, shape.inputChannels, shape.height, shape.width, shape.padTop, shape.padLeft,
       tileRows.lowerBound, tileRows.count, buffer.base, length, tileColumns, out, channelStep, stride, first, nr, strip)
   }
@@ -292,7 +285,7 @@ struct WinogradRows {
     channelStep: Int, stride: Int
   ) {
     precondition(shape.algorithm == algorithm, "rows sized for \(algorithm), the shape runs \(shape.algorithm)")
-    algorithm.gradientPlanesTransform(
+    algorithm.transforms.gradientPlanes(
       image, shape.outputHeight * shape.outputWidth, shape.outputChannels, shape.outputHeight, shape.outputWidth,
       tileRows.lowerBound, tileRows.count, buffer.base, length, tileColumns, out, channelStep, stride)
   }
@@ -312,5 +305,5 @@ func winogradOutputTransform(
 ) {
   let width = shape.outputWidth
   let top = shape.outputTileSize * tileRows.lowerBound
-  shape.algorithm.outputRowsTransform(m, mStride, tileRows.count, shape.tileColumns, shape.outputHeight - top, bias, output + top * width, width)
+  shape.algorithm.transforms.outputRows(m, mStride, tileRows.count, shape.tileColumns, shape.outputHeight - top, bias, output + top * width, width)
 }
