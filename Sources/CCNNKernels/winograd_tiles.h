@@ -192,6 +192,61 @@ __attribute__((target("avx512f,avx512vl"), always_inline)) static inline void bt
   t[5] = _mm512_add_ps(_mm512_fmsub_ps(four, d[1], _mm512_mul_ps(five, d[3])), d[5]);
 }
 
+// bt6 on vectors of eight tiles.
+__attribute__((target("avx2,fma"), always_inline)) static inline void bt6_256(const __m256 d[6], __m256 t[6]) {
+  const __m256 four = _mm256_set1_ps(4), five = _mm256_set1_ps(5), two = _mm256_set1_ps(2);
+  t[0] = _mm256_add_ps(_mm256_fmsub_ps(four, d[0], _mm256_mul_ps(five, d[2])), d[4]);
+  t[1] = _mm256_fnmadd_ps(four, _mm256_add_ps(d[1], d[2]), _mm256_add_ps(d[3], d[4]));
+  t[2] = _mm256_fmadd_ps(four, _mm256_sub_ps(d[1], d[2]), _mm256_sub_ps(d[4], d[3]));
+  t[3] = _mm256_fmadd_ps(two, _mm256_sub_ps(d[3], d[1]), _mm256_sub_ps(d[4], d[2]));
+  t[4] = _mm256_fmadd_ps(two, _mm256_sub_ps(d[1], d[3]), _mm256_sub_ps(d[4], d[2]));
+  t[5] = _mm256_add_ps(_mm256_fmsub_ps(four, d[1], _mm256_mul_ps(five, d[3])), d[5]);
+}
+
+// The first `count` (1 to 8) lanes of w to `to`: one 256-bit store, or 128-, 64- and 32-bit
+// ones (on Zen 3 a masked store, vmaskmovps, took 75 % of the input transform's time).
+__attribute__((target("avx2,fma"), always_inline)) static inline void store_lanes_256(
+  float *restrict to, __m256 w, long count) {
+  if (count == 8) {
+    _mm256_storeu_ps(to, w);
+    return;
+  }
+  __m128 part = _mm256_castps256_ps128(w);
+  if (count >= 4) {
+    _mm_storeu_ps(to, part);
+    part = _mm256_extractf128_ps(w, 1);
+    to += 4;
+    count -= 4;
+  }
+  if (count >= 2) {
+    _mm_storel_pi((__m64 *)to, part);
+    part = _mm_movehl_ps(part, part);
+    to += 2;
+    count -= 2;
+  }
+  if (count) _mm_store_ss(to, part);
+}
+
+// Stores lanes `lane0 ..< lane0 + count` of the `positions` vectors v (entry xi of eight tiles)
+// as tiles q ..< q + count, placed as input_tile_rows places them: each run that stays in one
+// strip is moved down to lane 0 by a permute and written by store_lanes_256.
+__attribute__((target("avx2,fma"), always_inline)) static inline void store_tile_lanes_256(
+  const __m256 *v, int positions, long lane0, long count, long q, float *restrict out, long stride, long nr,
+  long strip) {
+  for (long x = 0; x < count;) {
+    const long lane = nr > 0 ? q % nr : 0;
+    const long run = MIN(nr > 0 ? nr - lane : count, count - x);
+    float *restrict destination = nr > 0 ? out + (q / nr) * strip + lane : out + q;
+    const int shift = (int)(lane0 + x);
+    const __m256i down = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(shift));
+    for (int xi = 0; xi < positions; xi++) {
+      store_lanes_256(destination + xi * stride, shift == 0 ? v[xi] : _mm256_permutevar8x32_ps(v[xi], down), run);
+    }
+    x += run;
+    q += run;
+  }
+}
+
 // Stores the `positions` entries of `count` tiles (lanes 0 ..< count of v[0 ..< positions],
 // tile q in lane 0) as input_tile_rows places them: the lanes of a run that stays in one
 // strip are moved down to lane 0 and stored with 128-, 256- or 512-bit masked stores (on Zen 4
