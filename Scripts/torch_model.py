@@ -8,7 +8,7 @@ ap.add_argument('batch', type=int); ap.add_argument('--threads', type=int, defau
 ap.add_argument('--classes', type=int, default=1000); ap.add_argument('--skip-train', action='store_true')
 a = ap.parse_args(); torch.set_num_threads(a.threads); torch.manual_seed(1)
 kw = {'aux_logits': False, 'init_weights': True} if a.model == 'googlenet' else {}  # CNNKit's GoogLeNet has no auxiliary heads
-m = getattr(tvm, a.model)(num_classes=a.classes, **kw)
+m = getattr(tvm, a.model.replace("-", "_"))(num_classes=a.classes, **kw)  # vgg11-bn is vgg11_bn
 def per_call(f):
     f(); f(); t = time.perf_counter(); f(); once = time.perf_counter() - t
     n = max(1, int(a.min_time / max(once, 1e-9))); blocks = []

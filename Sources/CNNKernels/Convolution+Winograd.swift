@@ -18,8 +18,8 @@
 // 2.25× (F(2×2, 3×3)), 4× (F(4×4, 3×3)) or 2.78× (F(2×2, 5×5)) fewer multiplications than
 // im2col + GEMM, for the price of the transforms, which read and write each value a few times;
 // it wins when there are enough channels for the GEMMs to dominate
-// (`ConvolutionPlan.usesWinograd`). On 4×4 and 8×8 maps, F(4×4, 3×3) transforms 16 whole
-// images at a time and orders a block's tiles tile-major (`WinogradShape.transformsWholeImages`).
+// (`ConvolutionPlan.usesWinograd`). On 4×4 and 8×8 maps, F(4×4, 3×3) transforms whole
+// images, 16 at a time with AVX-512 and 8 with AVX2, and orders a block's tiles tile-major (`WinogradShape.transformsWholeImages`).
 import CCNNKernels
 
 #if canImport(Glibc)
@@ -205,7 +205,7 @@ func winogradForward(
   let micro = kernel.microKernel
   let outputPlane = shape.outputHeight * shape.outputWidth
 
-  // 4×4 and 8×8 maps: the block's images transformed 16 at a time (their tiles tile-major),
+  // 4×4 and 8×8 maps: the block's images transformed 16 or 8 at a time (their tiles tile-major),
   // each image in its own slot of scratch.
   let wholeImages = shape.transformsWholeImages
   let scratchSlots = wholeImages ? blocks.rowsPerBlock / shape.tileRows : 1
@@ -312,7 +312,7 @@ func winogradWeightGradient(
   // Each thread's dU and bias sums (zeroed by the thread itself, in parallel).
   let gradients = FloatBuffer(count: chunks * (gradientCount + outputs))
   defer { gradients.deallocate() }
-  // 4×4 and 8×8 maps: 16 images at a time, each image's dY in its own slot of scratch (as
+  // 4×4 and 8×8 maps: 16 or 8 images at a time, each image's dY in its own slot of scratch (as
   // forward).
   let wholeImages = shape.transformsWholeImages
   let scratchSlots = wholeImages ? blocks.rowsPerBlock / shape.tileRows : 1

@@ -167,9 +167,9 @@ struct WinogradShape: Equatable {
   /// Floats of a `[C, H, W]` image.
   var imageSize: Int { inputChannels * height * width }
 
-  /// Whether the passes transform 16 whole images at a time (`ccnn_winograd4_input_images` and
+  /// Whether the passes transform whole images (`ccnn_winograd4_input_images` and
   /// its kin), their tiles ordered tile-major in a block: F(4×4, 3×3) on square 4×4 or 8×8
-  /// input and output maps, on a CPU with AVX-512.
+  /// input and output maps, on a CPU with AVX2 or AVX-512 (8 or 16 images at a time).
   var transformsWholeImages: Bool {
     outputTileSize == 4 && (height == 4 || height == 8) && width == height && outputHeight == height
       && outputWidth == height && ccnn_winograd4_images_supported() != 0

@@ -6,7 +6,8 @@ import Testing
 private typealias S = ConvTestSupport
 
 /// The Winograd transforms in CCNNKernels against their formulas: the filter transforms
-/// `U = G g Gᵀ` and their gradients (the adjoints), and the 6×6 input transforms `V = Bᵀ d B`.
+/// `U = G g Gᵀ` and their gradients (the adjoints), the 6×6 input transforms `V = Bᵀ d B`, and
+/// F(4×4, 3×3)'s whole-image input, output-gradient and output transforms.
 /// WinogradTests checks the whole passes against the naive convolution.
 @Suite struct WinogradTransformTests {
   /// G of F(2×2, 3×3) and of F(4×4, 3×3).
@@ -237,6 +238,170 @@ private typealias S = ConvTestSupport
               ccnn_winograd5_input_rows_isa(isa, rows, len, tileRows, tiles, &out, stride, first, nr, strip)
             }
             #expect(worst < 1e-4, "ISA \(isa), \(tiles) tiles, \(tileRows) tile rows, NR \(nr)")
+          }
+        }
+      }
+    }
+  }
+
+  /// A of F(4×4, 3×3) (6 × 4): the output-gradient transform is `A dY Aᵀ`, the output transform
+  /// `Aᵀ M A`.
+  static let a4: [[Double]] = [[1, 0, 0, 0], [1, 1, 1, 1], [1, -1, 1, -1], [1, 2, 4, 8], [1, -2, 4, -8], [0, 0, 0, 1]]
+
+  /// Image counts for the whole-image transforms: one vector part-filled, one full, and counts
+  /// past one and two vectors of 8 and of 16.
+  static let imageCounts = [1, 5, 8, 13, 16, 19]
+
+  /// Calls `body` with pointers to `count` images of `floats` floats each, cut from `values`.
+  private static func withImages<R>(
+    _ values: [Float], count: Int, floats: Int, _ body: (UnsafePointer<UnsafePointer<Float>>) -> R
+  ) -> R {
+    values.withUnsafeBufferPointer { all in
+      let pointers = (0..<count).map { all.baseAddress! + $0 * floats }
+      return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+  }
+
+  /// F(4×4, 3×3)'s whole-image input transform, every vector width the CPU runs, against
+  /// `V = Bᵀ d B` of each zero-padded tile: 4×4 and 8×8 maps, padding 1, tile-major and strip
+  /// layouts, a block not starting at tile 0.
+  @Test func inputImagesTransformMatchesItsFormula() {
+    guard ccnn_winograd4_images_supported() != 0 else { return }
+    var rng = S.Generator(seed: 41)
+    let channels = 2, pad = 1
+    for isa in Int32(CCNN_ISA_AVX2)...ccnn_isa() {
+      for size in [4, 8] {
+        for count in Self.imageCounts {
+          for (nr, first) in [(0, 0), (16, 3)] {
+            let tiles = size / 4, plane = size * size
+            let images = S.random(count * channels * plane, using: &rng)
+            let strip = nr + 3, last = first + tiles * tiles * count
+            let stride = nr > 0 ? ((last + nr - 1) / nr) * strip + 7 : last + 7
+            let channelStep = 36 * stride
+            var out = [Float](repeating: .nan, count: channels * channelStep)
+            Self.withImages(images, count: count, floats: channels * plane) { pointers in
+              ccnn_winograd4_input_images_isa(
+                isa, pointers, count, size, channels, pad, pad, &out, channelStep, stride, first, nr, strip)
+            }
+            var worst = 0.0
+            for j in 0..<count {
+              for c in 0..<channels {
+                for ty in 0..<tiles {
+                  for tx in 0..<tiles {
+                    let q = first + (ty * tiles + tx) * count + j
+                    let place = nr > 0 ? (q / nr) * strip + q % nr : q
+                    func d(_ a: Int, _ b: Int) -> Double {
+                      let y = 4 * ty + a - pad, x = 4 * tx + b - pad
+                      guard (0..<size).contains(y), (0..<size).contains(x) else { return 0 }
+                      return Double(images[(j * channels + c) * plane + y * size + x])
+                    }
+                    for i in 0..<6 {
+                      for k in 0..<6 {
+                        var v = 0.0
+                        for a in 0..<6 {
+                          for b in 0..<6 { v += Self.bt6[i][a] * d(a, b) * Self.bt6[k][b] }
+                        }
+                        let got = Double(out[c * channelStep + (6 * i + k) * stride + place])
+                        worst = got.isNaN ? .infinity : max(worst, abs(got - v))
+                      }
+                    }
+                  }
+                }
+              }
+            }
+            #expect(worst < 1e-4, "ISA \(isa), \(size)×\(size), \(count) images, NR \(nr)")
+          }
+        }
+      }
+    }
+  }
+
+  /// F(4×4, 3×3)'s whole-image output-gradient transform, every vector width the CPU runs,
+  /// against `A dY Aᵀ` of each 4×4 tile of dY.
+  @Test func gradientImagesTransformMatchesItsFormula() {
+    guard ccnn_winograd4_images_supported() != 0 else { return }
+    var rng = S.Generator(seed: 42)
+    let channels = 3
+    for isa in Int32(CCNN_ISA_AVX2)...ccnn_isa() {
+      for size in [4, 8] {
+        for count in Self.imageCounts {
+          let tiles = size / 4, plane = size * size, first = 3
+          let stride = first + tiles * tiles * count + 5, channelStep = 36 * stride
+          let images = S.random(count * channels * plane, using: &rng)
+          var out = [Float](repeating: .nan, count: channels * channelStep)
+          Self.withImages(images, count: count, floats: channels * plane) { pointers in
+            ccnn_winograd4_gradient_images_isa(isa, pointers, count, size, channels, &out, channelStep, stride, first)
+          }
+          var worst = 0.0
+          for j in 0..<count {
+            for k in 0..<channels {
+              for ty in 0..<tiles {
+                for tx in 0..<tiles {
+                  let q = first + (ty * tiles + tx) * count + j
+                  for i in 0..<6 {
+                    for l in 0..<6 {
+                      var v = 0.0
+                      for a in 0..<4 {
+                        for b in 0..<4 {
+                          let dy = Double(images[(j * channels + k) * plane + (4 * ty + a) * size + 4 * tx + b])
+                          v += Self.a4[i][a] * dy * Self.a4[l][b]
+                        }
+                      }
+                      let got = Double(out[k * channelStep + (6 * i + l) * stride + q])
+                      worst = got.isNaN ? .infinity : max(worst, abs(got - v))
+                    }
+                  }
+                }
+              }
+            }
+          }
+          #expect(worst < 1e-4, "ISA \(isa), \(size)×\(size), \(count) images")
+        }
+      }
+    }
+  }
+
+  /// F(4×4, 3×3)'s whole-image output transform, every vector width the CPU runs, against
+  /// `Y = Aᵀ M A + bias`, with and without a bias; nothing is written past the images' maps.
+  @Test func outputImagesTransformMatchesItsFormula() {
+    guard ccnn_winograd4_images_supported() != 0 else { return }
+    var rng = S.Generator(seed: 43)
+    let rows = 3
+    for isa in Int32(CCNN_ISA_AVX2)...ccnn_isa() {
+      for size in [4, 8] {
+        for count in Self.imageCounts {
+          for withBias in [false, true] {
+            let tiles = size / 4, plane = size * size
+            let ldm = tiles * tiles * count + 2, stride = rows * ldm + 3
+            let m = S.random(36 * stride, using: &rng)
+            let bias = S.random(rows, using: &rng)
+            let imageStride = rows * plane + 5
+            var out = [Float](repeating: .nan, count: count * imageStride)
+            if withBias {
+              ccnn_winograd4_output_images_isa(isa, m, stride, ldm, rows, count, size, bias, &out, imageStride)
+            } else {
+              ccnn_winograd4_output_images_isa(isa, m, stride, ldm, rows, count, size, nil, &out, imageStride)
+            }
+            var worst = 0.0
+            for j in 0..<count {
+              for r in 0..<rows {
+                for y in 0..<size {
+                  for x in 0..<size {
+                    let ty = y / 4, tx = x / 4, a = y % 4, b = x % 4
+                    let q = (ty * tiles + tx) * count + j
+                    var v = withBias ? Double(bias[r]) : 0
+                    for i in 0..<6 {
+                      for l in 0..<6 { v += Self.a4[i][a] * Double(m[(6 * i + l) * stride + r * ldm + q]) * Self.a4[l][b] }
+                    }
+                    let got = Double(out[j * imageStride + r * plane + y * size + x])
+                    worst = got.isNaN ? .infinity : max(worst, abs(got - v))
+                  }
+                }
+              }
+              let slackUntouched = out[(j * imageStride + rows * plane)..<((j + 1) * imageStride)].allSatisfy(\.isNaN)
+              #expect(slackUntouched, "ISA \(isa): image \(j)'s slack was written")
+            }
+            #expect(worst < 1e-4, "ISA \(isa), \(size)×\(size), \(count) images, bias \(withBias)")
           }
         }
       }

@@ -190,15 +190,15 @@ void ccnn_winograd4_gradient_planes(
   float *rows, long len, long tiles, float *out, long channel_step, long stride);
 void ccnn_winograd4_output_rows(
   const float *m, long stride, long tile_rows, long tiles, long height, float bias, float *out, long width);
-/// Whether the whole-image transforms below run on this CPU (they need AVX-512; without it the
-/// per-channel ones above do the work).
+/// Whether the whole-image transforms below run on this CPU (they need AVX2 or AVX-512;
+/// without them the per-channel ones above do the work).
 int ccnn_winograd4_images_supported(void);
 /// F(4×4, 3×3) on square `size` × `size` maps, `size` 4 or 8 (one or four tiles per image and
-/// channel), 16 images to a vector: the input transform of `count` images `images[j]`
-/// (`[channels, size, size]` each, with `pad_top` rows and `pad_left` columns of zeros before
-/// the map), tile (ty, tx) of image j being the block's tile q = first + (ty·T + tx)·count + j
+/// channel), 16 images to a vector with AVX-512, 8 with AVX2: the input transform of `count`
+/// images `images[j]` (`[channels, size, size]` each, with `pad_top` rows and `pad_left`
+/// columns of zeros before the map), tile (ty, tx) of image j being the block's tile q = first + (ty·T + tx)·count + j
 /// (T = size / 4), entry ξ of channel c at `out[c·channel_step + ξ·stride + f(q)]`, f as in
-/// `ccnn_winograd_input_rows`. Aborts for other sizes or without AVX-512.
+/// `ccnn_winograd_input_rows`. Aborts for other sizes or without AVX2.
 void ccnn_winograd4_input_images(
   const float *_Nonnull const *_Nonnull images, long count, long size, long channels, long pad_top, long pad_left,
   float *out, long channel_step, long stride, long first, long nr, long strip);
@@ -215,6 +215,17 @@ void ccnn_winograd4_gradient_images(
 void ccnn_winograd4_output_images(
   const float *m, long stride, long ldm, long rows, long count, long size, const float *_Nullable bias, float *out,
   long image_stride);
+/// The three above for the vector width of `isa` (`CCNN_ISA_AVX2` or `CCNN_ISA_AVX512`, capped
+/// at `ccnn_isa()`; abort below AVX2), so that tests can check both.
+void ccnn_winograd4_input_images_isa(
+  int isa, const float *_Nonnull const *_Nonnull images, long count, long size, long channels, long pad_top,
+  long pad_left, float *out, long channel_step, long stride, long first, long nr, long strip);
+void ccnn_winograd4_gradient_images_isa(
+  int isa, const float *_Nonnull const *_Nonnull images, long count, long size, long channels, float *out,
+  long channel_step, long stride, long first);
+void ccnn_winograd4_output_images_isa(
+  int isa, const float *m, long stride, long ldm, long rows, long count, long size, const float *_Nullable bias,
+  float *out, long image_stride);
 
 /// Packs `runs` contiguous runs of `length` floats, `run_stride` apart in `source`, as the
 /// first `runs` columns of a `length × width` strip, zeros in the columns after them:
