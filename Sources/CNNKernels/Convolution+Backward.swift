@@ -278,6 +278,9 @@ struct ConvolutionPlan {
   /// GEMM rows to pay off, and col2im is used.
   static let transposedMinimumChannels = 16
 
+  /// Whether the forward pass runs direct (Convolution+Direct.swift): by default when the shape
+  /// suits it (`suitsDirect`); tests turn it off to check the other paths.
+  var usesDirect = false
   /// Whether the passes run as Winograd F(m×m, 3×3) or F(2×2, 5×5) (Convolution+Winograd.swift):
   /// by default when the shape suits it (`suitsWinograd`); tests turn it off to check the other
   /// paths.
@@ -326,6 +329,7 @@ struct ConvolutionPlan {
       transposedGeometry = nil
     }
     usesWinograd = suitsWinograd
+    usesDirect = !usesWinograd && suitsDirect
     (winogradOutputTileSize, winogradBackwardOutputTileSize) = preferredWinogradOutputTileSizes
   }
 

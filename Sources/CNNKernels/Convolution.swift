@@ -36,7 +36,8 @@
 // (Convolution+FewPositions.swift). Larger maps with 3×3 or 5×5 filters, stride 1 and enough
 // channels run as Winograd F(4×4, 3×3) (F(2×2, 3×3) for the backward passes on maps wider
 // than 16) or F(2×2, 5×5), with 4×, 2.25× or 2.78× fewer multiplications
-// (Convolution+Winograd.swift).
+// (Convolution+Winograd.swift). Filters of at most 75 taps (C/G·KH·KW) with stride 1, a
+// network's first layer, run direct, with no im2col (Convolution+Direct.swift).
 
 /// Applies a 2-D convolution (with optional bias and channel groups) to an NCHW batch.
 ///
@@ -80,6 +81,11 @@ func conv2DForward(
       plan: plan, input: input, weight: weight, bias: bias, output: output,
       threads: schedule.blockThreads * schedule.gemmThreads)
   }
+  if plan.usesDirect {
+    return conv2DForwardDirect(
+      plan: plan, input: input, weight: weight, bias: bias, output: output,
+      threads: schedule.blockThreads * schedule.gemmThreads)
+  }
   let nb = schedule.imagesPerBlock
   parallelChunks(schedule.blockCount, threads: schedule.blockThreads) { _, blocks in
     let workspace = FloatBuffer(count: nb == 1 ? plan.workspaceCount : plan.blockWorkspaceCount(images: nb))
@@ -111,6 +117,11 @@ func convolveImage(
   bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
   threads: Int
 ) {
+  if plan.usesDirect {
+    return convolveImageDirect(
+      plan: plan, n: n, input: input, weight: weight, bias: bias, output: output, workspace: workspace,
+      threads: threads)
+  }
   for group in 0..<plan.groups {
     let x = plan.inputImage(input, n, group)
     let w = plan.groupWeight(weight, group)

@@ -268,6 +268,21 @@ void ccnn_extremum_pool(
 void ccnn_extremum_pool_isa(
   int isa, const float *x, long planes, const ccnn_pool_geometry *g, int is_max, float *y, int32_t *_Nullable index);
 
+/// Whether `ccnn_conv_direct` runs on this CPU (it needs AVX2).
+int ccnn_conv_direct_supported(void);
+/// Direct convolution with stride 1 of one zero-padded image `src` (`channels` planes
+/// `channel_stride` floats apart, rows `row_stride` apart) with `outputs` filters `weight`
+/// (`[outputs, channels, kernel_h, kernel_w]`), output rows `row0 ..< row1` of
+/// `out` (`[outputs, out_height, out_width]`):
+/// `out[k, oh, ow] = (Σ_(c, i, j) weight[k, c, i, j] · src[c·channel_stride + (oh + i)·row_stride
+/// + ow + j]) + bias[k]`, summed in that order from zero with fused multiply-adds, the bias
+/// (none when NULL) added last: the bits of im2col + GEMM. Needs `out_width` ≥ 8; aborts
+/// without AVX2.
+void ccnn_conv_direct(
+  const float *src, long channels, long channel_stride, long row_stride, const float *weight, long outputs,
+  long kernel_h, long kernel_w, const float *_Nullable bias, float *out, long out_height, long out_width, long row0,
+  long row1);
+
 #pragma clang assume_nonnull end
 
 #endif
