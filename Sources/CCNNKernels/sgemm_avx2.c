@@ -35,6 +35,10 @@
     _mm256_storeu_ps(ci, _mm256_fmadd_ps(vb, old0, _mm256_mul_ps(va, c##i##0)));     \
     _mm256_storeu_ps(ci + 8, _mm256_fmadd_ps(vb, old1, _mm256_mul_ps(va, c##i##1))); \
   }
+// C's tile rows fetched into L1 while the steps run (rows ldc apart often share L1 sets).
+#define PREFETCH_C(i)                                    \
+  _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T0); \
+  _mm_prefetch((const char *)(c + (i) * ldc + NR - 1), _MM_HINT_T0);
 #define SPILL(i)                                  \
   _mm256_storeu_ps(tile + (i) * NR, c##i##0);     \
   _mm256_storeu_ps(tile + (i) * NR + 8, c##i##1);
@@ -48,6 +52,7 @@
     long kc, const float *restrict a, const float *restrict b, float *restrict c, long ldc,   \
     long m, long n, float alpha, float beta) {                                              \
     FOR(DECLARE)                                                                            \
+    FOR(PREFETCH_C)                                                                         \
     _Pragma("clang loop unroll_count(4)")                                                   \
     for (long p = 0; p < kc; p++) {                                                         \
       const __m256 b0 = _mm256_loadu_ps(b);                                                 \
