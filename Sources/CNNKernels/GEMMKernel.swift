@@ -105,17 +105,28 @@ public enum GEMMKernel: String, Sendable, CaseIterable, CustomStringConvertible 
     }
   }
 
-  /// Rows of the packed A block, MC (a multiple of `mr`); sized for L2 (`CNN_GEMM_MC` in the
-  /// environment overrides it).
-  var mc: Int { GEMMBlocking.rows.map { roundUp($0, to: mr) } ?? mr * (self == .avx512 ? 12 : 24) }
+  /// Rows of the packed A block, MC (a multiple of `mr`): the A block (MC × KC floats) fills a
+  /// quarter of the L2 cache found at run time (168 rows for either kernel with a 1 MiB L2),
+  /// or `mr` × 12 (AVX-512) or × 24 when the size is unknown. `CNN_GEMM_MC` in the environment
+  /// overrides it. (Rows do not change the order of any sum: only KC does.)
+  var mc: Int {
+    if let rows = GEMMBlocking.rows { return roundUp(rows, to: mr) }
+    guard let l2 = CacheSizes.found.level2 else { return mr * (self == .avx512 ? 12 : 24) }
+    return min(max(l2 / 4 / (kc * 4) / mr, 4), 64) * mr
+  }
 
   /// Depth of the packed blocks, KC; long, to touch each C tile rarely (`CNN_GEMM_KC`
   /// overrides it).
   var kc: Int { GEMMBlocking.depth ?? 384 }
 
-  /// Columns of the packed B panel, NC (a multiple of `nr`); sized for L3 (`CNN_GEMM_NC`
+  /// Columns of the packed B panel, NC (a multiple of `nr`): the B panel (KC × NC floats) in
+  /// at most a quarter of the L3 cache found at run time, and at most 4096 (`CNN_GEMM_NC`
   /// overrides it).
-  var nc: Int { GEMMBlocking.columns.map { roundUp($0, to: nr) } ?? 4096 }
+  var nc: Int {
+    if let columns = GEMMBlocking.columns { return roundUp(columns, to: nr) }
+    guard let l3 = CacheSizes.found.level3 else { return 4096 }
+    return min(max(l3 / 4 / (kc * 4) / nr, 16) * nr, 4096)
+  }
 
   /// The C (or Swift) function for one tile.
   var microKernel: GEMMMicroKernel {
@@ -142,4 +153,31 @@ enum GEMMBlocking {
     guard let text = getenv(name), let value = Int(String(cString: text)), value > 0 else { return nil }
     return value
   }
+}
+
+/// The data caches' sizes in bytes, as the OS reports them (`sysconf` on glibc, `sysctl` on
+/// Darwin); `nil` when it does not say.
+struct CacheSizes {
+  /// Per core.
+  var level2: Int?
+  /// Shared.
+  var level3: Int?
+
+  /// This machine's, read once.
+  static let found: CacheSizes = {
+    #if canImport(Glibc)
+      let known = { (value: Int) in value > 0 ? value : nil }
+      return CacheSizes(
+        level2: known(sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))), level3: known(sysconf(Int32(_SC_LEVEL3_CACHE_SIZE))))
+    #elseif canImport(Darwin)
+      func read(_ name: String) -> Int? {
+        var value: Int64 = 0
+        var size = MemoryLayout<Int64>.size
+        return sysctlbyname(name, &value, &size, nil, 0) == 0 && value > 0 ? Int(value) : nil
+      }
+      return CacheSizes(level2: read("hw.l2cachesize"), level3: read("hw.l3cachesize"))
+    #else
+      return CacheSizes(level2: nil, level3: nil)
+    #endif
+  }()
 }

@@ -1,4 +1,4 @@
-@_spi(Testing) import CNNKernels
+@testable @_spi(Testing) import CNNKernels
 // gemm (packed, blocked, threaded) against gemmNaive, for every micro-kernel this CPU runs.
 import Dispatch
 import Testing
@@ -163,6 +163,19 @@ struct GEMMTests {
       check(
         GEMMCase(m: 200, n: 230, k: 100, transposeB: true, alpha: 0.5, beta: 1, threads: threads),
         kernel: kernel)
+    }
+  }
+
+  @Test("block sizes follow the caches found, within bounds, in whole register tiles")
+  func blockSizes() {
+    for kernel in GEMMKernel.allCases {
+      #expect(kernel.mc % kernel.mr == 0 && (4...64).contains(kernel.mc / kernel.mr), "\(kernel): MC \(kernel.mc)")
+      #expect(kernel.nc % kernel.nr == 0 && (16 * kernel.nr...4096).contains(kernel.nc), "\(kernel): NC \(kernel.nc)")
+      // A larger L2 never gives a smaller A block: a quarter of it holds MC × KC floats.
+      if let l2 = CacheSizes.found.level2, GEMMBlocking.rows == nil, kernel.mc < 64 * kernel.mr {
+        #expect(kernel.mc * kernel.kc * 4 <= max(l2 / 4, 4 * kernel.mr * kernel.kc * 4), "\(kernel): A block over L2 / 4")
+        #expect((kernel.mc + kernel.mr) * kernel.kc * 4 > l2 / 4, "\(kernel): another row panel would fit")
+      }
     }
   }
 
