@@ -27,7 +27,7 @@ AVX2 static inline __attribute__((always_inline)) void direct_block(
   const float *weight, long taps, const float *bias, float *out, long plane, long out_width, long k0, long oh,
   long ow0, const int KB, const int NV, const int KW) {
   const long kw = KW ? KW : kernel_w;
-  __m256 acc[12];
+  __m256 acc[9];  // KB·NV ≤ 3·3
   for (int a = 0; a < KB * NV; a++) acc[a] = _mm256_setzero_ps();
   const float *w = weight + k0 * taps;
   for (long c = 0; c < channels; c++) {

@@ -3,19 +3,11 @@
 // one or three channels. im2col + GEMM would unroll every window into R rows (25 for
 // SimpleConvNet's 1 → 30 5×5) for a GEMM only R deep, and spend as long packing as
 // multiplying; `ccnn_conv_direct` reads the padded image in place instead, the output row in
-// the vector lanes and 12 accumulators over a block of filters × columns, and gives the same
+// the vector lanes and nine accumulators over three filters × 24 columns, and gives the same
 // bits (same order of the sums, same fused multiply-adds, bias last).
 //
 //   output[n, k, oh, ow] = (Σ over (ci, kh, kw) of weight[k, ci, kh, kw] · padded[n, ci, oh + kh, ow + kw]) + bias[k]
 import CCNNKernels
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension ConvolutionPlan {
   /// Most taps per filter (C/G·KH·KW) that run direct: 3 channels of 5×5. On AMD EPYC Zen 3
@@ -30,14 +22,10 @@ extension ConvolutionPlan {
     let g = geometry
     return Self.directAllowed && g.strideHeight == 1 && g.strideWidth == 1 && !isPointwise
       && window <= Self.directMaximumTaps && g.outputWidth >= 8 && ccnn_isa() == Int32(CCNN_ISA_AVX2)
-      && ccnn_conv_direct_supported() != 0
   }
 
   /// `CNN_CONV_DIRECT=0` in the environment turns direct convolution off (to compare).
-  static let directAllowed: Bool = {
-    guard let text = getenv("CNN_CONV_DIRECT") else { return true }
-    return String(cString: text) != "0"
-  }()
+  static let directAllowed = environmentAllows("CNN_CONV_DIRECT")
 }
 
 /// The forward pass run direct: images over threads, or, with fewer images than threads,

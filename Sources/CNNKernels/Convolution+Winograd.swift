@@ -36,10 +36,13 @@ extension ConvolutionPlan {
   static let winogradMinimumChannels = 16
 
   /// Whether `CNN_CONV_WINOGRAD=0` in the environment turns Winograd off (to compare).
-  static let winogradAllowed: Bool = {
-    guard let text = getenv("CNN_CONV_WINOGRAD") else { return true }
+  static let winogradAllowed = environmentAllows("CNN_CONV_WINOGRAD")
+
+  /// False when the environment variable `name` is `0` (a path turned off, to compare).
+  static func environmentAllows(_ name: String) -> Bool {
+    guard let text = getenv(name) else { return true }
     return String(cString: text) != "0"
-  }()
+  }
 
   /// Fewest 2×2 tiles in a call (over the whole batch) for Winograd: each call transforms all
   /// K·C filters (16 floats each, 16 MB at 512 channels), which only pays when enough tiles
