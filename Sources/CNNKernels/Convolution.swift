@@ -55,13 +55,30 @@
 ///   - outputChannels: K, the number of filters.
 ///   - groups: G; C and K must be multiples of it. Group g sees channels `g*C/G ..< (g+1)*C/G`.
 ///   - threads: Threads to use.
+///   - prepared: Where to keep filters transformed for this weight across calls (inference
+///     with the same weights, see `PreparedFilters`), or `nil` to transform them per call.
 /// - Complexity: O(N * K * C/G * KH * KW * OH * OW).
 public func conv2DForward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
   output: UnsafeMutablePointer<Float>, geometry: ConvGeometry, outputChannels: Int, groups: Int = 1,
-  threads: Int = ComputeThreads.count
+  threads: Int = ComputeThreads.count, prepared: PreparedFilters? = nil
 ) {
-  let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DForward")
+  var plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DForward")
+  if let prepared, !plan.usesWinograd, !plan.runsAtFewPositions,
+    plan.suitsPreparedWinograd(columnsPerStrip: GEMMKernel.current.nr)
+  {
+    plan.usesWinograd = true
+    plan.usesDirect = false
+    let kernel = GEMMKernel.current
+    let shape = plan.winogradShape
+    let prepared = prepared.winogradFilters(plan: plan, weight: weight, mr: kernel.mr, threads: threads)
+    // Kept alive until the pass is done: `removeAll` or a new version may drop it meanwhile.
+    return withExtendedLifetime(prepared) {
+      winogradForward(
+        shape: shape, filters: prepared.filters, bias: bias, output: output, kernel: kernel, threads: threads
+      ) { n, _ in input + n * shape.imageSize }
+    }
+  }
   conv2DForward(
     plan: plan, schedule: plan.schedule(threads: threads), input: input, weight: weight, bias: bias, output: output)
 }

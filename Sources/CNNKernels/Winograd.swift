@@ -34,7 +34,7 @@
 import CCNNKernels
 
 /// One of the Winograd algorithms F(m×m, r×r), and its transforms in CCNNKernels.
-struct WinogradAlgorithm: Equatable, CustomStringConvertible {
+struct WinogradAlgorithm: Hashable, CustomStringConvertible {
   /// m, the output tiles' height and width.
   let outputTileSize: Int
   /// r, the filters' height and width.

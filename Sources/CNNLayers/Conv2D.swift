@@ -21,6 +21,9 @@ public final class Conv2D: Layer {
   public let weight: Parameter
   /// `[K]`, or `nil` when the layer has no bias.
   public let bias: Parameter?
+  /// The filters as inference calls transform them (Winograd's U for batch-1 calls), kept while
+  /// `weight` keeps its version; emptied when training starts.
+  public let preparedFilters = PreparedFilters()
 
   /// Creates a convolution with freshly drawn weights and zero biases
   /// (uniform biases for `.pytorchDefault`).
@@ -69,8 +72,24 @@ public final class Conv2D: Layer {
     return [g.batch, outputChannels, g.outputHeight, g.outputWidth]
   }
 
+  /// Inference: the training computation without its pullback, with the filters it transforms
+  /// kept for the next call while the weights stay the same (`preparedFilters`).
+  public func callAsFunction(_ input: Tensor) -> Tensor {
+    let g = trappingOnShapeError { () throws(ShapeError) in try geometry(for: input.shape) }
+    preparedFilters.update(version: weight.version)
+    return Tensor(shape: [g.batch, outputChannels, g.outputHeight, g.outputWidth], writingWith: { out in
+      withPointers(input, weight.value, bias?.value) { x, w, b in
+        conv2DForward(
+          input: x, weight: w, bias: b, output: out, geometry: g, outputChannels: outputChannels, groups: groups,
+          prepared: preparedFilters)
+      }
+    })
+  }
+
   public func forward(_ input: Tensor, needsInputGradient: Bool) -> (output: Tensor, pullback: Pullback) {
     let g = trappingOnShapeError { () throws(ShapeError) in try geometry(for: input.shape) }
+    // Training changes the weights every step: what inference prepared would only hold memory.
+    preparedFilters.removeAll()
     let output = Tensor(shape: [g.batch, outputChannels, g.outputHeight, g.outputWidth], writingWith: { out in
       withPointers(input, weight.value, bias?.value) { x, w, b in
         conv2DForward(

@@ -7,7 +7,15 @@ import CNNTensor
 /// ever replaces a layer's `Parameter`, so references held elsewhere stay valid.
 public final class Parameter: CustomStringConvertible {
   /// The current value.
-  public var value: Tensor
+  public var value: Tensor {
+    // Every change goes through here (an assignment, or an in-place update through `_modify`,
+    // which a `didSet` that does not read the old value keeps in place).
+    didSet { version &+= 1 }
+  }
+
+  /// Counts the changes to `value`: whatever is derived from the value and kept (a layer's
+  /// `PreparedFilters`) is current while this stays the same.
+  public private(set) var version: UInt64 = 0
   /// `∂L/∂value`, accumulated by pullbacks since the last `zeroGradient()`.
   ///
   /// Zeros of `value`'s shape until something adds to it; the memory is taken on first use, as

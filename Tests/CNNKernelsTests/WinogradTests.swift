@@ -124,6 +124,58 @@ private typealias S = ConvTestSupport
     }
   }
 
+  /// Split by filter panels (every tile in one block, its transforms split by tile rows), the
+  /// forward pass gives the bits the split by tile rows gives: each output's sums run in the
+  /// same order either way.
+  @Test(arguments: runs)
+  func panelSplitMatchesTileSplit(_ run: WinogradCase) {
+    let c = run.conv
+    let g = c.geometry
+    let data = Data(c)
+    let shape = run.plan.winogradShape
+    let kernel = GEMMKernel.current
+    let filters = WinogradFilters(
+      weight: data.w, algorithm: run.algorithm, outputs: c.outputChannels, inputs: g.inputChannels,
+      flipped: false, mr: kernel.mr, threads: 2)
+    defer { filters.storage.deallocate() }
+    func forward(_ split: WinogradSplit, threads: Int) -> [Float] {
+      var y = [Float](repeating: .nan, count: g.batch * c.outputChannels * g.outputPlaneSize)
+      data.x.withUnsafeBufferPointer { x in
+        data.b.withUnsafeBufferPointer { bias in
+          winogradForward(
+            shape: shape, filters: filters, bias: c.bias ? bias.baseAddress : nil, output: &y, kernel: kernel,
+            threads: threads, split: split
+          ) { n, _ in x.baseAddress! + n * shape.imageSize }
+        }
+      }
+      return y
+    }
+    let tiles = forward(.tiles, threads: 1)
+    #expect(!tiles.contains { $0.isNaN })
+    for threads in [1, 2, 3] {
+      // Counted, not compared as arrays: a failing array comparison would print both.
+      let panels = forward(.panels, threads: threads)
+      let differing = zip(panels, tiles).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+      #expect(differing == 0, "\(threads) threads")
+    }
+  }
+
+  /// The split `winogradForward` picks: by panels only for a few tiles, several panels a thread
+  /// and more than one thread.
+  @Test func splitChoice() {
+    func split(n: Int, c: Int, k: Int, side: Int, threads: Int) -> WinogradSplit {
+      let geometry = S.geometry(n: n, c: c, h: side, w: side, kh: 3, kw: 3, pad: (1, 1, 1, 1))
+      let shape = WinogradShape(geometry, outputChannels: k, outputTileSize: 4)
+      return WinogradSplit(shape: shape, panels: (k + 5) / 6, threads: threads)
+    }
+    #expect(split(n: 1, c: 256, k: 256, side: 14, threads: 2) == .panels)
+    #expect(split(n: 1, c: 128, k: 128, side: 28, threads: 2) == .panels)
+    #expect(split(n: 1, c: 256, k: 256, side: 14, threads: 1) == .tiles)
+    #expect(split(n: 1, c: 64, k: 64, side: 56, threads: 2) == .tiles)
+    #expect(split(n: 32, c: 256, k: 256, side: 14, threads: 2) == .tiles)
+    #expect(split(n: 1, c: 16, k: 16, side: 14, threads: 2) == .tiles)
+  }
+
   @Test(arguments: runs)
   func backwardMatchesNaive(_ run: WinogradCase) {
     let c = run.conv
