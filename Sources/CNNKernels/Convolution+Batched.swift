@@ -109,7 +109,7 @@ extension ConvolutionPlan {
 func convolveBlock(
   plan: ConvolutionPlan, images: Range<Int>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
   bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
-  product: UnsafeMutablePointer<Float>, threads: Int
+  product: UnsafeMutablePointer<Float>, threads: Int, packedWeight: PackedLeftOperand? = nil
 ) {
   let kg = plan.groupOutputChannels, p = plan.outputPlane
   let columns = images.count * p
@@ -117,7 +117,7 @@ func convolveBlock(
     let b = Im2ColOperand(
       images: plan.inputImage(input, images.lowerBound, group), count: images.count,
       imageStride: plan.inputChannels * plan.inputPlane, geometry: plan.groupGeometry, workspace: workspace)
-    gemm(m: kg, a: plan.groupWeight(weight, group), lda: plan.window, b: b, c: product, ldc: columns, threads: threads)
+    plan.multiplyFilters(weight, group: group, packed: packedWeight, by: b, into: product, ldc: columns, threads: threads)
     // Y[n, g*Kg + k, p] = Y'[k, i*P + p] + bias.
     for (i, n) in images.enumerated() {
       let y = output + (n * plan.outputChannels + group * kg) * p

@@ -30,17 +30,37 @@ public func gemm<B: GEMMRightOperand>(
   c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeThreads.count
 ) {
   precondition(kernel.isSupported, "GEMM kernel \(kernel) is not supported on this CPU")
-  let k = b.rows
-  let n = b.columns
+  let driver = GEMMDriver(
+    kernel: kernel, transposeA: transposeA, a: a, lda: lda, packedA: nil, k: b.rows, alpha: alpha, beta: beta,
+    c: c, ldc: ldc)
+  gemm(driver: driver, m: m, b: b, threads: threads)
+}
+
+/// `gemm` with A packed beforehand (`PackedLeftOperand`, e.g. a layer's filters kept across
+/// inference calls): `C[m×n] = alpha · A[m×k] · B[k×n] + beta · C`, with `m = packedA.rows`
+/// and `k = packedA.depth = b.rows`. The same bits as `gemm` with the unpacked A.
+func gemm<B: GEMMRightOperand>(
+  packedA: PackedLeftOperand, alpha: Float = 1, b: B, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+  threads: Int = ComputeThreads.count
+) {
+  precondition(
+    packedA.depth == b.rows, "gemm: packed A has depth \(packedA.depth), B has \(b.rows) rows")
+  let driver = GEMMDriver(
+    kernel: packedA.kernel, transposeA: false, a: packedA.storage.base, lda: packedA.depth, packedA: packedA,
+    k: b.rows, alpha: alpha, beta: beta, c: c, ldc: ldc)
+  gemm(driver: driver, m: packedA.rows, b: b, threads: threads)
+}
+
+/// Runs `driver` over C (`m × b.columns`), split over threads.
+private func gemm<B: GEMMRightOperand>(driver: GEMMDriver, m: Int, b: B, threads: Int) {
+  let (kernel, k, n) = (driver.kernel, b.rows, b.columns)
+  let (c, ldc, beta) = (driver.c, driver.ldc, driver.beta)
   precondition(m >= 0 && n >= 0 && k >= 0, "gemm expects m, n, k ≥ 0, got \(m), \(n), \(k)")
   if m == 0 || n == 0 { return }
   if k == 0 {
     scale(c, ldc: ldc, rows: 0..<m, columns: 0..<n, by: beta)
     return
   }
-  let driver = GEMMDriver(
-    kernel: kernel, transposeA: transposeA, a: a, lda: lda, k: k, alpha: alpha, beta: beta,
-    c: c, ldc: ldc)
 
   // Split C into one block per thread. By column strips, each thread packs its own part of
   // B and all of A; by row tiles, its own part of A and all of B. So the columns are split
@@ -91,6 +111,8 @@ struct GEMMDriver {
   let transposeA: Bool
   let a: UnsafePointer<Float>
   let lda: Int
+  /// A packed beforehand, whose blocks are used in place of packing `a`.
+  let packedA: PackedLeftOperand?
   let k: Int
   let alpha: Float
   let beta: Float
@@ -114,30 +136,28 @@ struct GEMMDriver {
     // Several strips per `pack` call amortize the operand's per-call setup when kc is small.
     let streamB = rows.count <= mcBlock
     let streamColumns = min(ncBlock, nr * max(1, 24 * 1024 / (kcBlock * nr)))
-    let sizeA = mcBlock * kcBlock
+    precondition(packedA == nil || packedA!.depthBlock == kcBlock, "packed A's depth blocks differ from the GEMM's")
+    let sizeA = packedA == nil ? mcBlock * kcBlock : 0
     let sizeB = kcBlock * (streamB ? streamColumns : ncBlock)
     let bytes = MemoryLayout<Float>.stride
-    let bufferA = UnsafeMutableRawPointer.allocate(byteCount: sizeA * bytes, alignment: 64)
+    let bufferA = UnsafeMutableRawPointer.allocate(byteCount: max(1, sizeA) * bytes, alignment: 64)
     let bufferB = UnsafeMutableRawPointer.allocate(byteCount: sizeB * bytes, alignment: 64)
     defer {
       bufferA.deallocate()
       bufferB.deallocate()
     }
-    let packedA = bufferA.bindMemory(to: Float.self, capacity: sizeA)
     let packedB = bufferB.bindMemory(to: Float.self, capacity: sizeB)
 
     if streamB {
       for pc in stride(from: 0, to: k, by: kcBlock) {
         let kc = min(kcBlock, k - pc)
         let betaBlock: Float = pc == 0 ? beta : 1
-        packA(
-          a, lda: lda, transposed: transposeA, i0: rows.lowerBound, mc: rows.count, p0: pc,
-          kc: kc, mr: mr, into: packedA)
+        let blockA = panelsOfA(rows: rows.lowerBound, count: rows.count, depth: pc, kc: kc, buffer: bufferA)
         for jr in stride(from: columns.lowerBound, to: columns.upperBound, by: streamColumns) {
           let n = min(streamColumns, columns.upperBound - jr)
           b.pack(into: packedB, k0: pc, kc: kc, j0: jr, nc: n, nr: nr)
           macroKernel(
-            packedA, packedB, kc: kc, c: c + rows.lowerBound * ldc + jr, mc: rows.count, nc: n,
+            blockA, packedB, kc: kc, c: c + rows.lowerBound * ldc + jr, mc: rows.count, nc: n,
             beta: betaBlock)
         }
       }
@@ -152,14 +172,24 @@ struct GEMMDriver {
         b.pack(into: packedB, k0: pc, kc: kc, j0: jc, nc: nc, nr: nr)
         for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: mcBlock) {
           let mc = min(mcBlock, rows.upperBound - ic)
-          packA(
-            a, lda: lda, transposed: transposeA, i0: ic, mc: mc, p0: pc, kc: kc, mr: mr,
-            into: packedA)
+          let blockA = panelsOfA(rows: ic, count: mc, depth: pc, kc: kc, buffer: bufferA)
           macroKernel(
-            packedA, packedB, kc: kc, c: c + ic * ldc + jc, mc: mc, nc: nc, beta: betaBlock)
+            blockA, packedB, kc: kc, c: c + ic * ldc + jc, mc: mc, nc: nc, beta: betaBlock)
         }
       }
     }
+  }
+
+  /// The packed block of A for rows `i0 ..< i0 + mc` (`i0` a multiple of MR) and depth
+  /// `p0 ..< p0 + kc`: in `packedA` when A was packed beforehand, else packed into `buffer`.
+  @inline(__always)
+  private func panelsOfA(
+    rows i0: Int, count mc: Int, depth p0: Int, kc: Int, buffer: UnsafeMutableRawPointer
+  ) -> UnsafeMutablePointer<Float> {
+    if let packedA { return UnsafeMutablePointer(mutating: packedA.block(rows: i0, depth: p0, kc: kc)) }
+    let panel = buffer.assumingMemoryBound(to: Float.self)
+    packA(a, lda: lda, transposed: transposeA, i0: i0, mc: mc, p0: p0, kc: kc, mr: kernel.mr, into: panel)
+    return panel
   }
 
   /// `C[mc × nc] = alpha · Ap · Bp + beta · C` for one packed A block and B panel.

@@ -38,6 +38,52 @@ func packA(
   }
 }
 
+/// A left operand A (`rows × depth`, row-major) packed once, whole, as `gemm` packs it block by
+/// block, for GEMMs that reuse it (a layer's filters over many inference calls).
+///
+/// Layout: for each depth block `p0 ..< p0 + kc` (the blocks `gemm` takes: `depth` cut into
+/// equal blocks of at most KC), the MR-row strips of every row, so the block of rows
+/// `i0 ..< i0 + mc` (`i0` a multiple of MR) is `base + p0 · ⌈rows/MR⌉·MR + i0 · kc`, laid out
+/// exactly as `packA` lays it out.
+final class PackedLeftOperand: @unchecked Sendable {
+  let storage: FloatBuffer
+  let kernel: GEMMKernel
+  /// m, the rows of A.
+  let rows: Int
+  /// k, the columns of A.
+  let depth: Int
+  /// The depth of the blocks (`gemm`'s KC for this depth).
+  let depthBlock: Int
+  /// `rows` rounded up to a multiple of MR.
+  let paddedRows: Int
+
+  /// Packs `A[i, p] = a[i · lda + p]` for the micro-kernel `kernel`.
+  init(_ a: UnsafePointer<Float>, lda: Int, rows: Int, depth: Int, kernel: GEMMKernel) {
+    self.kernel = kernel
+    self.rows = rows
+    self.depth = depth
+    depthBlock = balancedBlock(depth, limit: kernel.kc, step: 1)
+    paddedRows = roundUp(rows, to: kernel.mr)
+    storage = FloatBuffer(count: paddedRows * depth)
+    for p0 in stride(from: 0, to: depth, by: depthBlock) {
+      let kc = min(depthBlock, depth - p0)
+      packA(
+        a, lda: lda, transposed: false, i0: 0, mc: rows, p0: p0, kc: kc, mr: kernel.mr,
+        into: storage.base + p0 * paddedRows)
+    }
+  }
+
+  deinit { storage.deallocate() }
+
+  /// Floats held.
+  var floatCount: Int { paddedRows * depth }
+
+  /// The packed block of rows from `i0` (a multiple of MR) at depth `p0 ..< p0 + kc`.
+  func block(rows i0: Int, depth p0: Int, kc: Int) -> UnsafePointer<Float> {
+    UnsafePointer(storage.base + p0 * paddedRows + i0 * kc)
+  }
+}
+
 extension StridedMatrix {
   /// Packs `B[k0 ..< k0 + kc, j0 ..< j0 + nc]` into `nr`-column strips (see
   /// `GEMMRightOperand.pack`). Row-major B copies contiguous runs of `nr` floats;

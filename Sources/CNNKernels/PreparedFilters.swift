@@ -10,7 +10,9 @@ import Darwin
 
 /// What a convolution derives from its weights for the forward pass, kept across calls while
 /// the weights stay the same: Winograd's transformed filters U (`WinogradFilters`, 16 or 36
-/// floats per 3×3 filter instead of 9).
+/// floats per 3×3 filter instead of 9), or the filters packed as the GEMM's A
+/// (`PackedLeftOperand`, as many floats as the weight) for calls of fewer than 4096 output
+/// positions (`ConvolutionPlan.suitsPackedWeight`).
 ///
 /// Transforming the filters costs about as much as a batch-1 call's multiplications on 14² and
 /// 28² maps, so without it those calls run as im2col + GEMM (`ConvolutionPlan.suitsWinograd`
@@ -34,6 +36,7 @@ public final class PreparedFilters: @unchecked Sendable {
   private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private var version: UInt64?
   private var winograd: [WinogradKey: PreparedWinogradFilters] = [:]
+  private var packed: PackedLeftOperand?
 
   public init() { pthread_mutex_init(mutex, nil) }
 
@@ -46,7 +49,10 @@ public final class PreparedFilters: @unchecked Sendable {
   /// version is dropped.
   public func update(version: UInt64) {
     locked {
-      if self.version != version { winograd.removeAll() }
+      if self.version != version {
+        winograd.removeAll()
+        packed = nil
+      }
       self.version = version
     }
   }
@@ -55,13 +61,14 @@ public final class PreparedFilters: @unchecked Sendable {
   public func removeAll() {
     locked {
       winograd.removeAll()
+      packed = nil
       version = nil
     }
   }
 
   /// The floats held, over every prepared form.
   public var floatCount: Int {
-    locked { winograd.values.reduce(0) { $0 + $1.floatCount } }
+    locked { winograd.values.reduce(packed?.floatCount ?? 0) { $0 + $1.floatCount } }
   }
 
   /// The forward pass's transformed filters for `plan` (`plan.winogradShape.algorithm`),
@@ -79,6 +86,18 @@ public final class PreparedFilters: @unchecked Sendable {
         weight: weight, algorithm: key.algorithm, outputs: key.outputs, inputs: key.inputs, flipped: false, mr: mr,
         threads: threads))
     locked { winograd[key] = made }
+    return made
+  }
+
+  /// The filters as the GEMM's A (`K × C·KH·KW`, one group), packed from `weight` on first use.
+  func packedWeight(plan: ConvolutionPlan, weight: UnsafePointer<Float>, kernel: GEMMKernel) -> PackedLeftOperand {
+    if let found = locked({ packed }), found.kernel == kernel, found.rows == plan.outputChannels,
+      found.depth == plan.window
+    {
+      return found
+    }
+    let made = PackedLeftOperand(weight, lda: plan.window, rows: plan.outputChannels, depth: plan.window, kernel: kernel)
+    locked { packed = made }
     return made
   }
 

@@ -69,3 +69,52 @@ private typealias S = ConvTestSupport
     #expect(prepared.floatCount == 0)
   }
 }
+
+/// Filters packed as the GEMM's A and kept (`PreparedFilters.packedWeight`): calls of few
+/// output positions that run as a GEMM give the bits they give without, and hold the packed
+/// filters until the version changes.
+@Suite struct PreparedPackedWeightTests {
+  /// 1×1 on 14² (pointwise), 3×3 on 7² (im2col), 3×3 stride 2 (im2col), each at batch 1; and a
+  /// batch of 2 on 7² (one GEMM over both images).
+  static let cases: [ConvCase] = [
+    ConvCase(geometry: S.geometry(n: 1, c: 40, h: 14, w: 14, kh: 1, kw: 1), outputChannels: 23),
+    ConvCase(geometry: S.geometry(n: 1, c: 24, h: 7, w: 7, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 32),
+    ConvCase(
+      geometry: S.geometry(n: 1, c: 8, h: 15, w: 15, kh: 3, kw: 3, sh: 2, sw: 2, pad: (1, 1, 1, 1)), outputChannels: 13,
+      bias: false),
+    ConvCase(geometry: S.geometry(n: 2, c: 24, h: 7, w: 7, kh: 3, kw: 3, pad: (1, 1, 1, 1)), outputChannels: 32),
+  ]
+
+  @Test(arguments: cases)
+  func matchesUnpreparedBitForBit(_ c: ConvCase) {
+    let g = c.geometry
+    let plan = ConvolutionPlan(g, outputChannels: c.outputChannels, groups: 1, caller: "test")
+    #expect(plan.suitsPackedWeight)
+    var rng = S.Generator(seed: S.seed("packed " + c.description))
+    let x = S.random(g.batch * g.inputChannels * g.inputPlaneSize, using: &rng)
+    let w = S.random(c.outputChannels * plan.window, using: &rng)
+    let b = S.random(c.outputChannels, using: &rng)
+    let prepared = PreparedFilters()
+    prepared.update(version: 0)
+    for threads in [1, 2, 3] {
+      var plain = [Float](repeating: .nan, count: g.batch * c.outputChannels * g.outputPlaneSize)
+      var kept = plain
+      var naive = plain
+      conv2DForward(
+        input: x, weight: w, bias: c.bias ? b : nil, output: &plain, geometry: g, outputChannels: c.outputChannels,
+        threads: threads)
+      conv2DForward(
+        input: x, weight: w, bias: c.bias ? b : nil, output: &kept, geometry: g, outputChannels: c.outputChannels,
+        threads: threads, prepared: prepared)
+      conv2DForwardNaive(
+        input: x, weight: w, bias: c.bias ? b : nil, output: &naive, geometry: g, outputChannels: c.outputChannels)
+      let differing = zip(kept, plain).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+      #expect(differing == 0, "\(threads) threads")
+      #expect(S.relativeError(kept, naive) < 1e-5)
+      let mr = GEMMKernel.current.mr
+      #expect(prepared.floatCount == (c.outputChannels + mr - 1) / mr * mr * plan.window)
+    }
+    prepared.update(version: 1)
+    #expect(prepared.floatCount == 0)
+  }
+}
