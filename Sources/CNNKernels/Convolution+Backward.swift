@@ -379,17 +379,3 @@ struct ConvolutionPlan {
     weight + group * groupOutputChannels * window
   }
 }
-
-/// A 64-byte-aligned buffer of floats (at least one, so the pointer always exists); the
-/// owner calls `deallocate`.
-struct FloatBuffer {
-  let base: UnsafeMutablePointer<Float>
-
-  init(count: Int) {
-    let count = max(1, count)
-    base = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-      .bindMemory(to: Float.self, capacity: count)
-  }
-
-  func deallocate() { base.deallocate() }
-}

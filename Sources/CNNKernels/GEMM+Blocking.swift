@@ -139,14 +139,13 @@ struct GEMMDriver {
     precondition(packedA == nil || packedA!.depthBlock == kcBlock, "packed A's depth blocks differ from the GEMM's")
     let sizeA = packedA == nil ? mcBlock * kcBlock : 0
     let sizeB = kcBlock * (streamB ? streamColumns : ncBlock)
-    let bytes = MemoryLayout<Float>.stride
-    let bufferA = UnsafeMutableRawPointer.allocate(byteCount: max(1, sizeA) * bytes, alignment: 64)
-    let bufferB = UnsafeMutableRawPointer.allocate(byteCount: sizeB * bytes, alignment: 64)
+    let bufferA = FloatBuffer(count: sizeA)
+    let bufferB = FloatBuffer(count: sizeB)
     defer {
       bufferA.deallocate()
       bufferB.deallocate()
     }
-    let packedB = bufferB.bindMemory(to: Float.self, capacity: sizeB)
+    let packedB = bufferB.base
 
     if streamB {
       for pc in stride(from: 0, to: k, by: kcBlock) {
@@ -184,10 +183,10 @@ struct GEMMDriver {
   /// `p0 ..< p0 + kc`: in `packedA` when A was packed beforehand, else packed into `buffer`.
   @inline(__always)
   private func panelsOfA(
-    rows i0: Int, count mc: Int, depth p0: Int, kc: Int, buffer: UnsafeMutableRawPointer
+    rows i0: Int, count mc: Int, depth p0: Int, kc: Int, buffer: FloatBuffer
   ) -> UnsafeMutablePointer<Float> {
     if let packedA { return UnsafeMutablePointer(mutating: packedA.block(rows: i0, depth: p0, kc: kc)) }
-    let panel = buffer.assumingMemoryBound(to: Float.self)
+    let panel = buffer.base
     packA(a, lda: lda, transposed: transposeA, i0: i0, mc: mc, p0: p0, kc: kc, mr: kernel.mr, into: panel)
     return panel
   }
