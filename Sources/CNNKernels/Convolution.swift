@@ -63,13 +63,9 @@ public func conv2DForward(
   output: UnsafeMutablePointer<Float>, geometry: ConvGeometry, outputChannels: Int, groups: Int = 1,
   threads: Int = ComputeThreads.count, prepared: PreparedFilters? = nil
 ) {
-  var plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DForward")
-  if let prepared, !plan.usesWinograd, !plan.runsAtFewPositions,
-    plan.suitsPreparedWinograd(columnsPerStrip: GEMMKernel.current.nr)
-  {
-    plan.usesWinograd = true
-    plan.usesDirect = false
-    let kernel = GEMMKernel.current
+  let plan = ConvolutionPlan(geometry, outputChannels: outputChannels, groups: groups, caller: "conv2DForward")
+  let kernel = GEMMKernel.current
+  if let prepared, !plan.usesWinograd, !plan.runsAtFewPositions, plan.suitsPreparedWinograd(columnsPerStrip: kernel.nr) {
     let shape = plan.winogradShape
     let prepared = prepared.winogradFilters(plan: plan, weight: weight, mr: kernel.mr, threads: threads)
     // Kept alive until the pass is done: `removeAll` or a new version may drop it meanwhile.
@@ -80,7 +76,7 @@ public func conv2DForward(
     }
   }
   if let prepared, plan.suitsPackedWeight {
-    let packed = prepared.packedWeight(plan: plan, weight: weight, kernel: .current)
+    let packed = prepared.packedWeight(plan: plan, weight: weight, kernel: kernel)
     return withExtendedLifetime(packed) {
       conv2DForward(
         plan: plan, schedule: plan.schedule(threads: threads), input: input, weight: weight, bias: bias,
