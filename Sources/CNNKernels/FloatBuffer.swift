@@ -41,7 +41,9 @@ struct FloatBuffer {
 /// 2,132 MB in each of three with the freed buffers kept (PyTorch: 2,630). They are kept, by
 /// size class (four per power of two, at most 25 % over the size asked for), up to
 /// `cachedLimit` bytes, so that the next call with the same shapes reuses them without page
-/// faults.
+/// faults. When a freed buffer does not fit under the limit, the size classes used least
+/// recently are unmapped first: after a batch of 32, a run of batch-1 calls needs other sizes,
+/// and with the batch-32 buffers kept it would map and unmap its own on every call.
 ///
 /// On glibc only; elsewhere `serves` is false and the buffers come from the heap.
 final class ScratchPool: @unchecked Sendable {
@@ -49,8 +51,19 @@ final class ScratchPool: @unchecked Sendable {
 
   /// Buffers from this size up come from the pool.
   static let minimumBytes = 1 << 18
-  /// At most this many bytes of freed buffers are kept; beyond it they are unmapped.
-  static let cachedLimit = 256 << 20
+  /// At most this many bytes of freed buffers are kept by `shared`.
+  static let defaultCachedLimit = 256 << 20
+
+  /// At most this many bytes of freed buffers are kept; beyond it the least recently used
+  /// size classes are unmapped.
+  let cachedLimit: Int
+
+  init(cachedLimit: Int = ScratchPool.defaultCachedLimit) {
+    self.cachedLimit = cachedLimit
+    #if canImport(Glibc)
+      pthread_mutex_init(mutex, nil)
+    #endif
+  }
 
   /// Whether a buffer of `bytes` comes from the pool.
   @inline(__always)
@@ -75,15 +88,21 @@ final class ScratchPool: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
     private var cachedBytes = 0
-
-    init() { pthread_mutex_init(mutex, nil) }
+    /// A count of the allocations and releases so far, and its value at each size class's
+    /// last one: the least recently used class has the smallest.
+    private var clock: UInt64 = 0
+    private var lastUse: [Int: UInt64] = [:]
 
     /// The bytes of freed buffers kept for reuse.
     var cached: Int { locked { cachedBytes } }
 
+    /// How many freed buffers of `bytes`' size class are kept.
+    func cachedCount(bytes: Int) -> Int { locked { free[Self.sizeClass(bytes)]?.count ?? 0 } }
+
     func allocate(bytes: Int) -> UnsafeMutableRawPointer {
       let size = Self.sizeClass(bytes)
       let reused: UnsafeMutableRawPointer? = locked {
+        touch(size)
         guard let pointer = free[size]?.popLast() else { return nil }
         cachedBytes -= size
         return pointer
@@ -99,13 +118,34 @@ final class ScratchPool: @unchecked Sendable {
 
     func release(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
       let size = Self.sizeClass(bytes)
+      var evicted: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
       let kept: Bool = locked {
-        guard cachedBytes + size <= Self.cachedLimit else { return false }
+        touch(size)
+        guard size <= cachedLimit else { return false }
+        while cachedBytes + size > cachedLimit, let oldest = leastRecentlyUsed(other: size) {
+          evicted.append((free[oldest]!.removeLast(), oldest))
+          if free[oldest]!.isEmpty { free[oldest] = nil }
+          cachedBytes -= oldest
+        }
+        guard cachedBytes + size <= cachedLimit else { return false }
         free[size, default: []].append(pointer)
         cachedBytes += size
         return true
       }
+      for buffer in evicted { munmap(buffer.pointer, buffer.size) }
       if !kept { munmap(pointer, size) }
+    }
+
+    /// Marks `size`'s class as the most recently used. Under the lock.
+    private func touch(_ size: Int) {
+      clock += 1
+      lastUse[size] = clock
+    }
+
+    /// The size class, other than `size`, with kept buffers and the oldest last use. Under the lock.
+    private func leastRecentlyUsed(other size: Int) -> Int? {
+      free.filter { $0.key != size && !$0.value.isEmpty }.keys
+        .min { lastUse[$0, default: 0] < lastUse[$1, default: 0] }
     }
 
     private func locked<R>(_ body: () -> R) -> R {
@@ -115,6 +155,7 @@ final class ScratchPool: @unchecked Sendable {
     }
   #else
     var cached: Int { 0 }
+    func cachedCount(bytes: Int) -> Int { 0 }
     func allocate(bytes: Int) -> UnsafeMutableRawPointer {
       UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
     }

@@ -39,4 +39,27 @@ import Testing
     #expect(buffer.base[bytes / 4 - 1] == 3)
     buffer.deallocate()
   }
+
+  @Test func aFullCacheGivesWayToTheSizesInUse() {
+    // Room for two buffers of 1 MiB: one size (a batch of 32's) fills it, then another (batch
+    // 1's) must be kept in its place rather than mapped and unmapped on every call.
+    let mib = 1 << 20
+    let pool = ScratchPool(cachedLimit: 2 * mib)
+    let old = [pool.allocate(bytes: mib), pool.allocate(bytes: mib)]
+    for buffer in old { pool.release(buffer, bytes: mib) }
+    let newSize = 768 << 10
+    let new = pool.allocate(bytes: newSize)
+    pool.release(new, bytes: newSize)
+    #if canImport(Glibc)
+      #expect(pool.cachedCount(bytes: newSize) == 1)
+      #expect(pool.cachedCount(bytes: mib) == 1)
+      #expect(pool.cached == ScratchPool.sizeClass(mib) + ScratchPool.sizeClass(newSize))
+      #expect(pool.allocate(bytes: newSize) == new)
+      // A buffer larger than the whole cache is never kept, and evicts nothing.
+      let huge = pool.allocate(bytes: 3 * mib)
+      pool.release(huge, bytes: 3 * mib)
+      #expect(pool.cachedCount(bytes: 3 * mib) == 0)
+      #expect(pool.cachedCount(bytes: mib) == 1)
+    #endif
+  }
 }
